@@ -1,0 +1,30 @@
+import fs from 'node:fs';
+import {Flags} from '@oclif/core';
+import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
+import {ldevFlag} from '../src/cli/flags.js';
+import {Site} from '../src/site/site.js';
+import {hostRead} from '../src/io/host-io.js';
+import {parseSize} from '../src/util/units.js';
+
+export default class Read extends MarklogCommand {
+  static override summary = 'Read bytes from a volume to a file or standard output.';
+  static override examples = [
+    '# 4 KiB from offset 1 MiB into a file\n<%= config.bin %> read --site /srv/marklog/tokyo --vol 0 --offset 1M --length 4K --out block.bin',
+    '# inspect with hexdump\n<%= config.bin %> read --site /srv/marklog/osaka --vol 3 --offset 0 --length 512 | hexdump -C',
+  ];
+  static override enableJsonFlag = false;
+  static override flags = {
+    site: siteFlag,
+    vol: ldevFlag('LDEV to read.'),
+    offset: Flags.string({summary: 'Byte offset (units allowed).', required: true}),
+    length: Flags.string({summary: 'Bytes to read (units allowed).', required: true}),
+    out: Flags.string({summary: 'Write the bytes to this file instead of standard output.'}),
+  };
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Read);
+    const data = hostRead(Site.open(flags.site), flags.vol, parseSize(flags.offset, 'offset'), parseSize(flags.length, 'length'));
+    if (flags.out) fs.writeFileSync(flags.out, data);
+    else fs.writeSync(1, data);
+  }
+}

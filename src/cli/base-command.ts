@@ -1,0 +1,55 @@
+// The one place where errors become exit codes and a one-line message (or JSON).
+import {Command, Errors, Flags} from '@oclif/core';
+import {MarklogError, EXIT_CODES} from '../errors.js';
+
+export const siteFlag = Flags.string({
+  char: 's',
+  summary: 'Site directory (or set MARKLOG_SITE).',
+  env: 'MARKLOG_SITE',
+  required: true,
+});
+
+export interface ErrorReport {
+  code: string;
+  message: string;
+  hint?: string;
+  exitCode: number;
+}
+
+export function describeError(error: unknown): ErrorReport {
+  if (error instanceof MarklogError) {
+    return {code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode};
+  }
+  if (error instanceof Errors.CLIError) {
+    // Flag and argument parsing failures from oclif.
+    const message = error.message.split('\n').filter(line => line.trim() && !line.startsWith('See more help'))[0] ?? error.message;
+    return {code: 'USAGE', message: message.trim(), hint: 'see --help', exitCode: EXIT_CODES.usage};
+  }
+  const nodeError = error as NodeJS.ErrnoException;
+  if (nodeError?.code && typeof nodeError.code === 'string' && nodeError.syscall) {
+    return {code: 'IO_ERROR', message: nodeError.message, exitCode: EXIT_CODES.io};
+  }
+  return {code: 'INTERNAL', message: (error as Error)?.stack ?? String(error), exitCode: EXIT_CODES.internal};
+}
+
+export abstract class MarklogCommand extends Command {
+  static override enableJsonFlag = true;
+
+  protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error;
+    const report = describeError(error);
+    process.exitCode = report.exitCode;
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code: report.code, message: report.message, ...(report.hint ? {hint: report.hint} : {})}});
+      return;
+    }
+    const hint = report.hint ? ` (${report.hint})` : '';
+    process.stderr.write(`marklog: ${report.message}${hint}\n`);
+  }
+
+  /** Prints warnings on stderr in human mode; under --json they travel in the result. */
+  protected warnAll(warnings: string[]): void {
+    if (this.jsonEnabled()) return;
+    for (const warning of warnings) process.stderr.write(`marklog: warning: ${warning}\n`);
+  }
+}

@@ -1,0 +1,132 @@
+// Every failure marklog reports is one of these classes. The exit code comes from
+// the class's category (EXIT_CODES), never from the message text, so scripts can
+// branch on `$?` and on `error.code` in --json output. docs/ERRORS.md lists them.
+
+export const EXIT_CODES = {
+  internal: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  lock: 5,
+  remote: 6,
+  logFull: 7,
+  corruption: 8,
+  io: 10,
+} as const;
+
+export type ErrorCategory = keyof typeof EXIT_CODES;
+
+export abstract class MarklogError extends Error {
+  abstract readonly code: string;
+  abstract readonly category: ErrorCategory;
+  /** What the operator can do next, shown after the cause. */
+  hint?: string;
+
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.category];
+  }
+}
+
+export class InvalidArgumentError extends MarklogError {
+  readonly code = 'INVALID_ARGUMENT';
+  readonly category = 'usage';
+}
+
+export class SiteNotFoundError extends MarklogError {
+  readonly code = 'SITE_NOT_FOUND';
+  readonly category = 'notFound';
+  constructor(dir: string, why = 'no marklog site there') {
+    super(`site ${dir}: ${why}`, 'create one with `marklog site init DIR --role primary|remote`');
+  }
+}
+
+export class SiteExistsError extends MarklogError {
+  readonly code = 'SITE_EXISTS';
+  readonly category = 'conflict';
+  constructor(dir: string) {
+    super(`site ${dir} already exists`);
+  }
+}
+
+export class WrongRoleError extends MarklogError {
+  readonly code = 'WRONG_ROLE';
+  readonly category = 'conflict';
+}
+
+export class NotLinkedError extends MarklogError {
+  readonly code = 'NOT_LINKED';
+  readonly category = 'conflict';
+  constructor(siteName: string) {
+    super(`site ${siteName} has no remote site linked`, 'link one with `marklog site link --site PRIMARY --remote REMOTE`');
+  }
+}
+
+export class VolumeNotFoundError extends MarklogError {
+  readonly code = 'VOLUME_NOT_FOUND';
+  readonly category = 'notFound';
+  constructor(siteName: string, ldev: number) {
+    super(`site ${siteName} has no volume with LDEV ${ldev}`, 'see `marklog volume list`');
+  }
+}
+
+export class PairNotFoundError extends MarklogError {
+  readonly code = 'PAIR_NOT_FOUND';
+  readonly category = 'notFound';
+  constructor(siteName: string, pair: number) {
+    super(`site ${siteName} has no pair ${pair}`, 'see `marklog pair display`');
+  }
+}
+
+export class VolumeInUseError extends MarklogError {
+  readonly code = 'VOLUME_IN_USE';
+  readonly category = 'conflict';
+}
+
+export class CapacityMismatchError extends MarklogError {
+  readonly code = 'CAPACITY_MISMATCH';
+  readonly category = 'conflict';
+}
+
+export class PairStateError extends MarklogError {
+  readonly code = 'WRONG_PAIR_STATE';
+  readonly category = 'conflict';
+}
+
+export class OutOfRangeError extends MarklogError {
+  readonly code = 'OUT_OF_RANGE';
+  readonly category = 'usage';
+}
+
+export class LockTimeoutError extends MarklogError {
+  readonly code = 'LOCK_HELD';
+  readonly category = 'lock';
+  constructor(path: string, waitedMs: number) {
+    super(`another marklog command holds ${path} (waited ${waitedMs} ms)`, 'retry, or raise MARKLOG_LOCK_TIMEOUT_MS');
+  }
+}
+
+export class RemoteUnreachableError extends MarklogError {
+  readonly code = 'REMOTE_UNREACHABLE';
+  readonly category = 'remote';
+}
+
+export class CorruptTablesError extends MarklogError {
+  readonly code = 'CORRUPT_TABLES';
+  readonly category = 'corruption';
+}
+
+export class CorruptBitmapError extends MarklogError {
+  readonly code = 'CORRUPT_BITMAP';
+  readonly category = 'corruption';
+}
+
+export class VolumeIoError extends MarklogError {
+  readonly code = 'IO_ERROR';
+  readonly category = 'io';
+}

@@ -1,0 +1,52 @@
+// Host I/O: the one entry point through which a host reads and writes a volume.
+// The CLI `write`/`read` commands call these; a block-device front end will too.
+import {InvalidArgumentError, VolumeInUseError, VolumeIoError} from '../errors.js';
+import {writeThrough} from './write-through.js';
+import type {Site} from '../site/site.js';
+import type {VolumeRow} from '../site/tables.js';
+
+export interface HostWriteOptions {
+  /** Flush the written range to stable storage before returning (survives power loss). */
+  sync?: boolean;
+}
+
+export interface HostWriteResult {
+  ldev: number;
+  offset: number;
+  length: number;
+  warnings: string[];
+}
+
+function checkHostAccess(volume: VolumeRow, siteName: string, writing: boolean): void {
+  if (volume.state !== 'NORMAL') throw new VolumeIoError(`LDEV ${volume.ldev} at ${siteName} is ${volume.state}`);
+  if (!writing) return;
+  if (volume.rvolOf) {
+    throw new VolumeInUseError(`LDEV ${volume.ldev} at ${siteName} is the R-VOL of pair ${volume.rvolOf.pair}; hosts write to its M-VOL`);
+  }
+  if (volume.reserve !== 'none') {
+    throw new VolumeInUseError(`LDEV ${volume.ldev} at ${siteName} is reserved as ${volume.reserve} and takes no host writes`);
+  }
+}
+
+export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8Array, options: HostWriteOptions = {}): HostWriteResult {
+  if (data.length === 0) throw new InvalidArgumentError('nothing to write: the input is empty');
+  return site.lock.run(() => {
+    const tables = site.tables();
+    const volume = site.volume(tables, ldev);
+    checkHostAccess(volume, tables.site.name, true);
+    const image = site.image(volume);
+    image.checkRange(offset, data.length);
+    const outcome = writeThrough(site, tables, volume, offset, data);
+    if (options.sync) image.flush(offset, data.length);
+    const warnings = outcome.suspendedByError.map(({pair, reason}) =>
+      `pair ${pair} is now PSUE (R-VOL not written: ${reason}); the write is kept on the M-VOL and tracked for resync`);
+    return {ldev, offset, length: data.length, warnings};
+  });
+}
+
+export function hostRead(site: Site, ldev: number, offset: number, length: number): Buffer {
+  const tables = site.tables();
+  const volume = site.volume(tables, ldev);
+  checkHostAccess(volume, tables.site.name, false);
+  return site.image(volume).read(offset, length);
+}

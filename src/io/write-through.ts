@@ -1,0 +1,60 @@
+// The write path below host I/O (patent Figs. 15 and 4.4 of DESIGN): the data lands
+// on the volume, then each pair whose M-VOL it is decides where else it goes.
+// Callers hold the site lock.
+import {linkOf} from '../site/connect.js';
+import {PairBitmap} from '../pair/bitmap.js';
+import type {Site} from '../site/site.js';
+import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
+
+export interface WriteOutcome {
+  /** Pairs that dropped to PSUE because their R-VOL could not be written, and why. */
+  suspendedByError: {pair: number; reason: string}[];
+}
+
+export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
+  site.image(volume).write(offset, data);
+  const outcome: WriteOutcome = {suspendedByError: []};
+  for (const pair of tables.pairs) {
+    if (pair.mvol !== volume.ldev) continue;
+    const failure = propagate(site, tables, pair, offset, data);
+    if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
+  }
+  if (outcome.suspendedByError.length > 0) site.save(tables);
+  return outcome;
+}
+
+/** Sends the write where the pair's state says; returns why, when the pair fell to PSUE. */
+function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array): string | undefined {
+  const bitmap = PairBitmap.open(site.path(pair.bitmap));
+  try {
+    switch (pair.state) {
+      case 'PAIR':
+        return replicate(site, tables, pair, bitmap, offset, data);
+      case 'COPY': {
+        // Fig. 15: the part behind the copy pointer is replicated now; the part
+        // ahead is only marked, and the copy carries it.
+        const copiedUpTo = Math.min(bitmap.copyPointer * bitmap.chunkSize, offset + data.length);
+        const behind = Math.max(0, copiedUpTo - offset);
+        if (behind < data.length) bitmap.markRange(offset + behind, data.length - behind);
+        return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind));
+      }
+      default:
+        bitmap.markRange(offset, data.length);
+        return undefined;
+    }
+  } finally {
+    bitmap.close();
+  }
+}
+
+function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, offset: number, data: Uint8Array): string | undefined {
+  try {
+    linkOf(site, tables).writeRvol(pair.rvol.ldev, offset, data);
+    return undefined;
+  } catch (error) {
+    // The host write already landed on the M-VOL: keep it, track it, and say why.
+    bitmap.markRange(offset, data.length);
+    pair.state = 'PSUE';
+    return (error as Error).message;
+  }
+}

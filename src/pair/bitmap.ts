@@ -1,0 +1,127 @@
+// The differential bitmap of a pair (patent: differential bitmap 123) and its copy
+// pointer, kept in a memory-mapped file so every bit flip is one store, survives
+// the process, and the copy resumes where it stopped.
+import fs from 'node:fs';
+import {mmap} from '../native/mmap.js';
+import {CorruptBitmapError} from '../errors.js';
+import {writeFileAtomic} from '../util/atomic-file.js';
+import {
+  BITMAP_HEADER_SIZE, BitmapHeader, bitmapFileSize, chunkCountFor, decodeBitmapHeader, encodeBitmapHeader, sealBitmapHeader,
+  type BitmapGeometry,
+} from '../format/bitmap-format.js';
+
+const POPCOUNT = Uint8Array.from({length: 256}, (_, n) => {
+  let bits = 0;
+  for (let v = n; v; v >>= 1) bits += v & 1;
+  return bits;
+});
+
+export class PairBitmap {
+  private constructor(
+    readonly file: string,
+    private readonly fd: number,
+    private readonly map: Buffer,
+    readonly geometry: BitmapGeometry,
+  ) {}
+
+  /** Writes a new bitmap with every bit set and the copy pointer at 0 (Fig. 14, step 1). */
+  static create(file: string, capacity: number, chunkSize: number): void {
+    const chunkCount = chunkCountFor(capacity, chunkSize);
+    const content = Buffer.alloc(bitmapFileSize(chunkCount), 0);
+    encodeBitmapHeader(content, {chunkSize, capacity, chunkCount, copyPointer: 0});
+    content.fill(0xff, BITMAP_HEADER_SIZE);
+    const tail = chunkCount % 8;
+    if (tail) content[content.length - 1] = (1 << tail) - 1;
+    writeFileAtomic(file, content);
+  }
+
+  static open(file: string): PairBitmap {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r+');
+    } catch (error) {
+      throw new CorruptBitmapError(`pair bitmap ${file} cannot be opened (${(error as NodeJS.ErrnoException).code})`);
+    }
+    const size = fs.fstatSync(fd).size;
+    const map = size >= BITMAP_HEADER_SIZE
+      ? mmap.map(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+      : fs.readFileSync(fd);
+    const decoded = decodeBitmapHeader(map);
+    if ('reason' in decoded) {
+      fs.closeSync(fd);
+      throw new CorruptBitmapError(`pair bitmap ${file}: ${decoded.reason}`, 'run `marklog verify`; a resync after `pair suspend` rebuilds the copy');
+    }
+    const {chunkSize, capacity, chunkCount} = decoded.fields;
+    return new PairBitmap(file, fd, map, {chunkSize, capacity, chunkCount});
+  }
+
+  get chunkSize(): number {
+    return this.geometry.chunkSize;
+  }
+
+  get chunkCount(): number {
+    return this.geometry.chunkCount;
+  }
+
+  get copyPointer(): number {
+    return Number(this.map.readBigUInt64LE(BitmapHeader.copyPointer));
+  }
+
+  set copyPointer(chunk: number) {
+    sealBitmapHeader(this.map, chunk);
+  }
+
+  isSet(chunk: number): boolean {
+    return (this.map[BITMAP_HEADER_SIZE + (chunk >> 3)] & (1 << (chunk & 7))) !== 0;
+  }
+
+  set(chunk: number): void {
+    this.map[BITMAP_HEADER_SIZE + (chunk >> 3)] |= 1 << (chunk & 7);
+  }
+
+  clear(chunk: number): void {
+    this.map[BITMAP_HEADER_SIZE + (chunk >> 3)] &= ~(1 << (chunk & 7));
+  }
+
+  /** Sets the bits of every chunk that [offset, offset+length) touches. */
+  markRange(offset: number, length: number): void {
+    if (length <= 0) return;
+    const last = Math.floor((offset + length - 1) / this.chunkSize);
+    for (let chunk = Math.floor(offset / this.chunkSize); chunk <= last; chunk++) this.set(chunk);
+  }
+
+  /** The first set bit at or after `from`, or chunkCount when none. */
+  nextDirty(from: number): number {
+    const bits = this.map;
+    let chunk = from;
+    while (chunk < this.chunkCount) {
+      if ((chunk & 7) === 0 && bits[BITMAP_HEADER_SIZE + (chunk >> 3)] === 0) {
+        chunk += 8;
+        continue;
+      }
+      if (this.isSet(chunk)) return chunk;
+      chunk++;
+    }
+    return this.chunkCount;
+  }
+
+  dirtyCount(): number {
+    let count = 0;
+    const end = BITMAP_HEADER_SIZE + Math.ceil(this.chunkCount / 8);
+    for (let i = BITMAP_HEADER_SIZE; i < end; i++) count += POPCOUNT[this.map[i]];
+    return count;
+  }
+
+  /** Bytes covered by a chunk (the last chunk may be short). */
+  chunkLength(chunk: number): number {
+    return Math.min(this.chunkSize, this.geometry.capacity - chunk * this.chunkSize);
+  }
+
+  flush(): void {
+    mmap.sync(this.map, true);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

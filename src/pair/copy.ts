@@ -1,0 +1,86 @@
+// The copy behind pair create (Fig. 14) and resync: walk the bitmap from the copy
+// pointer, send each dirty chunk to the R-VOL, clear its bit, advance the pointer.
+// The site lock is taken per batch, so host writes interleave (Fig. 15) and an
+// interrupted copy resumes from the persisted pointer.
+import {linkOf} from '../site/connect.js';
+import {PairBitmap} from './bitmap.js';
+import type {Site} from '../site/site.js';
+import type {PairRow} from '../site/tables.js';
+
+/** How long one batch may hold the site lock before host writes get their turn. */
+const BATCH_MS = 50;
+
+export interface CopyProgress {
+  pair: number;
+  /** Chunks the pointer has passed, of chunkCount. */
+  done: number;
+  total: number;
+  copiedBytes: number;
+}
+
+export interface CopyResult {
+  state: PairRow['state'];
+  copiedBytes: number;
+  /** Bytes of the M-VOL found to be holes and zeroed on the R-VOL without moving data. */
+  holeBytes: number;
+}
+
+export function runCopy(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): CopyResult {
+  const result: CopyResult = {state: 'COPY', copiedBytes: 0, holeBytes: 0};
+  for (;;) {
+    const finished = site.lock.run(() => copyBatch(site, pairNumber, result));
+    if (finished) return result;
+    if (onProgress) {
+      const bitmap = PairBitmap.open(site.path(site.pair(site.tables(), pairNumber).bitmap));
+      onProgress({pair: pairNumber, done: bitmap.copyPointer, total: bitmap.chunkCount, copiedBytes: result.copiedBytes});
+      bitmap.close();
+    }
+  }
+}
+
+/** Copies chunks for up to BATCH_MS under the lock; true when the pair left COPY. */
+function copyBatch(site: Site, pairNumber: number, result: CopyResult): boolean {
+  const tables = site.tables();
+  const pair = site.pair(tables, pairNumber);
+  if (pair.state !== 'COPY') {
+    result.state = pair.state;
+    return true;
+  }
+  const image = site.image(site.volume(tables, pair.mvol));
+  const link = linkOf(site, tables);
+  const bitmap = PairBitmap.open(site.path(pair.bitmap));
+  try {
+    const deadline = Date.now() + BATCH_MS;
+    let chunk = bitmap.copyPointer;
+    while (chunk < bitmap.chunkCount && Date.now() < deadline) {
+      chunk = bitmap.nextDirty(chunk);
+      if (chunk >= bitmap.chunkCount) break;
+      const start = chunk * bitmap.chunkSize;
+      const dataAt = image.nextData(start);
+      if (dataAt >= start + bitmap.chunkLength(chunk)) {
+        // A run of holes: zero it on the R-VOL in one call, clear every dirty bit in it.
+        const holeEnd = dataAt >= bitmap.geometry.capacity ? bitmap.chunkCount : Math.floor(dataAt / bitmap.chunkSize);
+        const length = Math.min(holeEnd * bitmap.chunkSize, bitmap.geometry.capacity) - start;
+        link.zeroRvol(pair.rvol.ldev, start, length);
+        for (let c = chunk; c < holeEnd; c++) bitmap.clear(c);
+        result.holeBytes += length;
+        chunk = holeEnd;
+      } else {
+        const length = bitmap.chunkLength(chunk);
+        link.writeRvol(pair.rvol.ldev, start, image.read(start, length));
+        bitmap.clear(chunk);
+        result.copiedBytes += length;
+        chunk++;
+      }
+      bitmap.copyPointer = chunk;
+    }
+    if (bitmap.nextDirty(bitmap.copyPointer) < bitmap.chunkCount) return false;
+    bitmap.copyPointer = bitmap.chunkCount;
+    pair.state = 'PAIR';
+    site.save(tables);
+    result.state = 'PAIR';
+    return true;
+  } finally {
+    bitmap.close();
+  }
+}

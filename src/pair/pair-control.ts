@@ -1,0 +1,71 @@
+// Pair suspend, resync and delete (DESIGN §3.5).
+import fs from 'node:fs';
+import {PairStateError} from '../errors.js';
+import {linkOf} from '../site/connect.js';
+import {PairBitmap} from './bitmap.js';
+import {runCopy, type CopyProgress} from './copy.js';
+import type {Site} from '../site/site.js';
+import type {PairState} from '../site/tables.js';
+
+export interface PairStateChange {
+  pair: number;
+  previous: PairState;
+  state: PairState;
+  /** Set when the command found nothing to do; says why. */
+  note?: string;
+}
+
+/** Stops replication; from now on writes only set bitmap bits. */
+export function suspendPair(site: Site, pairNumber: number): PairStateChange {
+  return site.update(tables => {
+    const pair = site.pair(tables, pairNumber);
+    const previous = pair.state;
+    if (previous === 'PSUS') return {pair: pairNumber, previous, state: previous, note: 'already suspended'};
+    if (previous !== 'PAIR' && previous !== 'COPY' && previous !== 'PSUE') {
+      throw new PairStateError(`pair ${pairNumber} is ${previous}; only PAIR, COPY or PSUE pairs can be suspended`);
+    }
+    pair.state = 'PSUS';
+    return {pair: pairNumber, previous, state: 'PSUS'};
+  });
+}
+
+export interface ResyncResult extends PairStateChange {
+  copiedBytes: number;
+}
+
+/** Copies only the chunks whose bits are set, then returns the pair to PAIR. */
+export function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): ResyncResult {
+  const start = site.update(tables => {
+    const pair = site.pair(tables, pairNumber);
+    const previous = pair.state;
+    if (previous === 'PAIR') return {previous, copy: false};
+    if (previous !== 'PSUS' && previous !== 'PSUE' && previous !== 'COPY') {
+      throw new PairStateError(`pair ${pairNumber} is ${previous} and cannot be resynchronised`);
+    }
+    if (previous !== 'COPY') {
+      const bitmap = PairBitmap.open(site.path(pair.bitmap));
+      bitmap.copyPointer = 0;
+      bitmap.close();
+      pair.state = 'COPY';
+    }
+    return {previous, copy: true};
+  });
+  if (!start.copy) {
+    return {pair: pairNumber, previous: 'PAIR', state: 'PAIR', copiedBytes: 0, note: 'pair is already in PAIR state; nothing to copy'};
+  }
+  const copy = runCopy(site, pairNumber, onProgress);
+  return {pair: pairNumber, previous: start.previous, state: copy.state, copiedBytes: copy.copiedBytes};
+}
+
+/** Removes the pair, its bitmap and the R-VOL reservation; the data on both volumes stays. */
+export function deletePair(site: Site, pairNumber: number): PairStateChange {
+  return site.update(tables => {
+    const pair = site.pair(tables, pairNumber);
+    linkOf(site, tables).releaseRvol(pair.rvol.ldev, {pair: pair.pair, primarySite: tables.site.id, mvol: pair.mvol});
+    tables.pairs = tables.pairs.filter(p => p.pair !== pairNumber);
+    const mvol = tables.volumes.find(v => v.ldev === pair.mvol);
+    if (mvol) mvol.pairs = mvol.pairs.filter(p => p !== pairNumber);
+    fs.rmSync(site.path(pair.bitmap), {force: true});
+    return {pair: pairNumber, previous: pair.state, state: 'SMPL' as PairState};
+  });
+}

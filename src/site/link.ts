@@ -1,0 +1,29 @@
+// The communication path between a primary and its remote (patent: path 6). The
+// primary reaches its remote only through this interface, so a network transport
+// can replace the local-directory one without touching pairs or host I/O.
+import type {RvolClaim, SiteRole} from './tables.js';
+
+export interface RemoteIdentity {
+  id: string;
+  name: string;
+  role: SiteRole;
+}
+
+export interface ReservedVolume {
+  ldev: number;
+  id: string;
+  capacity: number;
+}
+
+export interface SiteLink {
+  readonly remote: RemoteIdentity;
+  /** Checks the R-VOL can serve the claim (exists, unused, large enough) and reserves it. */
+  reserveRvol(ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume;
+  releaseRvol(ldev: number, claim: RvolClaim): void;
+  /** A replicated write; the remote passes it on to its own pairs (cascade). */
+  writeRvol(ldev: number, offset: number, data: Uint8Array): void;
+  /** Makes a range of the R-VOL read as zeros (holes of a sparse M-VOL). */
+  zeroRvol(ldev: number, offset: number, length: number): void;
+  readRvol(ldev: number, offset: number, length: number): Buffer;
+  close(): void;
+}

@@ -1,0 +1,70 @@
+// The link to a remote site that is a directory on this machine.
+import {RemoteUnreachableError, SiteNotFoundError, WrongRoleError} from '../errors.js';
+import {Site} from './site.js';
+import * as endpoint from './remote-endpoint.js';
+import type {LinkRow, RvolClaim} from './tables.js';
+import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function retryCount(): number {
+  const fromEnv = Number(process.env.MARKLOG_LINK_RETRIES);
+  return Number.isSafeInteger(fromEnv) && fromEnv >= 0 ? fromEnv : 3;
+}
+
+/** Opens the remote site, retrying briefly: a remote that is missing for a moment is not yet an error. */
+export function reachRemote(dir: string): Site {
+  const attempts = retryCount() + 1;
+  let last: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      return Site.open(dir);
+    } catch (error) {
+      if (!(error instanceof SiteNotFoundError)) throw error;
+      last = error;
+      if (attempt < attempts) Atomics.wait(sleeper, 0, 0, 100 * attempt);
+    }
+  }
+  throw new RemoteUnreachableError(`remote site ${dir} does not answer after ${attempts} attempts: ${(last as Error).message}`,
+    'check that the remote directory is mounted and is a marklog site');
+}
+
+export class LocalDirectoryLink implements SiteLink {
+  readonly remote: RemoteIdentity;
+
+  private constructor(private readonly site: Site) {
+    this.remote = endpoint.hello(site);
+  }
+
+  static connect(row: LinkRow): LocalDirectoryLink {
+    const link = new LocalDirectoryLink(reachRemote(row.remote));
+    if (link.remote.id !== row.siteId) {
+      throw new WrongRoleError(`the directory ${row.remote} now holds site ${link.remote.name} (${link.remote.id}), not the linked site ${row.name}`);
+    }
+    return link;
+  }
+
+  reserveRvol(ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume {
+    return endpoint.reserveRvol(this.site, ldev, claim, minCapacity);
+  }
+
+  releaseRvol(ldev: number, claim: RvolClaim): void {
+    endpoint.releaseRvol(this.site, ldev, claim);
+  }
+
+  writeRvol(ldev: number, offset: number, data: Uint8Array): void {
+    endpoint.writeVolume(this.site, ldev, offset, data);
+  }
+
+  zeroRvol(ldev: number, offset: number, length: number): void {
+    endpoint.zeroVolume(this.site, ldev, offset, length);
+  }
+
+  readRvol(ldev: number, offset: number, length: number): Buffer {
+    return endpoint.readVolume(this.site, ldev, offset, length);
+  }
+
+  close(): void {
+    this.site.close();
+  }
+}

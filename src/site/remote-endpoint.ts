@@ -1,0 +1,68 @@
+// What a remote site answers on a link. The local transport calls these directly;
+// a network agent will call the same functions on its side of the wire.
+import {CapacityMismatchError, VolumeInUseError, WrongRoleError} from '../errors.js';
+import {writeThrough} from '../io/write-through.js';
+import type {Site} from './site.js';
+import type {RvolClaim, VolumeRow} from './tables.js';
+import type {RemoteIdentity, ReservedVolume} from './link.js';
+
+export function hello(site: Site): RemoteIdentity {
+  const {id, name, role} = site.tables().site;
+  return {id, name, role};
+}
+
+function sameClaim(row: VolumeRow, claim: RvolClaim): boolean {
+  return row.rvolOf !== null && row.rvolOf.pair === claim.pair && row.rvolOf.primarySite === claim.primarySite && row.rvolOf.mvol === claim.mvol;
+}
+
+export function reserveRvol(site: Site, ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume {
+  return site.update(tables => {
+    if (tables.site.role !== 'remote') {
+      throw new WrongRoleError(`site ${tables.site.name} has role ${tables.site.role}; R-VOLs live at a remote site`);
+    }
+    const row = site.volume(tables, ldev);
+    // A retry after a crash between the two sites' table updates finds its own claim.
+    if (!sameClaim(row, claim)) {
+      if (row.reserve !== 'none' || row.rvolOf || row.pairs.length > 0 || row.logGroup !== null) {
+        const use = row.rvolOf ? `R-VOL of pair ${row.rvolOf.pair}` : row.reserve !== 'none' ? `reserved as ${row.reserve}` : `M-VOL of pair ${row.pairs.join(',')}`;
+        throw new VolumeInUseError(`LDEV ${ldev} at ${tables.site.name} is already in use (${use})`);
+      }
+      if (row.capacity < minCapacity) {
+        throw new CapacityMismatchError(`R-VOL LDEV ${ldev} holds ${row.capacity} bytes but the M-VOL needs ${minCapacity}`);
+      }
+      row.reserve = 'R-VOL';
+      row.pathDefined = false;
+      row.rvolOf = claim;
+    }
+    return {ldev: row.ldev, id: row.id, capacity: row.capacity};
+  });
+}
+
+export function releaseRvol(site: Site, ldev: number, claim: RvolClaim): void {
+  site.update(tables => {
+    const row = tables.volumes.find(v => v.ldev === ldev);
+    if (!row || !sameClaim(row, claim)) return;
+    row.reserve = 'none';
+    row.pathDefined = true;
+    row.rvolOf = null;
+  });
+}
+
+export function writeVolume(site: Site, ldev: number, offset: number, data: Uint8Array): void {
+  site.lock.run(() => {
+    const tables = site.tables();
+    writeThrough(site, tables, site.volume(tables, ldev), offset, data);
+  });
+}
+
+export function zeroVolume(site: Site, ldev: number, offset: number, length: number): void {
+  site.lock.run(() => {
+    const tables = site.tables();
+    site.image(site.volume(tables, ldev)).zero(offset, length);
+  });
+}
+
+export function readVolume(site: Site, ldev: number, offset: number, length: number): Buffer {
+  const tables = site.tables();
+  return site.image(site.volume(tables, ldev)).read(offset, length);
+}

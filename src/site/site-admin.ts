@@ -1,0 +1,74 @@
+// Site init, link and show (DESIGN §5: `marklog site ...`).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {InvalidArgumentError, SiteExistsError, WrongRoleError} from '../errors.js';
+import {writeFileAtomic} from '../util/atomic-file.js';
+import {LOCK_FILE, PAIRS_DIR, VOLUMES_DIR, tablesPath} from './layout.js';
+import {reachRemote} from './local-link.js';
+import {SITE_ROLES, emptyTables, type LinkRow, type SiteRole, type Tables} from './tables.js';
+import {Site} from './site.js';
+
+export interface SiteInitOptions {
+  dir: string;
+  role: string;
+  name?: string;
+}
+
+export interface SiteSummary {
+  dir: string;
+  id: string;
+  name: string;
+  role: SiteRole;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function initSite(options: SiteInitOptions): SiteSummary {
+  if (!SITE_ROLES.includes(options.role as SiteRole)) {
+    throw new InvalidArgumentError(`role "${options.role}" must be primary or remote`);
+  }
+  const dir = path.resolve(options.dir);
+  const name = options.name ?? path.basename(dir);
+  if (!NAME.test(name)) throw new InvalidArgumentError(`site name "${name}" may hold only letters, digits, '.', '_' and '-' (64 at most)`);
+  if (fs.existsSync(tablesPath(dir))) throw new SiteExistsError(dir);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    throw new InvalidArgumentError(`directory ${dir} is not empty; a site needs a directory of its own`);
+  }
+  fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+  for (const sub of [VOLUMES_DIR, PAIRS_DIR]) fs.mkdirSync(path.join(dir, sub), {mode: 0o700});
+  fs.writeFileSync(path.join(dir, LOCK_FILE), '', {mode: 0o600});
+  const tables = emptyTables({id: crypto.randomBytes(8).toString('hex'), name, role: options.role as SiteRole, created: new Date().toISOString()});
+  // The tables file is written last: its presence is what makes the directory a site.
+  writeFileAtomic(tablesPath(dir), `${JSON.stringify(tables, null, 2)}\n`);
+  return {dir, id: tables.site.id, name, role: tables.site.role};
+}
+
+export function linkSites(primaryDir: string, remoteDir: string): LinkRow {
+  const primary = Site.open(primaryDir);
+  const remote = reachRemote(remoteDir);
+  const far = remote.tables().site;
+  if (far.role !== 'remote') throw new WrongRoleError(`site ${far.name} has role ${far.role}; a link must end at a remote site`);
+  return primary.update(tables => {
+    if (tables.site.id === far.id) throw new InvalidArgumentError('a site cannot link to itself');
+    if (tables.link && tables.link.siteId !== far.id && tables.pairs.length > 0) {
+      throw new WrongRoleError(`site ${tables.site.name} has pairs on ${tables.link.name}; delete them before linking elsewhere`);
+    }
+    tables.link = {remote: remote.dir, siteId: far.id, name: far.name, linked: new Date().toISOString()};
+    return tables.link;
+  });
+}
+
+export interface SiteView {
+  dir: string;
+  site: Tables['site'];
+  link: LinkRow | null;
+  volumes: Tables['volumes'];
+  pairs: Tables['pairs'];
+}
+
+export function showSite(dir: string): SiteView {
+  const site = Site.open(dir);
+  const tables = site.tables();
+  return {dir: site.dir, site: tables.site, link: tables.link, volumes: tables.volumes, pairs: tables.pairs};
+}

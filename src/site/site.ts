@@ -1,0 +1,103 @@
+// A site (patent: storage system 3 or 4) is a directory: management tables, a lock,
+// volume images and pair bitmaps. A Site object is one process's handle on it.
+import fs from 'node:fs';
+import path from 'node:path';
+import {SiteNotFoundError, VolumeNotFoundError, PairNotFoundError, CorruptTablesError} from '../errors.js';
+import {FileLock} from '../util/lock.js';
+import {writeFileAtomic} from '../util/atomic-file.js';
+import {lockPath, tablesPath, resolveInSite} from './layout.js';
+import {validateTables, type Tables, type VolumeRow, type PairRow} from './tables.js';
+import {VolumeImage} from '../volume/image.js';
+
+export class Site {
+  readonly lock: FileLock;
+  private cache: {key: string; tables: Tables} | undefined;
+  private readonly images = new Map<string, VolumeImage>();
+
+  private constructor(readonly dir: string) {
+    this.lock = new FileLock(lockPath(dir));
+  }
+
+  static open(dir: string): Site {
+    const absolute = path.resolve(dir);
+    if (!fs.existsSync(absolute)) throw new SiteNotFoundError(dir, 'directory does not exist');
+    if (!fs.existsSync(tablesPath(absolute))) throw new SiteNotFoundError(dir);
+    const site = new Site(absolute);
+    site.tables();
+    return site;
+  }
+
+  /** The tables as they are on disk now; re-read only when the file changed. */
+  tables(): Tables {
+    const file = tablesPath(this.dir);
+    let stat: fs.BigIntStats;
+    try {
+      stat = fs.statSync(file, {bigint: true});
+    } catch {
+      throw new SiteNotFoundError(this.dir, 'its tables are missing');
+    }
+    const key = `${stat.ino}:${stat.mtimeNs}:${stat.size}`;
+    if (this.cache?.key !== key) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new CorruptTablesError(`${file}: not valid JSON (${(error as Error).message})`);
+      }
+      this.cache = {key, tables: validateTables(parsed, file)};
+    }
+    return structuredClone(this.cache.tables);
+  }
+
+  save(tables: Tables): void {
+    writeFileAtomic(tablesPath(this.dir), `${JSON.stringify(tables, null, 2)}\n`);
+    this.cache = undefined;
+  }
+
+  /** A read-modify-write of the tables under the site lock; the changed tables are saved. */
+  update<T>(change: (tables: Tables) => T): T {
+    return this.lock.run(() => {
+      const tables = this.tables();
+      const result = change(tables);
+      this.save(tables);
+      return result;
+    });
+  }
+
+  get name(): string {
+    return this.tables().site.name;
+  }
+
+  volume(tables: Tables, ldev: number): VolumeRow {
+    const row = tables.volumes.find(v => v.ldev === ldev);
+    if (!row) throw new VolumeNotFoundError(tables.site.name, ldev);
+    return row;
+  }
+
+  pair(tables: Tables, pair: number): PairRow {
+    const row = tables.pairs.find(p => p.pair === pair);
+    if (!row) throw new PairNotFoundError(tables.site.name, pair);
+    return row;
+  }
+
+  path(name: string): string {
+    return resolveInSite(this.dir, name);
+  }
+
+  /** An open image for a volume row, kept open for the life of this handle. */
+  image(row: VolumeRow): VolumeImage {
+    const file = this.path(row.image);
+    let image = this.images.get(file);
+    if (!image || image.capacity !== row.capacity) {
+      image?.close();
+      image = VolumeImage.open(file, row.capacity);
+      this.images.set(file, image);
+    }
+    return image;
+  }
+
+  close(): void {
+    for (const image of this.images.values()) image.close();
+    this.images.clear();
+  }
+}

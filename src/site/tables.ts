@@ -1,0 +1,115 @@
+// The management tables of one site (patent Figs. 6 and 7): one JSON document,
+// human-readable and versioned, replaced atomically under the site lock.
+import {CorruptTablesError} from '../errors.js';
+
+export const TABLES_FORMAT = 1;
+
+export type SiteRole = 'primary' | 'remote';
+export type VolumeState = 'NORMAL' | 'BLOCKED';
+export type Reserve = 'none' | 'R-VOL' | 'LOG' | 'POOL';
+export type PairState = 'SMPL' | 'COPY' | 'PAIR' | 'PSUS' | 'PSUE' | 'SSWS';
+
+export const SITE_ROLES: readonly SiteRole[] = ['primary', 'remote'];
+export const PAIR_STATES: readonly PairState[] = ['SMPL', 'COPY', 'PAIR', 'PSUS', 'PSUE', 'SSWS'];
+const RESERVES: readonly Reserve[] = ['none', 'R-VOL', 'LOG', 'POOL'];
+
+export interface SiteIdentity {
+  id: string;
+  name: string;
+  role: SiteRole;
+  created: string;
+}
+
+export interface LinkRow {
+  /** Where the remote site is reached: for the local transport, its directory. */
+  remote: string;
+  siteId: string;
+  name: string;
+  linked: string;
+}
+
+/** Which pair an R-VOL belongs to, recorded at the remote site. */
+export interface RvolClaim {
+  pair: number;
+  primarySite: string;
+  mvol: number;
+}
+
+export interface VolumeRow {
+  ldev: number;
+  id: string;
+  hostType: string;
+  pathDefined: boolean;
+  state: VolumeState;
+  reserve: Reserve;
+  pairs: number[];
+  logGroup: number | null;
+  capacity: number;
+  /** Image file: relative to the site directory, or absolute for an imported image. */
+  image: string;
+  rvolOf: RvolClaim | null;
+}
+
+export interface PairRow {
+  pair: number;
+  mvol: number;
+  rvol: {site: string; name: string; ldev: number};
+  state: PairState;
+  chunkSize: number;
+  bitmap: string;
+  created: string;
+}
+
+export interface Tables {
+  format: typeof TABLES_FORMAT;
+  site: SiteIdentity;
+  link: LinkRow | null;
+  volumes: VolumeRow[];
+  pairs: PairRow[];
+  next: {ldev: number; pair: number};
+}
+
+export function emptyTables(site: SiteIdentity): Tables {
+  return {format: TABLES_FORMAT, site, link: null, volumes: [], pairs: [], next: {ldev: 0, pair: 1}};
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks the shape of a parsed tables document; any deviation is corruption, never guessed at. */
+export function validateTables(value: unknown, file: string): Tables {
+  const fail = (why: string): never => {
+    throw new CorruptTablesError(`${file}: ${why}`, 'restore the file from a backup or run `marklog verify`');
+  };
+  if (!isObject(value)) fail('not a JSON object');
+  const doc = value as Record<string, unknown>;
+  if (doc.format !== TABLES_FORMAT) fail(`unknown format ${JSON.stringify(doc.format)} (this marklog reads ${TABLES_FORMAT})`);
+  const site = doc.site;
+  if (!isObject(site) || typeof site.id !== 'string' || typeof site.name !== 'string' || !SITE_ROLES.includes(site.role as SiteRole)) {
+    fail('site identity is damaged');
+  }
+  if (doc.link !== null && !(isObject(doc.link) && typeof doc.link.remote === 'string' && typeof doc.link.siteId === 'string')) {
+    fail('link is damaged');
+  }
+  if (!Array.isArray(doc.volumes)) fail('volume table is missing');
+  for (const [i, v] of (doc.volumes as unknown[]).entries()) {
+    if (!isObject(v) || !isCount(v.ldev) || !isCount(v.capacity) || typeof v.image !== 'string' || typeof v.id !== 'string'
+      || !RESERVES.includes(v.reserve as Reserve) || !Array.isArray(v.pairs) || !v.pairs.every(isCount)) {
+      fail(`volume table row ${i} is damaged`);
+    }
+  }
+  if (!Array.isArray(doc.pairs)) fail('pair table is missing');
+  for (const [i, p] of (doc.pairs as unknown[]).entries()) {
+    if (!isObject(p) || !isCount(p.pair) || !isCount(p.mvol) || !isObject(p.rvol) || !isCount(p.rvol.ldev)
+      || !PAIR_STATES.includes(p.state as PairState) || !isCount(p.chunkSize) || typeof p.bitmap !== 'string') {
+      fail(`pair table row ${i} is damaged`);
+    }
+  }
+  if (!isObject(doc.next) || !isCount(doc.next.ldev) || !isCount(doc.next.pair)) fail('counters are damaged');
+  return doc as unknown as Tables;
+}

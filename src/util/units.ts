@@ -1,0 +1,54 @@
+import {InvalidArgumentError} from '../errors.js';
+
+const MULTIPLIERS: Record<string, number> = {
+  '': 1, B: 1,
+  K: 1024, KB: 1024, KIB: 1024,
+  M: 1024 ** 2, MB: 1024 ** 2, MIB: 1024 ** 2,
+  G: 1024 ** 3, GB: 1024 ** 3, GIB: 1024 ** 3,
+  T: 1024 ** 4, TB: 1024 ** 4, TIB: 1024 ** 4,
+};
+
+export const SECTOR = 512;
+/** The largest capacity marklog accepts: offsets stay exact in a JS number. */
+export const MAX_CAPACITY = 2 ** 50;
+
+/** "64M", "1G", "512", "4KiB" → bytes; units are powers of 1024. */
+export function parseSize(text: string, what = 'size'): number {
+  const match = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const multiplier = match ? MULTIPLIERS[match[2].toUpperCase()] : undefined;
+  if (!match || multiplier === undefined) {
+    throw new InvalidArgumentError(`${what} "${text}" is not a size (examples: 512, 64K, 64M, 1G)`);
+  }
+  const bytes = Number(match[1]) * multiplier;
+  if (!Number.isSafeInteger(bytes)) throw new InvalidArgumentError(`${what} "${text}" is too large`);
+  return bytes;
+}
+
+export function parseCapacity(text: string): number {
+  const bytes = parseSize(text, 'capacity');
+  if (bytes <= 0 || bytes % SECTOR !== 0) {
+    throw new InvalidArgumentError(`capacity "${text}" must be a positive multiple of ${SECTOR} bytes`);
+  }
+  if (bytes > MAX_CAPACITY) throw new InvalidArgumentError(`capacity "${text}" exceeds the 1 PiB limit`);
+  return bytes;
+}
+
+/** A whole number ≥ 0 given on the command line (LDEV, pair, offset, length). */
+export function parseCount(text: string | number, what: string): number {
+  const value = typeof text === 'number' ? text : /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${what} "${text}" must be a whole number ≥ 0`);
+  }
+  return value;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}

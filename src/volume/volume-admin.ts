@@ -1,0 +1,75 @@
+// Volume create, import and list (patent Fig. 6, the volume configuration table).
+import fs from 'node:fs';
+import path from 'node:path';
+import {InvalidArgumentError, VolumeIoError} from '../errors.js';
+import {SECTOR} from '../util/units.js';
+import {volumeImageName} from '../site/layout.js';
+import {VolumeImage} from './image.js';
+import type {Site} from '../site/site.js';
+import type {Tables, VolumeRow} from '../site/tables.js';
+
+export interface VolumeSummary {
+  ldev: number;
+  id: string;
+  capacity: number;
+}
+
+/** A WWN-like identifier (NAA 6 form): the site's id then the LDEV, unique across sites. */
+function volumeId(tables: Tables, ldev: number): string {
+  return `naa.6${tables.site.id.slice(0, 15)}${ldev.toString(16).padStart(16, '0')}`;
+}
+
+function addRow(tables: Tables, image: string, capacity: number, pool: boolean): VolumeRow {
+  const ldev = tables.next.ldev;
+  const row: VolumeRow = {
+    ldev,
+    id: volumeId(tables, ldev),
+    hostType: 'OPEN-V',
+    pathDefined: !pool,
+    state: 'NORMAL',
+    reserve: pool ? 'POOL' : 'none',
+    pairs: [],
+    logGroup: null,
+    capacity,
+    image,
+    rvolOf: null,
+  };
+  tables.volumes.push(row);
+  tables.next.ldev = ldev + 1;
+  return row;
+}
+
+export function createVolume(site: Site, capacity: number, pool = false): VolumeSummary {
+  return site.update(tables => {
+    const name = volumeImageName(tables.next.ldev);
+    VolumeImage.create(site.path(name), capacity);
+    const row = addRow(tables, name, capacity, pool);
+    return {ldev: row.ldev, id: row.id, capacity};
+  });
+}
+
+/** Adopts an existing raw image where it lies; its size becomes the capacity. */
+export function importVolume(site: Site, imagePath: string, pool = false): VolumeSummary {
+  const file = path.resolve(imagePath);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new VolumeIoError(`image ${imagePath} does not exist`);
+  }
+  if (!stat.isFile()) throw new InvalidArgumentError(`image ${imagePath} is not a regular file`);
+  if (stat.size === 0 || stat.size % SECTOR !== 0) {
+    throw new InvalidArgumentError(`image ${imagePath} is ${stat.size} bytes; a volume is a positive multiple of ${SECTOR} bytes`);
+  }
+  fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+  return site.update(tables => {
+    const owner = tables.volumes.find(v => site.path(v.image) === file);
+    if (owner) throw new InvalidArgumentError(`image ${imagePath} is already LDEV ${owner.ldev}`);
+    const row = addRow(tables, file, stat.size, pool);
+    return {ldev: row.ldev, id: row.id, capacity: row.capacity};
+  });
+}
+
+export function listVolumes(site: Site): VolumeRow[] {
+  return site.tables().volumes;
+}
