@@ -130,3 +130,46 @@ export class VolumeIoError extends MarklogError {
   readonly code = 'IO_ERROR';
   readonly category = 'io';
 }
+
+export class LogGroupNotFoundError extends MarklogError {
+  readonly code = 'GROUP_NOT_FOUND';
+  readonly category = 'notFound';
+  constructor(siteName: string, group: number) {
+    super(`site ${siteName} has no log group ${group}`, 'see `marklog log status`');
+  }
+}
+
+export class LogModeError extends MarklogError {
+  readonly code = 'WRONG_LOG_MODE';
+  readonly category = 'conflict';
+}
+
+export class PoolEmptyError extends MarklogError {
+  readonly code = 'POOL_EMPTY';
+  readonly category = 'conflict';
+}
+
+export class LogFullError extends MarklogError {
+  readonly code = 'LOG_FULL';
+  readonly category = 'logFull';
+}
+
+export class MarkNotFoundError extends MarklogError {
+  readonly code = 'MARK_NOT_FOUND';
+  readonly category = 'notFound';
+}
+
+export class CorruptLogError extends MarklogError {
+  readonly code = 'CORRUPT_LOG';
+  readonly category = 'corruption';
+}
+
+export class BaseMismatchError extends MarklogError {
+  readonly code = 'BASE_MISMATCH';
+  readonly category = 'conflict';
+}
+
+export class TargetError extends MarklogError {
+  readonly code = 'BAD_TARGET';
+  readonly category = 'conflict';
+}

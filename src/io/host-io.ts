@@ -14,6 +14,7 @@ export interface HostWriteResult {
   ldev: number;
   offset: number;
   length: number;
+  logged: {group: number; logId: number}[];
   warnings: string[];
 }
 
@@ -38,9 +39,9 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
     image.checkRange(offset, data.length);
     const outcome = writeThrough(site, tables, volume, offset, data);
     if (options.sync) image.flush(offset, data.length);
-    const warnings = outcome.suspendedByError.map(({pair, reason}) =>
-      `pair ${pair} is now PSUE (R-VOL not written: ${reason}); the write is kept on the M-VOL and tracked for resync`);
-    return {ldev, offset, length: data.length, warnings};
+    const warnings = [...outcome.warnings, ...outcome.suspendedByError.map(({pair, reason}) =>
+      `pair ${pair} is now PSUE (${reason}); the write is kept on the M-VOL and tracked for resync`)];
+    return {ldev, offset, length: data.length, logged: outcome.logged, warnings};
   });
 }
 

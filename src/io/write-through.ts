@@ -7,16 +7,19 @@ import type {Site} from '../site/site.js';
 import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
 
 export interface WriteOutcome {
-  /** Pairs that dropped to PSUE because their R-VOL could not be written, and why. */
+  /** Pairs that dropped to PSUE because their R-VOL or log could not be written, and why. */
   suspendedByError: {pair: number; reason: string}[];
+  /** Log records written for this write, one per logging pair. */
+  logged: {group: number; logId: number}[];
+  warnings: string[];
 }
 
 export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
   site.image(volume).write(offset, data);
-  const outcome: WriteOutcome = {suspendedByError: []};
+  const outcome: WriteOutcome = {suspendedByError: [], logged: [], warnings: []};
   for (const pair of tables.pairs) {
     if (pair.mvol !== volume.ldev) continue;
-    const failure = propagate(site, tables, pair, offset, data);
+    const failure = propagate(site, tables, pair, offset, data, outcome);
     if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
   }
   if (outcome.suspendedByError.length > 0) site.save(tables);
@@ -24,7 +27,7 @@ export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offs
 }
 
 /** Sends the write where the pair's state says; returns why, when the pair fell to PSUE. */
-function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array): string | undefined {
+function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome): string | undefined {
   const bitmap = PairBitmap.open(site.path(pair.bitmap));
   try {
     switch (pair.state) {
@@ -38,6 +41,9 @@ function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, da
         if (behind < data.length) bitmap.markRange(offset + behind, data.length - behind);
         return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind));
       }
+      case 'PSUS':
+        bitmap.markRange(offset, data.length);
+        return pair.logGroup === null ? undefined : log(site, tables, pair, offset, data, outcome);
       default:
         bitmap.markRange(offset, data.length);
         return undefined;
@@ -54,6 +60,20 @@ function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap
   } catch (error) {
     // The host write already landed on the M-VOL: keep it, track it, and say why.
     bitmap.markRange(offset, data.length);
+    pair.state = 'PSUE';
+    return (error as Error).message;
+  }
+}
+
+/** Log mode: the write becomes a record in the group's log at the remote (DESIGN §3.4). */
+function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome): string | undefined {
+  try {
+    const result = linkOf(site, tables).appendToLog(pair.logGroup!, [{kind: 'write', ldev: pair.rvol.ldev, address: offset, data}]);
+    outcome.logged.push({group: pair.logGroup!, logId: result.appended[0].logId});
+    outcome.warnings.push(...result.warnings);
+    return undefined;
+  } catch (error) {
+    // The bit is already set: the write is on the M-VOL and tracked for resync.
     pair.state = 'PSUE';
     return (error as Error).message;
   }

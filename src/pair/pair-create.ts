@@ -67,6 +67,7 @@ export function createPair(site: Site, options: PairCreateOptions): PairCreateRe
       chunkSize,
       bitmap: bitmapName,
       created: new Date().toISOString(),
+      logGroup: null,
     });
     mvol.pairs.push(number);
     tables.next.pair = number + 1;

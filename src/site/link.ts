@@ -2,6 +2,9 @@
 // primary reaches its remote only through this interface, so a network transport
 // can replace the local-directory one without touching pairs or host I/O.
 import type {RvolClaim, SiteRole} from './tables.js';
+import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
+import type {NewEntry} from '../log/journal.js';
+import type {LoggedMark} from '../mark/remote-marks.js';
 
 export interface RemoteIdentity {
   id: string;
@@ -25,5 +28,11 @@ export interface SiteLink {
   /** Makes a range of the R-VOL read as zeros (holes of a sparse M-VOL). */
   zeroRvol(ldev: number, offset: number, length: number): void;
   readRvol(ldev: number, offset: number, length: number): Buffer;
+  /** Fig. 17: prepare a log group at the remote and switch it into log mode. */
+  prepareLogGroup(request: PrepareRequest): PreparedGroup;
+  /** Appends write or mark records to a group's log; returns their log IDs and any capacity warnings. */
+  appendToLog(group: number, entries: NewEntry[]): AppendResult;
+  stopLogGroup(group: number): void;
+  listMarks(group: number): LoggedMark[];
   close(): void;
 }

@@ -4,6 +4,10 @@ import {Site} from './site.js';
 import * as endpoint from './remote-endpoint.js';
 import type {LinkRow, RvolClaim} from './tables.js';
 import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
+import {appendToLog, prepareLogGroup, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
+import type {NewEntry} from '../log/journal.js';
+import {stopLogAtRemote} from '../log/log-admin.js';
+import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -62,6 +66,22 @@ export class LocalDirectoryLink implements SiteLink {
 
   readRvol(ldev: number, offset: number, length: number): Buffer {
     return endpoint.readVolume(this.site, ldev, offset, length);
+  }
+
+  prepareLogGroup(request: PrepareRequest): PreparedGroup {
+    return prepareLogGroup(this.site, request);
+  }
+
+  appendToLog(group: number, entries: NewEntry[]): AppendResult {
+    return appendToLog(this.site, group, entries);
+  }
+
+  stopLogGroup(group: number): void {
+    stopLogAtRemote(this.site, group);
+  }
+
+  listMarks(group: number): LoggedMark[] {
+    return marksInLog(this.site, group);
   }
 
   close(): void {

@@ -3,7 +3,7 @@
 import {CapacityMismatchError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {writeThrough} from '../io/write-through.js';
 import type {Site} from './site.js';
-import type {RvolClaim, VolumeRow} from './tables.js';
+import type {RvolClaim, Tables, VolumeRow} from './tables.js';
 import type {RemoteIdentity, ReservedVolume} from './link.js';
 
 export function hello(site: Site): RemoteIdentity {
@@ -48,17 +48,29 @@ export function releaseRvol(site: Site, ldev: number, claim: RvolClaim): void {
   });
 }
 
+/** A base of a log group is changing outside log apply: its log no longer fits it. */
+function noteBaseChange(site: Site, tables: Tables, row: VolumeRow): void {
+  if (row.logGroup === null) return;
+  row.generation += 1;
+  site.save(tables);
+}
+
 export function writeVolume(site: Site, ldev: number, offset: number, data: Uint8Array): void {
   site.lock.run(() => {
     const tables = site.tables();
-    writeThrough(site, tables, site.volume(tables, ldev), offset, data);
+    const row = site.volume(tables, ldev);
+    noteBaseChange(site, tables, row);
+    writeThrough(site, tables, row, offset, data);
   });
 }
 
 export function zeroVolume(site: Site, ldev: number, offset: number, length: number): void {
   site.lock.run(() => {
     const tables = site.tables();
-    site.image(site.volume(tables, ldev)).zero(offset, length);
+    const row = site.volume(tables, ldev);
+    const image = site.image(row);
+    if (length > 0 && image.nextData(offset) < offset + length) noteBaseChange(site, tables, row);
+    image.zero(offset, length);
   });
 }
 

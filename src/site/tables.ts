@@ -48,6 +48,8 @@ export interface VolumeRow {
   /** Image file: relative to the site directory, or absolute for an imported image. */
   image: string;
   rvolOf: RvolClaim | null;
+  /** Bumped whenever the volume changes other than by marklog's own log apply (a base check). */
+  generation: number;
 }
 
 export interface PairRow {
@@ -58,6 +60,46 @@ export interface PairRow {
   chunkSize: number;
   bitmap: string;
   created: string;
+  /** The log group whose log receives this pair's writes while it is suspended, if any. */
+  logGroup: number | null;
+}
+
+export type LogMode = 'LOG' | 'STOPPED';
+
+export interface LogMember {
+  rvol: number;
+  mvol: number;
+  pair: number;
+}
+
+/** A log group (patent Fig. 8) as the site holding its log sees it. */
+export interface LogGroupRow {
+  group: number;
+  mode: LogMode;
+  primarySite: string;
+  members: LogMember[];
+  /** Log volumes (LDEVs reserved LOG), in the order records fill them. */
+  logVolumes: number[];
+  /** Stamped at log start and at every apply; every log header must carry it. */
+  baseGeneration: number;
+  /** Each member R-VOL's generation when the base was taken, by LDEV. */
+  memberGenerations: Record<string, number>;
+  /** Free-space alert threshold as a used fraction (Fig. 21). */
+  threshold: number;
+  alertCommand: string | null;
+  alertRaised: boolean;
+  full: boolean;
+  created: string;
+  /** Set while a log apply is under way: the log ID it applies up to. */
+  applying?: number | null;
+}
+
+/** The host's mark registry for one group (patent: mark ID info 241). */
+export interface HostMark {
+  markId: number;
+  time: string;
+  app: string;
+  logId: number;
 }
 
 export interface Tables {
@@ -66,11 +108,12 @@ export interface Tables {
   link: LinkRow | null;
   volumes: VolumeRow[];
   pairs: PairRow[];
+  groups: LogGroupRow[];
   next: {ldev: number; pair: number};
 }
 
 export function emptyTables(site: SiteIdentity): Tables {
-  return {format: TABLES_FORMAT, site, link: null, volumes: [], pairs: [], next: {ldev: 0, pair: 1}};
+  return {format: TABLES_FORMAT, site, link: null, volumes: [], pairs: [], groups: [], next: {ldev: 0, pair: 1}};
 }
 
 function isCount(value: unknown): value is number {
@@ -99,7 +142,7 @@ export function validateTables(value: unknown, file: string): Tables {
   if (!Array.isArray(doc.volumes)) fail('volume table is missing');
   for (const [i, v] of (doc.volumes as unknown[]).entries()) {
     if (!isObject(v) || !isCount(v.ldev) || !isCount(v.capacity) || typeof v.image !== 'string' || typeof v.id !== 'string'
-      || !RESERVES.includes(v.reserve as Reserve) || !Array.isArray(v.pairs) || !v.pairs.every(isCount)) {
+      || !RESERVES.includes(v.reserve as Reserve) || !Array.isArray(v.pairs) || !v.pairs.every(isCount) || !isCount(v.generation)) {
       fail(`volume table row ${i} is damaged`);
     }
   }
@@ -108,6 +151,13 @@ export function validateTables(value: unknown, file: string): Tables {
     if (!isObject(p) || !isCount(p.pair) || !isCount(p.mvol) || !isObject(p.rvol) || !isCount(p.rvol.ldev)
       || !PAIR_STATES.includes(p.state as PairState) || !isCount(p.chunkSize) || typeof p.bitmap !== 'string') {
       fail(`pair table row ${i} is damaged`);
+    }
+  }
+  if (!Array.isArray(doc.groups)) fail('log group table is missing');
+  for (const [i, g] of (doc.groups as unknown[]).entries()) {
+    if (!isObject(g) || !isCount(g.group) || !Array.isArray(g.members) || !Array.isArray(g.logVolumes) || !g.logVolumes.every(isCount)
+      || !isCount(g.baseGeneration) || (g.mode !== 'LOG' && g.mode !== 'STOPPED') || typeof g.threshold !== 'number') {
+      fail(`log group table row ${i} is damaged`);
     }
   }
   if (!isObject(doc.next) || !isCount(doc.next.ldev) || !isCount(doc.next.pair)) fail('counters are damaged');

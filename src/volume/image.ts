@@ -107,6 +107,11 @@ export class VolumeImage {
     });
   }
 
+  /** Forces every change to the image to stable storage. */
+  syncAll(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+
   /** The next offset at or after `offset` holding data, or `capacity` when the rest is a hole. */
   nextData(offset: number): number {
     const at = fsx.seek(this.fd, offset, true);

@@ -33,6 +33,7 @@ function addRow(tables: Tables, image: string, capacity: number, pool: boolean):
     capacity,
     image,
     rvolOf: null,
+    generation: 0,
   };
   tables.volumes.push(row);
   tables.next.ldev = ldev + 1;

@@ -1,0 +1,239 @@
+// Log volume layout and log records: docs/FORMAT.md §4. Every offset, size, magic
+// and type value of the journal lives here; the writer and reader only call these.
+import {crc32c} from './crc32c.js';
+
+// §4.1 Log volume header: the first 4096 bytes of every log volume.
+export const LOG_MAGIC = Buffer.from('MARKLOG\0', 'ascii');
+export const LOG_VERSION = 1;
+export const LOG_HEADER_SIZE = 4096;
+
+export const LogHeader = {
+  magic: 0, // 8 bytes "MARKLOG\0"
+  version: 8, // u32
+  headerSize: 12, // u32, 4096
+  group: 16, // u32, log group number
+  place: 20, // u32, this volume's place in the group (0 = first)
+  ldev: 24, // u32, LDEV of this log volume at its site
+  reserved1: 28, // u32 zero
+  capacity: 32, // u64, bytes of the volume
+  baseGeneration: 40, // u64, the base image generation the records apply to
+  start: 48, // u64, offset of the first live record (== tail when empty)
+  tail: 56, // u64, offset just past the last record
+  records: 64, // u64, live records in this volume
+  oldestLogId: 72, // u64   — log ID info (patent Fig. 11)
+  oldestLogTime: 80, // u64
+  oldestLogAddress: 88, // u64
+  newestLogId: 96, // u64
+  newestLogTime: 104, // u64
+  newestLogAddress: 112, // u64
+  oldestMarkId: 120, // u64 — mark ID info (patent Fig. 12)
+  oldestMarkTime: 128, // u64
+  oldestMarkAddress: 136, // u64
+  newestMarkId: 144, // u64
+  newestMarkTime: 152, // u64
+  newestMarkAddress: 160, // u64
+  marks: 168, // u64, live mark records in this volume
+  siteId: 176, // 16 bytes, ASCII hex id of the site holding the log, zero padded
+  crc: 192, // u32 CRC-32C of bytes 0..191
+} as const;
+export const LOG_HEADER_CRC_SPAN = LogHeader.crc;
+
+export interface LogHeaderFields {
+  group: number;
+  place: number;
+  ldev: number;
+  capacity: number;
+  baseGeneration: number;
+  start: number;
+  tail: number;
+  records: number;
+  oldestLogId: number;
+  oldestLogTime: number;
+  oldestLogAddress: number;
+  newestLogId: number;
+  newestLogTime: number;
+  newestLogAddress: number;
+  oldestMarkId: number;
+  oldestMarkTime: number;
+  oldestMarkAddress: number;
+  newestMarkId: number;
+  newestMarkTime: number;
+  newestMarkAddress: number;
+  marks: number;
+  siteId: string;
+}
+
+const U64_FIELDS = [
+  'capacity', 'baseGeneration', 'start', 'tail', 'records',
+  'oldestLogId', 'oldestLogTime', 'oldestLogAddress', 'newestLogId', 'newestLogTime', 'newestLogAddress',
+  'oldestMarkId', 'oldestMarkTime', 'oldestMarkAddress', 'newestMarkId', 'newestMarkTime', 'newestMarkAddress', 'marks',
+] as const;
+
+export function encodeLogHeader(fields: LogHeaderFields): Buffer {
+  const out = Buffer.alloc(LOG_HEADER_SIZE);
+  LOG_MAGIC.copy(out, LogHeader.magic);
+  out.writeUInt32LE(LOG_VERSION, LogHeader.version);
+  out.writeUInt32LE(LOG_HEADER_SIZE, LogHeader.headerSize);
+  out.writeUInt32LE(fields.group, LogHeader.group);
+  out.writeUInt32LE(fields.place, LogHeader.place);
+  out.writeUInt32LE(fields.ldev, LogHeader.ldev);
+  for (const name of U64_FIELDS) out.writeBigUInt64LE(BigInt(fields[name]), LogHeader[name]);
+  out.write(fields.siteId.slice(0, 16), LogHeader.siteId, 'ascii');
+  out.writeUInt32LE(crc32c(out.subarray(0, LOG_HEADER_CRC_SPAN)), LogHeader.crc);
+  return out;
+}
+
+export function decodeLogHeader(source: Buffer): {fields: LogHeaderFields} | {reason: string} {
+  if (source.length < LOG_HEADER_SIZE) return {reason: 'volume shorter than a log header'};
+  if (!source.subarray(0, 8).equals(LOG_MAGIC)) return {reason: 'not a log volume (bad magic)'};
+  if (crc32c(source.subarray(0, LOG_HEADER_CRC_SPAN)) !== source.readUInt32LE(LogHeader.crc)) return {reason: 'header checksum mismatch'};
+  const version = source.readUInt32LE(LogHeader.version);
+  if (version !== LOG_VERSION) return {reason: `unknown log format version ${version}`};
+  if (source.readUInt32LE(LogHeader.headerSize) !== LOG_HEADER_SIZE) return {reason: 'bad header size'};
+  const fields = {
+    group: source.readUInt32LE(LogHeader.group),
+    place: source.readUInt32LE(LogHeader.place),
+    ldev: source.readUInt32LE(LogHeader.ldev),
+    siteId: source.toString('ascii', LogHeader.siteId, LogHeader.siteId + 16).replace(/\0+$/, ''),
+  } as LogHeaderFields;
+  for (const name of U64_FIELDS) {
+    const value = source.readBigUInt64LE(LogHeader[name]);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: `${name} out of range`};
+    fields[name] = Number(value);
+  }
+  if (fields.start < LOG_HEADER_SIZE || fields.tail < fields.start || fields.tail > fields.capacity) {
+    return {reason: 'start/tail outside the volume'};
+  }
+  return {fields};
+}
+
+// §4.2 Records. The patent's fields come first and in its order (Fig. 13).
+export const RecordHeader = {
+  markFlag: 0, // u8: 1 for a mark record, 0 otherwise
+  type: 1, // u8: RecordType
+  magic: 2, // u16 0x4C4D ("ML" read as bytes 4D 4C)
+  reserved: 4, // u32 zero
+  logId: 8, // u64
+  timer: 16, // u64 µs since the Unix epoch, the log site's clock
+  dataLength: 24, // u32 bytes in the data area
+  crc: 28, // u32 CRC-32C of bytes 0..27 then the data area
+} as const;
+export const RECORD_HEADER_SIZE = 32;
+export const RECORD_MAGIC = 0x4c4d;
+export const RECORD_ALIGN = 8;
+
+export const RecordType = {write: 0x57, mark: 0x4d} as const;
+
+// §4.3 Write data area: target LDEV u32, reserved u32, address u64, then the data.
+export const WRITE_DATA_HEADER = 16;
+// §4.4 Mark data area: log volume address u64, mark ID u64, mark time u64 (µs),
+// application identifier length u16, then that many bytes of UTF-8.
+export const MARK_DATA_FIXED = 26;
+export const MAX_APP_BYTES = 255;
+/** The largest data area a record may declare; a longer length field is corruption. */
+export const MAX_DATA_LENGTH = 64 * 1024 * 1024 + WRITE_DATA_HEADER;
+
+export interface WriteRecord {
+  kind: 'write';
+  logId: number;
+  timer: number;
+  ldev: number;
+  address: number;
+  data: Buffer;
+}
+
+export interface MarkRecord {
+  kind: 'mark';
+  logId: number;
+  timer: number;
+  logAddress: number;
+  markId: number;
+  markTime: number;
+  app: string;
+}
+
+export type LogRecord = WriteRecord | MarkRecord;
+
+export function alignRecord(length: number): number {
+  return Math.ceil(length / RECORD_ALIGN) * RECORD_ALIGN;
+}
+
+function dataLengthOf(record: LogRecord): number {
+  return record.kind === 'write' ? WRITE_DATA_HEADER + record.data.length : MARK_DATA_FIXED + Buffer.byteLength(record.app, 'utf8');
+}
+
+/** Bytes the record occupies in the log, padding included. */
+export function encodedSize(record: LogRecord): number {
+  return alignRecord(RECORD_HEADER_SIZE + dataLengthOf(record));
+}
+
+export function encodeRecord(record: LogRecord): Buffer {
+  const dataLength = dataLengthOf(record);
+  const out = Buffer.alloc(alignRecord(RECORD_HEADER_SIZE + dataLength));
+  out[RecordHeader.markFlag] = record.kind === 'mark' ? 1 : 0;
+  out[RecordHeader.type] = record.kind === 'mark' ? RecordType.mark : RecordType.write;
+  out.writeUInt16LE(RECORD_MAGIC, RecordHeader.magic);
+  out.writeBigUInt64LE(BigInt(record.logId), RecordHeader.logId);
+  out.writeBigUInt64LE(BigInt(record.timer), RecordHeader.timer);
+  out.writeUInt32LE(dataLength, RecordHeader.dataLength);
+  const data = out.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + dataLength);
+  if (record.kind === 'write') {
+    data.writeUInt32LE(record.ldev, 0);
+    data.writeBigUInt64LE(BigInt(record.address), 8);
+    record.data.copy(data, WRITE_DATA_HEADER);
+  } else {
+    data.writeBigUInt64LE(BigInt(record.logAddress), 0);
+    data.writeBigUInt64LE(BigInt(record.markId), 8);
+    data.writeBigUInt64LE(BigInt(record.markTime), 16);
+    data.writeUInt16LE(Buffer.byteLength(record.app, 'utf8'), 24);
+    data.write(record.app, MARK_DATA_FIXED, 'utf8');
+  }
+  out.writeUInt32LE(recordCrc(out.subarray(0, RECORD_HEADER_SIZE), data), RecordHeader.crc);
+  return out;
+}
+
+export function recordCrc(header: Buffer, data: Buffer): number {
+  return crc32c(data, crc32c(header.subarray(0, RecordHeader.crc)));
+}
+
+export interface RecordFrame {
+  markFlag: number;
+  type: number;
+  logId: number;
+  timer: number;
+  dataLength: number;
+  crc: number;
+}
+
+/** Decodes the fixed record header; the reason is one of the fixed strings in FORMAT.md §4.5. */
+export function decodeRecordHeader(header: Buffer): {frame: RecordFrame} | {reason: string} {
+  if (header.length < RECORD_HEADER_SIZE) return {reason: 'truncated record'};
+  if (header.readUInt16LE(RecordHeader.magic) !== RECORD_MAGIC) return {reason: 'bad record magic'};
+  const type = header[RecordHeader.type];
+  const markFlag = header[RecordHeader.markFlag];
+  if (!((type === RecordType.write && markFlag === 0) || (type === RecordType.mark && markFlag === 1))) return {reason: 'bad record type'};
+  const dataLength = header.readUInt32LE(RecordHeader.dataLength);
+  const minimum = type === RecordType.write ? WRITE_DATA_HEADER : MARK_DATA_FIXED;
+  if (dataLength < minimum || dataLength > MAX_DATA_LENGTH) return {reason: 'bad record length'};
+  const logId = header.readBigUInt64LE(RecordHeader.logId);
+  const timer = header.readBigUInt64LE(RecordHeader.timer);
+  if (logId > BigInt(Number.MAX_SAFE_INTEGER) || timer > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: 'bad record header'};
+  return {frame: {markFlag, type, logId: Number(logId), timer: Number(timer), dataLength, crc: header.readUInt32LE(RecordHeader.crc)}};
+}
+
+/** Decodes a data area whose CRC has been checked. */
+export function decodeRecordData(frame: RecordFrame, data: Buffer): LogRecord | {reason: string} {
+  if (frame.type === RecordType.write) {
+    return {
+      kind: 'write', logId: frame.logId, timer: frame.timer,
+      ldev: data.readUInt32LE(0), address: Number(data.readBigUInt64LE(8)), data: data.subarray(WRITE_DATA_HEADER),
+    };
+  }
+  const appLength = data.readUInt16LE(24);
+  if (MARK_DATA_FIXED + appLength !== data.length) return {reason: 'bad record length'};
+  return {
+    kind: 'mark', logId: frame.logId, timer: frame.timer,
+    logAddress: Number(data.readBigUInt64LE(0)), markId: Number(data.readBigUInt64LE(8)), markTime: Number(data.readBigUInt64LE(16)),
+    app: data.toString('utf8', MARK_DATA_FIXED),
+  };
+}

@@ -1,0 +1,270 @@
+// The log of one log group (patent Figs. 8, 10, 11, 12, 13): its log volumes in
+// fill order, appends with the next log ID, and an in-order reader that reports
+// damage instead of guessing past it. Callers hold the lock of the site holding it.
+import {LogFullError} from '../errors.js';
+import {
+  decodeRecordData, decodeRecordHeader, encodeRecord, encodedSize, recordCrc, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, alignRecord,
+  type LogRecord, type MarkRecord,
+} from '../format/log-format.js';
+import {LogVolume} from './log-volume.js';
+import type {Site} from '../site/site.js';
+import type {LogGroupRow, Tables} from '../site/tables.js';
+
+export type NewEntry =
+  | {kind: 'write'; ldev: number; address: number; data: Uint8Array}
+  | {kind: 'mark'; markId: number; markTime: number; app: string};
+
+export interface Appended {
+  logId: number;
+  timer: number;
+  /** The log volume and byte offset the record was written at. */
+  logLdev: number;
+  address: number;
+}
+
+export interface Corruption {
+  logLdev: number;
+  offset: number;
+  logId?: number;
+  reason: string;
+}
+
+export interface LocatedRecord {
+  record: LogRecord;
+  logLdev: number;
+  address: number;
+}
+
+export interface LogUsage {
+  capacity: number;
+  used: number;
+  free: number;
+  freeRatio: number;
+  records: number;
+}
+
+export function nowMicros(): number {
+  return Date.now() * 1000;
+}
+
+export class Journal {
+  private constructor(readonly group: LogGroupRow, readonly volumes: LogVolume[]) {}
+
+  static open(site: Site, tables: Tables, group: LogGroupRow): Journal {
+    const volumes = group.logVolumes.map(ldev => LogVolume.open(site.image(site.volume(tables, ldev))));
+    return new Journal(group, volumes);
+  }
+
+  lastLogId(): number {
+    return Math.max(0, ...this.volumes.map(v => v.header.newestLogId));
+  }
+
+  private lastTimer(): number {
+    return Math.max(0, ...this.volumes.map(v => v.header.newestLogTime));
+  }
+
+  /** The volume that receives the next record: the last one holding records, or the first. */
+  private tailIndex(): number {
+    for (let i = this.volumes.length - 1; i >= 0; i--) if (this.volumes[i].header.records > 0) return i;
+    return 0;
+  }
+
+  /** Appends records in order; throws LogFullError before writing anything that does not fit. */
+  append(entries: NewEntry[]): Appended[] {
+    const out: Appended[] = [];
+    let logId = this.lastLogId();
+    let timer = this.lastTimer();
+    for (const entry of entries) {
+      logId += 1;
+      timer = Math.max(timer, nowMicros());
+      const record: LogRecord = entry.kind === 'write'
+        ? {kind: 'write', logId, timer, ldev: entry.ldev, address: entry.address, data: Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.length)}
+        : {kind: 'mark', logId, timer, logAddress: 0, markId: entry.markId, markTime: entry.markTime, app: entry.app};
+      const size = encodedSize(record);
+      const volume = this.placeFor(size);
+      const address = volume.header.tail;
+      if (record.kind === 'mark') record.logAddress = address;
+      volume.image.write(address, encodeRecord(record));
+      const h = volume.header;
+      const first = h.records === 0;
+      volume.writeHeader({
+        tail: address + size,
+        records: h.records + 1,
+        newestLogId: logId, newestLogTime: timer, newestLogAddress: address,
+        ...(first ? {oldestLogId: logId, oldestLogTime: timer, oldestLogAddress: address, start: address} : {}),
+        ...(record.kind === 'mark' ? {
+          marks: h.marks + 1, newestMarkId: record.markId, newestMarkTime: record.markTime, newestMarkAddress: address,
+          ...(h.marks === 0 ? {oldestMarkId: record.markId, oldestMarkTime: record.markTime, oldestMarkAddress: address} : {}),
+        } : {}),
+      });
+      out.push({logId, timer, logLdev: volume.header.ldev, address});
+    }
+    return out;
+  }
+
+  private placeFor(size: number): LogVolume {
+    const index = this.tailIndex();
+    if (this.volumes[index].free >= size) return this.volumes[index];
+    const next = this.volumes[index + 1];
+    if (next && next.header.records === 0 && next.free >= size) return next;
+    const usage = this.usage();
+    throw new LogFullError(`log group ${this.group.group} is full (${usage.free} of ${usage.capacity} bytes free, the record needs ${size})`,
+      'apply the log up to a mark (`marklog log apply`) or add a pool volume (`marklog log extend`)');
+  }
+
+  usage(): LogUsage {
+    let capacity = 0;
+    let used = 0;
+    let records = 0;
+    const tail = this.tailIndex();
+    let free = 0;
+    this.volumes.forEach((v, i) => {
+      capacity += v.dataCapacity;
+      used += v.used;
+      records += v.header.records;
+      // Space before a volume's start is reclaimed only by apply; space after the
+      // tail volume is free, and so is every empty volume after it.
+      if (i === tail) free += v.free;
+      else if (i > tail && v.header.records === 0) free += v.dataCapacity;
+    });
+    return {capacity, used, free, freeRatio: capacity === 0 ? 0 : free / capacity, records};
+  }
+
+  /**
+   * Reads every live record in log order. Damage is reported through onCorruption
+   * and the rest of that volume is not trusted; log IDs must rise strictly.
+   */
+  *records(onCorruption: (damage: Corruption) => void = () => {}): Generator<LocatedRecord> {
+    let lastLogId = 0;
+    for (const volume of this.volumes) {
+      const {start, tail, ldev} = volume.header;
+      let offset = start;
+      while (offset < tail) {
+        const report = (reason: string, logId?: number) => onCorruption({logLdev: ldev, offset, logId, reason});
+        if (tail - offset < RECORD_HEADER_SIZE) {
+          report('truncated record');
+          break;
+        }
+        const headerBytes = volume.image.read(offset, RECORD_HEADER_SIZE);
+        const decoded = decodeRecordHeader(headerBytes);
+        if ('reason' in decoded) {
+          report(decoded.reason);
+          break;
+        }
+        const {frame} = decoded;
+        const size = alignRecord(RECORD_HEADER_SIZE + frame.dataLength);
+        if (offset + size > tail) {
+          report('truncated record', frame.logId);
+          break;
+        }
+        const data = volume.image.read(offset + RECORD_HEADER_SIZE, frame.dataLength);
+        if (recordCrc(headerBytes, data) !== frame.crc) {
+          report('checksum mismatch', frame.logId);
+          offset += size;
+          continue;
+        }
+        if (frame.logId <= lastLogId) {
+          report('log id not increasing', frame.logId);
+          offset += size;
+          continue;
+        }
+        const record = decodeRecordData(frame, data);
+        if ('reason' in record) {
+          report(record.reason, frame.logId);
+          offset += size;
+          continue;
+        }
+        lastLogId = frame.logId;
+        yield {record, logLdev: ldev, address: offset};
+        offset += size;
+      }
+    }
+  }
+
+  /** Every readable mark record, in log order (damage is for `verify` and restore to report). */
+  marks(onCorruption?: (damage: Corruption) => void): (MarkRecord & {logLdev: number; address: number})[] {
+    const out: (MarkRecord & {logLdev: number; address: number})[] = [];
+    for (const {record, logLdev, address} of this.records(onCorruption)) {
+      if (record.kind === 'mark') out.push({...record, logLdev, address});
+    }
+    return out;
+  }
+
+  /**
+   * Drops every record whose log ID is below `logId` (they have been applied to
+   * the base). Emptied volumes move to the end of the fill order; the volume that
+   * still holds live records is compacted to its front when the move cannot
+   * overwrite a live byte. Returns the new fill order.
+   */
+  consumeBefore(logId: number): number[] {
+    const emptied: LogVolume[] = [];
+    const kept: LogVolume[] = [];
+    for (const volume of this.volumes) {
+      const h = volume.header;
+      if (h.records === 0 || h.newestLogId < logId) {
+        if (h.records > 0) {
+          LogVolume.format(volume.image, {group: h.group, place: h.place, ldev: h.ldev, baseGeneration: h.baseGeneration, siteId: h.siteId, lastLogId: h.newestLogId});
+        }
+        emptied.push(volume);
+        continue;
+      }
+      if (h.oldestLogId < logId) this.dropBefore(volume, logId);
+      kept.push(volume);
+    }
+    const order = [...kept, ...emptied];
+    order.forEach((volume, place) => {
+      if (volume.header.place !== place) volume.writeHeader({place});
+    });
+    this.volumes.splice(0, this.volumes.length, ...order);
+    return order.map(v => v.header.ldev);
+  }
+
+  private dropBefore(volume: LogVolume, logId: number): void {
+    const live: LocatedRecord[] = [];
+    for (const located of this.records()) {
+      if (located.logLdev === volume.header.ldev && located.record.logId >= logId) live.push(located);
+    }
+    const first = live[0];
+    const start = first.address;
+    const marks = live.filter(l => l.record.kind === 'mark') as (LocatedRecord & {record: MarkRecord})[];
+    volume.writeHeader({
+      start,
+      records: live.length,
+      oldestLogId: first.record.logId, oldestLogTime: first.record.timer, oldestLogAddress: start,
+      marks: marks.length,
+      ...(marks.length > 0
+        ? {oldestMarkId: marks[0].record.markId, oldestMarkTime: marks[0].record.markTime, oldestMarkAddress: marks[0].address}
+        : {oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0}),
+    });
+    this.compact(volume, live);
+  }
+
+  /** Moves the live records to the front of the volume when the copy lands only on dead bytes. */
+  private compact(volume: LogVolume, live: LocatedRecord[]): void {
+    const {start, tail} = volume.header;
+    const shift = start - LOG_HEADER_SIZE;
+    if (shift === 0 || tail - start > shift) return;
+    for (const {record, address} of live) {
+      const moved = record.kind === 'mark' ? encodeRecord({...record, logAddress: address - shift}) : volume.image.read(address, encodedSize(record));
+      volume.image.write(address - shift, moved);
+    }
+    volume.image.flush(LOG_HEADER_SIZE, tail - start);
+    const h = volume.header;
+    volume.writeHeader({
+      start: LOG_HEADER_SIZE,
+      tail: tail - shift,
+      oldestLogAddress: h.oldestLogAddress - shift,
+      newestLogAddress: h.newestLogAddress - shift,
+      ...(h.marks > 0 ? {oldestMarkAddress: h.oldestMarkAddress - shift, newestMarkAddress: h.newestMarkAddress - shift} : {}),
+    });
+  }
+
+  /** Stamps every header with the base generation the log now applies to. */
+  stampBase(baseGeneration: number): void {
+    for (const volume of this.volumes) {
+      if (volume.header.baseGeneration !== baseGeneration) volume.writeHeader({baseGeneration});
+    }
+  }
+
+  static readonly headerSize = LOG_HEADER_SIZE;
+}

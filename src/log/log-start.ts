@@ -1,0 +1,42 @@
+// Log start (patent Figs. 16, 17): for pairs in PAIR state, have the remote
+// prepare the log group, then suspend the pairs. Their R-VOLs are the frozen base
+// of the group from that moment, and every later write becomes a log record.
+import {InvalidArgumentError, PairStateError} from '../errors.js';
+import {linkOf} from '../site/connect.js';
+import type {Site} from '../site/site.js';
+
+export interface LogStartOptions {
+  pairs: number[];
+  group?: number;
+}
+
+export interface LogStartResult {
+  group: number;
+  pairs: number[];
+  logVolumes: number[];
+  baseGeneration: number;
+}
+
+export function startLogging(site: Site, options: LogStartOptions): LogStartResult {
+  if (options.pairs.length === 0) throw new InvalidArgumentError('name at least one pair with --pairs');
+  if (new Set(options.pairs).size !== options.pairs.length) throw new InvalidArgumentError('a pair is named twice in --pairs');
+  // The primary lock is held throughout so no host write slips between the base
+  // freezing at the remote and the pairs leaving PAIR state.
+  return site.update(tables => {
+    const pairs = options.pairs.map(n => site.pair(tables, n));
+    for (const pair of pairs) {
+      if (pair.state !== 'PAIR') throw new PairStateError(`pair ${pair.pair} is ${pair.state}; log start needs every pair in PAIR state`);
+    }
+    const link = linkOf(site, tables);
+    const prepared = link.prepareLogGroup({
+      group: options.group,
+      primarySite: tables.site.id,
+      members: pairs.map(p => ({rvol: p.rvol.ldev, mvol: p.mvol, pair: p.pair})),
+    });
+    for (const pair of pairs) {
+      pair.state = 'PSUS';
+      pair.logGroup = prepared.group;
+    }
+    return {group: prepared.group, pairs: options.pairs, logVolumes: prepared.logVolumes, baseGeneration: prepared.baseGeneration};
+  });
+}

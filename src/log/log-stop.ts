@@ -1,0 +1,25 @@
+// Log stop: the group leaves log mode. From the primary, its pairs stop sending
+// records (they stay PSUS, the bitmap tracks changes; `pair resync` brings them
+// back to PAIR). At the remote alone, only the group's mode changes.
+import {linkOf} from '../site/connect.js';
+import {stopLogAtRemote} from './log-admin.js';
+import type {Site} from '../site/site.js';
+
+export interface LogStopResult {
+  group: number;
+  pairs: number[];
+}
+
+export function stopLogging(site: Site, group: number): LogStopResult {
+  const tables = site.tables();
+  if (tables.site.role === 'remote') {
+    stopLogAtRemote(site, group);
+    return {group, pairs: []};
+  }
+  return site.update(current => {
+    const pairs = current.pairs.filter(p => p.logGroup === group);
+    linkOf(site, current).stopLogGroup(group);
+    for (const pair of pairs) pair.logGroup = null;
+    return {group, pairs: pairs.map(p => p.pair)};
+  });
+}

@@ -1,0 +1,56 @@
+// One log volume (patent: log volume 140): a volume image whose first 4096 bytes
+// are the header of docs/FORMAT.md §4.1 and whose records follow it.
+import {CorruptLogError} from '../errors.js';
+import {decodeLogHeader, encodeLogHeader, LOG_HEADER_SIZE, type LogHeaderFields} from '../format/log-format.js';
+import type {VolumeImage} from '../volume/image.js';
+
+export class LogVolume {
+  private current: LogHeaderFields;
+
+  private constructor(readonly image: VolumeImage, header: LogHeaderFields) {
+    this.current = header;
+  }
+
+  static open(image: VolumeImage): LogVolume {
+    const decoded = decodeLogHeader(image.read(0, LOG_HEADER_SIZE));
+    if ('reason' in decoded) {
+      throw new CorruptLogError(`log volume ${image.file}: ${decoded.reason}`, 'run `marklog verify`');
+    }
+    return new LogVolume(image, decoded.fields);
+  }
+
+  /** Writes an empty log header (the volume's old contents become unreachable). */
+  static format(image: VolumeImage, fields: Pick<LogHeaderFields, 'group' | 'place' | 'ldev' | 'baseGeneration' | 'siteId'> & {lastLogId: number}): LogVolume {
+    const header: LogHeaderFields = {
+      group: fields.group, place: fields.place, ldev: fields.ldev, capacity: image.capacity, baseGeneration: fields.baseGeneration,
+      start: LOG_HEADER_SIZE, tail: LOG_HEADER_SIZE, records: 0,
+      oldestLogId: 0, oldestLogTime: 0, oldestLogAddress: 0,
+      newestLogId: fields.lastLogId, newestLogTime: 0, newestLogAddress: 0,
+      oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
+      siteId: fields.siteId,
+    };
+    image.write(0, encodeLogHeader(header));
+    return new LogVolume(image, header);
+  }
+
+  get header(): Readonly<LogHeaderFields> {
+    return this.current;
+  }
+
+  writeHeader(change: Partial<LogHeaderFields>): void {
+    this.current = {...this.current, ...change};
+    this.image.write(0, encodeLogHeader(this.current));
+  }
+
+  get free(): number {
+    return this.current.capacity - this.current.tail;
+  }
+
+  get used(): number {
+    return this.current.tail - this.current.start;
+  }
+
+  get dataCapacity(): number {
+    return this.current.capacity - LOG_HEADER_SIZE;
+  }
+}

@@ -1,0 +1,137 @@
+// What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
+// a log group, append write and mark records, raise the capacity alert.
+import {spawn} from 'node:child_process';
+import {InvalidArgumentError, LogFullError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
+import {Journal, type Appended, type NewEntry} from './journal.js';
+import {LogVolume} from './log-volume.js';
+import type {Site} from '../site/site.js';
+import type {LogGroupRow, LogMember, Tables} from '../site/tables.js';
+
+export const DEFAULT_THRESHOLD = 0.8;
+
+export interface PrepareRequest {
+  group?: number;
+  primarySite: string;
+  members: LogMember[];
+}
+
+export interface PreparedGroup {
+  group: number;
+  logVolumes: number[];
+  baseGeneration: number;
+}
+
+export function findGroup(site: Site, tables: Tables, group: number): LogGroupRow {
+  const row = tables.groups.find(g => g.group === group);
+  if (!row) throw new LogGroupNotFoundError(tables.site.name, group);
+  return row;
+}
+
+/** Fig. 17: check the members, make sure a log volume is reserved, reset the log, enter log mode. */
+export function prepareLogGroup(site: Site, request: PrepareRequest): PreparedGroup {
+  return site.update(tables => {
+    const number = request.group ?? Math.max(0, ...tables.groups.map(g => g.group)) + 1;
+    let group = tables.groups.find(g => g.group === number);
+    if (group?.mode === 'LOG') throw new LogModeError(`log group ${number} at ${tables.site.name} is already in log mode`, 'stop it first with `marklog log stop`');
+    for (const member of request.members) {
+      const rvol = site.volume(tables, member.rvol);
+      if (!rvol.rvolOf || rvol.rvolOf.primarySite !== request.primarySite || rvol.rvolOf.pair !== member.pair) {
+        throw new VolumeInUseError(`LDEV ${member.rvol} at ${tables.site.name} is not the R-VOL of pair ${member.pair}`);
+      }
+      if (rvol.logGroup !== null && rvol.logGroup !== number) {
+        throw new VolumeInUseError(`R-VOL LDEV ${member.rvol} already belongs to log group ${rvol.logGroup}`);
+      }
+    }
+    if (!group) {
+      group = {
+        group: number, mode: 'STOPPED', primarySite: request.primarySite, members: [], logVolumes: [], baseGeneration: 0,
+        memberGenerations: {}, threshold: DEFAULT_THRESHOLD, alertCommand: null, alertRaised: false, full: false, created: new Date().toISOString(),
+      };
+      tables.groups.push(group);
+    }
+    if (group.logVolumes.length === 0) {
+      const spare = tables.volumes.find(v => v.reserve === 'POOL');
+      if (!spare) throw new PoolEmptyError(`log group ${number} needs a log volume and the pool at ${tables.site.name} is empty`, 'add one with `marklog volume create --pool`');
+      spare.reserve = 'LOG';
+      spare.logGroup = number;
+      group.logVolumes.push(spare.ldev);
+    }
+    for (const old of group.members) {
+      const row = tables.volumes.find(v => v.ldev === old.rvol);
+      if (row && row.logGroup === number) row.logGroup = null;
+    }
+    group.members = request.members;
+    group.memberGenerations = {};
+    for (const member of request.members) {
+      const rvol = site.volume(tables, member.rvol);
+      rvol.logGroup = number;
+      group.memberGenerations[String(member.rvol)] = rvol.generation;
+    }
+    group.baseGeneration += 1;
+    group.mode = 'LOG';
+    group.full = false;
+    group.alertRaised = false;
+    // The log ID sequence starts again at 1 for a new base.
+    group.logVolumes.forEach((ldev, place) => {
+      LogVolume.format(site.image(site.volume(tables, ldev)), {group: number, place, ldev, baseGeneration: group!.baseGeneration, siteId: tables.site.id, lastLogId: 0});
+    });
+    return {group: number, logVolumes: [...group.logVolumes], baseGeneration: group.baseGeneration};
+  });
+}
+
+export interface AppendResult {
+  appended: Appended[];
+  warnings: string[];
+}
+
+/** Fig. 19/20: append records to a group in log mode, then check the capacity threshold (Fig. 21). */
+export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]): AppendResult {
+  return site.lock.run(() => {
+    const tables = site.tables();
+    const group = findGroup(site, tables, groupNumber);
+    if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
+    const journal = Journal.open(site, tables, group);
+    let appended: Appended[];
+    try {
+      appended = journal.append(entries);
+    } catch (error) {
+      if (error instanceof LogFullError && !group.full) {
+        group.full = true;
+        site.save(tables);
+      }
+      throw error;
+    }
+    return {appended, warnings: checkThreshold(site, tables, group, journal)};
+  });
+}
+
+/** Raises the alert once per crossing of the threshold, and clears it when usage drops. */
+export function checkThreshold(site: Site, tables: Tables, group: LogGroupRow, journal: Journal): string[] {
+  const usage = journal.usage();
+  const usedRatio = 1 - usage.freeRatio;
+  const over = usedRatio >= group.threshold;
+  if (over === group.alertRaised) return over ? [alertText(group, usedRatio)] : [];
+  group.alertRaised = over;
+  site.save(tables);
+  if (!over) return [];
+  if (group.alertCommand) {
+    const child = spawn(group.alertCommand, {
+      shell: true, detached: true, stdio: 'ignore',
+      env: {...process.env, MARKLOG_SITE: site.dir, MARKLOG_GROUP: String(group.group), MARKLOG_USED_RATIO: usedRatio.toFixed(4)},
+    });
+    child.on('error', () => {});
+    child.unref();
+  }
+  return [alertText(group, usedRatio)];
+}
+
+function alertText(group: LogGroupRow, usedRatio: number): string {
+  return `log group ${group.group} is ${(usedRatio * 100).toFixed(1)}% full (alert at ${(group.threshold * 100).toFixed(0)}%); apply it up to a mark or extend it`;
+}
+
+export function parseThreshold(text: string): number {
+  const match = /^(\d{1,3})%?$/.exec(text.trim());
+  const percent = match ? Number(match[1]) : Number.NaN;
+  if (!(percent >= 1 && percent <= 100)) throw new InvalidArgumentError(`threshold "${text}" must be a percentage from 1 to 100`);
+  return percent / 100;
+}

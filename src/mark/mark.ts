@@ -1,0 +1,65 @@
+// Mark (patent Figs. 18A, 18B, 19, 20): the host builds mark data (next mark ID,
+// host time, application), sends it through the primary to the remote where it
+// becomes a mark record, and records it in its registry only once acknowledged.
+import {InvalidArgumentError, LogModeError} from '../errors.js';
+import {linkOf} from '../site/connect.js';
+import {nowMicros} from '../log/journal.js';
+import {MAX_APP_BYTES} from '../format/log-format.js';
+import {groupEntry, loadRegistry, saveRegistry} from './host-registry.js';
+import type {Site} from '../site/site.js';
+import type {Tables} from '../site/tables.js';
+
+export interface MarkOptions {
+  group?: number;
+  app?: string;
+}
+
+export interface MarkResult {
+  markId: number;
+  logId: number;
+  time: string;
+  app: string;
+  group: number;
+  warnings: string[];
+}
+
+export function checkAppName(app: string): string {
+  if (app.length === 0 || Buffer.byteLength(app, 'utf8') > MAX_APP_BYTES || /[\u0000-\u001f\u007f]/.test(app)) {
+    throw new InvalidArgumentError(`application name must be 1 to ${MAX_APP_BYTES} bytes of printable text`);
+  }
+  return app;
+}
+
+/** The group the primary logs into: the one named, or the only one. */
+export function loggingGroup(tables: Tables, group: number | undefined): number {
+  const groups = [...new Set(tables.pairs.filter(p => p.logGroup !== null).map(p => p.logGroup!))];
+  if (group !== undefined) {
+    if (!groups.includes(group)) throw new LogModeError(`log group ${group} is not in log mode at ${tables.site.name}`, 'start it with `marklog log start`');
+    return group;
+  }
+  if (groups.length === 1) return groups[0];
+  if (groups.length === 0) throw new LogModeError(`no log group is in log mode at ${tables.site.name}`, 'start one with `marklog log start`');
+  throw new InvalidArgumentError(`site ${tables.site.name} logs groups ${groups.join(', ')}; name one with --group`);
+}
+
+export function issueMark(site: Site, options: MarkOptions): MarkResult {
+  const app = checkAppName(options.app ?? 'manual');
+  return site.lock.run(() => {
+    const tables = site.tables();
+    const group = loggingGroup(tables, options.group);
+    const registry = loadRegistry(site.dir);
+    const entry = groupEntry(registry, group);
+    const markId = entry.next;
+    // The ID is spent before it is sent: a crash after the remote acknowledged it
+    // leaves a gap in the host's numbering, never two marks with one ID.
+    entry.next = markId + 1;
+    saveRegistry(site.dir, registry);
+    const markTime = nowMicros();
+    const result = linkOf(site, tables).appendToLog(group, [{kind: 'mark', markId, markTime, app}]);
+    const time = new Date(markTime / 1000).toISOString();
+    const logId = result.appended[0].logId;
+    entry.marks.push({markId, time, app, logId});
+    saveRegistry(site.dir, registry);
+    return {markId, logId, time, app, group, warnings: result.warnings};
+  });
+}

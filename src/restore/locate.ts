@@ -1,0 +1,75 @@
+// Finding the mark a restore or an apply goes to, and checking that the log may
+// be replayed onto its base: same base generation, no interrupted apply, and no
+// damaged record before the mark.
+import {BaseMismatchError, CorruptLogError, InvalidArgumentError, MarkNotFoundError} from '../errors.js';
+import type {Journal} from '../log/journal.js';
+import type {MarkRecord} from '../format/log-format.js';
+import type {Site} from '../site/site.js';
+import type {LogGroupRow, Tables} from '../site/tables.js';
+
+export type LocatedMark = MarkRecord & {logLdev: number; address: number};
+
+export interface MarkChoice {
+  markId?: number;
+  /** The last mark at or before this time. */
+  time?: Date;
+}
+
+export function chooseMark(journal: Journal, choice: MarkChoice): LocatedMark {
+  const marks = journal.marks();
+  const group = journal.group.group;
+  if (choice.markId !== undefined) {
+    const mark = marks.find(m => m.markId === choice.markId);
+    if (!mark) {
+      const known = marks.length ? `marks in the log: ${marks[0].markId}..${marks.at(-1)!.markId}` : 'the log holds no marks';
+      throw new MarkNotFoundError(`log group ${group} has no mark ${choice.markId} (${known})`, 'see `marklog mark list`');
+    }
+    return mark;
+  }
+  if (choice.time) {
+    const at = choice.time.getTime() * 1000;
+    const before = marks.filter(m => m.markTime <= at);
+    if (before.length === 0) throw new MarkNotFoundError(`log group ${group} has no mark at or before ${choice.time.toISOString()}`);
+    return before.at(-1)!;
+  }
+  throw new InvalidArgumentError('name a mark with --mark ID or a time with --time');
+}
+
+/** The log must describe changes to exactly the base the R-VOLs hold now. */
+export function checkBase(site: Site, tables: Tables, group: LogGroupRow, journal: Journal): void {
+  if (group.applying) {
+    throw new BaseMismatchError(`an apply of log group ${group.group} up to log ID ${group.applying} was interrupted; the base is part-way`, 'run the same `marklog log apply` again to finish it');
+  }
+  for (const volume of journal.volumes) {
+    if (volume.header.baseGeneration !== group.baseGeneration) {
+      throw new BaseMismatchError(`log volume ${volume.header.ldev} belongs to base generation ${volume.header.baseGeneration}, but group ${group.group} is at ${group.baseGeneration}`);
+    }
+  }
+  for (const member of group.members) {
+    const row = site.volume(tables, member.rvol);
+    const expected = group.memberGenerations[String(member.rvol)];
+    if (row.generation !== expected) {
+      throw new BaseMismatchError(`R-VOL LDEV ${member.rvol} changed outside log apply since log start (a resync or a direct write); its log no longer fits it`,
+        'start a new log with `marklog log start` after the pair is back in PAIR');
+    }
+  }
+}
+
+/** Reads every record before the mark and fails on the first damaged one, before anything is written. */
+export function checkRecordsBefore(journal: Journal, mark: LocatedMark): {records: number; bytes: number} {
+  let records = 0;
+  let bytes = 0;
+  for (const {record} of journal.records(damage => {
+    if (damage.logId === undefined || damage.logId < mark.logId) {
+      throw new CorruptLogError(`log group ${journal.group.group}: ${damage.reason} in the record${damage.logId ? ` with log ID ${damage.logId}` : ''} at log volume ${damage.logLdev} address ${damage.offset}, before mark ${mark.markId}`,
+        'restore to an earlier mark, or run `marklog verify`');
+    }
+  })) {
+    if (record.logId >= mark.logId) break;
+    if (record.kind === 'write') {
+      records++;
+      bytes += record.data.length;
+    }
+  }
+  return {records, bytes};
+}

@@ -1,0 +1,146 @@
+// Restore (patent Fig. 23, claim 4 aside): rebuild R-VOLs of a log group as they
+// were at a mark, into a new image file, an unused volume, or the R-VOL itself.
+// Everything is validated before the first byte is written; a new file appears
+// under its name only when complete.
+import fs from 'node:fs';
+import path from 'node:path';
+import {InvalidArgumentError, TargetError, VolumeInUseError} from '../errors.js';
+import {applyLog} from '../log/apply.js';
+import {Journal} from '../log/journal.js';
+import {findGroup} from '../log/remote-log.js';
+import {VolumeImage} from '../volume/image.js';
+import {checkBase, checkRecordsBefore, chooseMark, type MarkChoice} from './locate.js';
+import {cloneImage, replayUpTo} from './replay.js';
+import type {Site} from '../site/site.js';
+import type {Tables} from '../site/tables.js';
+
+export type RestoreTarget = {kind: 'rvol'} | {kind: 'ldev'; ldev: number} | {kind: 'file'; path: string};
+
+export interface RestoreOptions extends MarkChoice {
+  group: number;
+  rvol?: number;
+  target: RestoreTarget;
+  /** Required for an in-place restore: it consumes the log up to the mark. */
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+export interface RestoredVolume {
+  rvol: number;
+  target: string;
+  capacity: number;
+}
+
+export interface RestoreResult {
+  group: number;
+  markId: number;
+  logId: number;
+  markTime: string;
+  app: string;
+  records: number;
+  bytes: number;
+  volumes: RestoredVolume[];
+  dryRun: boolean;
+}
+
+export function parseTarget(text: string | undefined): RestoreTarget {
+  if (text === undefined || text === 'rvol') return {kind: 'rvol'};
+  const ldev = /^ldev:(\d+)$/.exec(text);
+  if (ldev) return {kind: 'ldev', ldev: Number(ldev[1])};
+  if (text === 'mvol') throw new InvalidArgumentError('restore onto the M-VOL (--to mvol) is not available yet; restore to a file or an unused LDEV and copy it');
+  if (text.length === 0 || text.startsWith('ldev:')) throw new InvalidArgumentError(`target "${text}" must be rvol, ldev:N or a file path`);
+  return {kind: 'file', path: path.resolve(text)};
+}
+
+function chosenMembers(tables: Tables, options: RestoreOptions, members: number[]): number[] {
+  if (options.rvol === undefined) return members;
+  if (!members.includes(options.rvol)) {
+    throw new InvalidArgumentError(`R-VOL LDEV ${options.rvol} is not in log group ${options.group} at ${tables.site.name} (members: ${members.join(', ')})`);
+  }
+  return [options.rvol];
+}
+
+export function restoreToMark(site: Site, options: RestoreOptions): RestoreResult {
+  const prepared = site.lock.run(() => {
+    const tables = site.tables();
+    const group = findGroup(site, tables, options.group);
+    const journal = Journal.open(site, tables, group);
+    const mark = chooseMark(journal, options);
+    checkBase(site, tables, group, journal);
+    const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
+    const totals = checkRecordsBefore(journal, mark);
+    const targets = planTargets(site, tables, options, rvols);
+    return {tables, group, journal, mark, rvols, totals, targets};
+  });
+  const {mark} = prepared;
+  const result: RestoreResult = {
+    group: options.group, markId: mark.markId, logId: mark.logId, markTime: new Date(mark.markTime / 1000).toISOString(), app: mark.app,
+    records: prepared.totals.records, bytes: prepared.totals.bytes, volumes: prepared.targets, dryRun: Boolean(options.dryRun),
+  };
+  if (options.dryRun) return result;
+  if (options.target.kind === 'rvol') {
+    if (!options.force) {
+      throw new InvalidArgumentError('an in-place restore rewrites the R-VOLs and consumes the log up to the mark; add --force to go ahead');
+    }
+    const applied = applyLog(site, options.group, {markId: mark.markId});
+    return {...result, records: applied.appliedRecords, bytes: applied.appliedBytes};
+  }
+  site.lock.run(() => {
+    const tables = site.tables();
+    const journal = Journal.open(site, tables, findGroup(site, tables, options.group));
+    for (const [i, rvol] of prepared.rvols.entries()) {
+      const base = site.image(site.volume(tables, rvol));
+      const target = prepared.targets[i];
+      if (options.target.kind === 'file') buildFile(journal, mark, base, rvol, target.target);
+      else buildVolume(journal, mark, base, rvol, site.image(site.volume(tables, (options.target as {ldev: number}).ldev)));
+    }
+  });
+  return result;
+}
+
+function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols: number[]): RestoredVolume[] {
+  const target = options.target;
+  return rvols.map(rvol => {
+    const capacity = site.volume(tables, rvol).capacity;
+    if (target.kind === 'rvol') return {rvol, target: `rvol:${rvol}`, capacity};
+    if (target.kind === 'ldev') {
+      if (rvols.length > 1) throw new InvalidArgumentError('restoring several volumes onto one LDEV is ambiguous; name one with --rvol');
+      const row = site.volume(tables, target.ldev);
+      if (row.reserve !== 'none' || row.rvolOf || row.pairs.length > 0 || row.logGroup !== null) {
+        throw new VolumeInUseError(`LDEV ${target.ldev} at ${tables.site.name} is in use; a restore target must be an unused volume`);
+      }
+      if (row.capacity < capacity) throw new TargetError(`LDEV ${target.ldev} holds ${row.capacity} bytes; R-VOL ${rvol} needs ${capacity}`);
+      return {rvol, target: `ldev:${target.ldev}`, capacity};
+    }
+    const file = rvols.length > 1 ? path.join(target.path, `rvol-${String(rvol).padStart(4, '0')}.img`) : target.path;
+    if (rvols.length > 1 && !fs.existsSync(target.path)) throw new TargetError(`${target.path} must be an existing directory when restoring ${rvols.length} volumes`);
+    if (fs.existsSync(file)) throw new TargetError(`${file} exists; a restore never overwrites a file`);
+    if (!fs.existsSync(path.dirname(file))) throw new TargetError(`directory ${path.dirname(file)} does not exist`);
+    return {rvol, target: file, capacity};
+  });
+}
+
+function buildFile(journal: Journal, mark: Parameters<typeof replayUpTo>[1], base: VolumeImage, rvol: number, file: string): void {
+  const temp = `${file}.partial-${process.pid}`;
+  VolumeImage.create(temp, base.capacity);
+  try {
+    const image = VolumeImage.open(temp, base.capacity);
+    try {
+      cloneImage(base, image);
+      replayUpTo(journal, mark, new Map([[rvol, image]]));
+      image.syncAll();
+    } finally {
+      image.close();
+    }
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, {force: true});
+    throw error;
+  }
+}
+
+function buildVolume(journal: Journal, mark: Parameters<typeof replayUpTo>[1], base: VolumeImage, rvol: number, target: VolumeImage): void {
+  cloneImage(base, target);
+  replayUpTo(journal, mark, new Map([[rvol, target]]));
+  target.syncAll();
+}
