@@ -8,7 +8,7 @@ import {formatBytes} from '../src/util/units.js';
 
 export default class Restore extends MarklogCommand {
   static override summary = 'Rebuild volumes as they were at a mark: base + every logged write before it (Fig. 23).';
-  static override description = 'Targets: a new image file (written under a temporary name, renamed when complete), an unused LDEV at this site (ldev:N), or the R-VOLs in place (rvol, needs --force: it consumes the log up to the mark). Without --rvol every volume of the group is restored to the same mark. The log and tables are kept after a restore to another target.';
+  static override description = 'Targets: a new image file (written under a temporary name, renamed when complete), an unused LDEV at this site (ldev:N), the R-VOLs in place (rvol, needs --force: it consumes the log up to the mark), or the M-VOLs at the primary (mvol, needs --force: the group stops logging and the pairs need a full resync). Without --rvol every volume of the group is restored to the same mark. The log and tables are kept after a restore to another target.';
   static override examples = [
     '# see what a restore would do\n<%= config.bin %> restore --site /srv/marklog/osaka --group 1 --mark 42 --rvol 3 --to /restore/db-at-42.img --dry-run',
     '# rebuild LDEV 3 as of mark 42 into a new image file\n<%= config.bin %> restore --site /srv/marklog/osaka --group 1 --mark 42 --rvol 3 --to /restore/db-at-42.img',
@@ -20,7 +20,7 @@ export default class Restore extends MarklogCommand {
     mark: Flags.integer({summary: 'Mark ID to restore to.', min: 0, exclusive: ['time']}),
     time: Flags.string({summary: 'Restore to the last mark at or before this time (ISO 8601).', exclusive: ['mark']}),
     rvol: Flags.integer({summary: 'Only this R-VOL (LDEV at this site).', min: 0}),
-    to: Flags.string({summary: 'rvol (in place), ldev:N, or a new file path.', default: 'rvol'}),
+    to: Flags.string({summary: 'rvol (in place), ldev:N, mvol (the M-VOLs at the primary), or a new file path.', default: 'rvol'}),
     force: Flags.boolean({summary: 'Allow an in-place restore.', default: false}),
     'dry-run': Flags.boolean({summary: 'Validate and show the plan; write nothing.', default: false}),
   };

@@ -8,13 +8,14 @@ import {InvalidArgumentError, TargetError, VolumeInUseError} from '../errors.js'
 import {applyLog} from '../log/apply.js';
 import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
+import {peerLinkOf} from '../site/connect.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkBase, checkRecordsBefore, chooseMark, type MarkChoice} from './locate.js';
 import {cloneImage, replayUpTo} from './replay.js';
 import type {Site} from '../site/site.js';
 import type {Tables} from '../site/tables.js';
 
-export type RestoreTarget = {kind: 'rvol'} | {kind: 'ldev'; ldev: number} | {kind: 'file'; path: string};
+export type RestoreTarget = {kind: 'rvol'} | {kind: 'mvol'} | {kind: 'ldev'; ldev: number} | {kind: 'file'; path: string};
 
 export interface RestoreOptions extends MarkChoice {
   group: number;
@@ -47,7 +48,7 @@ export function parseTarget(text: string | undefined): RestoreTarget {
   if (text === undefined || text === 'rvol') return {kind: 'rvol'};
   const ldev = /^ldev:(\d+)$/.exec(text);
   if (ldev) return {kind: 'ldev', ldev: Number(ldev[1])};
-  if (text === 'mvol') throw new InvalidArgumentError('restore onto the M-VOL (--to mvol) is not available yet; restore to a file or an unused LDEV and copy it');
+  if (text === 'mvol') return {kind: 'mvol'};
   if (text.length === 0 || text.startsWith('ldev:')) throw new InvalidArgumentError(`target "${text}" must be rvol, ldev:N or a file path`);
   return {kind: 'file', path: path.resolve(text)};
 }
@@ -61,6 +62,11 @@ function chosenMembers(tables: Tables, options: RestoreOptions, members: number[
 }
 
 export function restoreToMark(site: Site, options: RestoreOptions): RestoreResult {
+  if (!options.force && !options.dryRun && (options.target.kind === 'rvol' || options.target.kind === 'mvol')) {
+    throw new InvalidArgumentError(options.target.kind === 'rvol'
+      ? 'an in-place restore rewrites the R-VOLs and consumes the log up to the mark; add --force to go ahead'
+      : 'a restore onto the M-VOLs overwrites production data, stops the log group and needs a full resync after; add --force to go ahead');
+  }
   const prepared = site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, options.group);
@@ -79,11 +85,12 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
   };
   if (options.dryRun) return result;
   if (options.target.kind === 'rvol') {
-    if (!options.force) {
-      throw new InvalidArgumentError('an in-place restore rewrites the R-VOLs and consumes the log up to the mark; add --force to go ahead');
-    }
     const applied = applyLog(site, options.group, {markId: mark.markId});
     return {...result, records: applied.appliedRecords, bytes: applied.appliedBytes};
+  }
+  if (options.target.kind === 'mvol') {
+    restoreOntoMvols(site, options, prepared.rvols, mark);
+    return result;
   }
   site.lock.run(() => {
     const tables = site.tables();
@@ -103,6 +110,12 @@ function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols:
   return rvols.map(rvol => {
     const capacity = site.volume(tables, rvol).capacity;
     if (target.kind === 'rvol') return {rvol, target: `rvol:${rvol}`, capacity};
+    if (target.kind === 'mvol') {
+      const group = findGroup(site, tables, options.group);
+      const member = group.members.find(m => m.rvol === rvol)!;
+      const peer = tables.peers.find(p => p.siteId === group.primarySite);
+      return {rvol, target: `${peer?.name ?? group.primarySite}:mvol:${member.mvol}`, capacity};
+    }
     if (target.kind === 'ldev') {
       if (rvols.length > 1) throw new InvalidArgumentError('restoring several volumes onto one LDEV is ambiguous; name one with --rvol');
       const row = site.volume(tables, target.ldev);
@@ -143,4 +156,33 @@ function buildVolume(journal: Journal, mark: Parameters<typeof replayUpTo>[1], b
   cloneImage(base, target);
   replayUpTo(journal, mark, new Map([[rvol, target]]));
   target.syncAll();
+}
+
+/**
+ * Claim 4: the M-VOLs at the primary go back to the mark. Each image is built
+ * here, then sent whole; the group stops logging, since the primary's volumes
+ * no longer continue the log.
+ */
+function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], mark: Parameters<typeof replayUpTo>[1]): void {
+  const staged = new Map<number, string>();
+  try {
+    const {link, members} = site.lock.run(() => {
+      const tables = site.tables();
+      const group = findGroup(site, tables, options.group);
+      const journal = Journal.open(site, tables, group);
+      for (const rvol of rvols) {
+        const staging = path.join(site.dir, `restore-${process.pid}-${rvol}.img`);
+        staged.set(rvol, staging);
+        buildFile(journal, mark, site.image(site.volume(tables, rvol)), rvol, staging);
+      }
+      return {link: peerLinkOf(site, tables, group.primarySite), members: group.members};
+    });
+    // Sent without this site's lock held: the primary takes its own lock first, as host writes do.
+    for (const [rvol, staging] of staged) link.receiveImage(members.find(m => m.rvol === rvol)!.mvol, staging, Boolean(options.force));
+    site.update(tables => {
+      findGroup(site, tables, options.group).mode = 'STOPPED';
+    });
+  } finally {
+    for (const staging of staged.values()) fs.rmSync(staging, {force: true});
+  }
 }

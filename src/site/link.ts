@@ -1,7 +1,7 @@
 // The communication path between a primary and its remote (patent: path 6). The
 // primary reaches its remote only through this interface, so a network transport
 // can replace the local-directory one without touching pairs or host I/O.
-import type {RvolClaim, SiteRole} from './tables.js';
+import type {LinkRow, RvolClaim, SiteRole} from './tables.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
@@ -20,6 +20,8 @@ export interface ReservedVolume {
 
 export interface SiteLink {
   readonly remote: RemoteIdentity;
+  /** Tells the far site how to reach this one back. */
+  registerPeer(peer: LinkRow): void;
   /** Checks the R-VOL can serve the claim (exists, unused, large enough) and reserves it. */
   reserveRvol(ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume;
   releaseRvol(ldev: number, claim: RvolClaim): void;
@@ -34,5 +36,10 @@ export interface SiteLink {
   appendToLog(group: number, entries: NewEntry[]): AppendResult;
   stopLogGroup(group: number): void;
   listMarks(group: number): LoggedMark[];
+  /**
+   * Overwrites a volume at the far site with a complete image (restore onto an
+   * M-VOL, claim 4). Its pairs stop logging and mark every chunk for resync.
+   */
+  receiveImage(ldev: number, imageFile: string, force: boolean): void;
   close(): void;
 }

@@ -40,12 +40,25 @@ export class LocalDirectoryLink implements SiteLink {
     this.remote = endpoint.hello(site);
   }
 
+  /** A link to whatever site is at `dir` now: for the first contact, before its id is known. */
+  static probe(dir: string): LocalDirectoryLink {
+    return new LocalDirectoryLink(reachRemote(dir));
+  }
+
+  get dir(): string {
+    return this.site.dir;
+  }
+
   static connect(row: LinkRow): LocalDirectoryLink {
     const link = new LocalDirectoryLink(reachRemote(row.remote));
     if (link.remote.id !== row.siteId) {
       throw new WrongRoleError(`the directory ${row.remote} now holds site ${link.remote.name} (${link.remote.id}), not the linked site ${row.name}`);
     }
     return link;
+  }
+
+  registerPeer(peer: LinkRow): void {
+    endpoint.registerPeer(this.site, peer);
   }
 
   reserveRvol(ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume {
@@ -82,6 +95,10 @@ export class LocalDirectoryLink implements SiteLink {
 
   listMarks(group: number): LoggedMark[] {
     return marksInLog(this.site, group);
+  }
+
+  receiveImage(ldev: number, imageFile: string, force: boolean): void {
+    endpoint.receiveImage(this.site, ldev, imageFile, force);
   }
 
   close(): void {

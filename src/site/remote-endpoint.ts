@@ -1,9 +1,12 @@
 // What a remote site answers on a link. The local transport calls these directly;
 // a network agent will call the same functions on its side of the wire.
-import {CapacityMismatchError, VolumeInUseError, WrongRoleError} from '../errors.js';
+import {CapacityMismatchError, InvalidArgumentError, PairStateError, VolumeInUseError, WrongRoleError} from '../errors.js';
+import {PairBitmap} from '../pair/bitmap.js';
+import {VolumeImage} from '../volume/image.js';
+import {cloneImage} from '../restore/replay.js';
 import {writeThrough} from '../io/write-through.js';
 import type {Site} from './site.js';
-import type {RvolClaim, Tables, VolumeRow} from './tables.js';
+import type {LinkRow, RvolClaim, Tables, VolumeRow} from './tables.js';
 import type {RemoteIdentity, ReservedVolume} from './link.js';
 
 export function hello(site: Site): RemoteIdentity {
@@ -13,6 +16,14 @@ export function hello(site: Site): RemoteIdentity {
 
 function sameClaim(row: VolumeRow, claim: RvolClaim): boolean {
   return row.rvolOf !== null && row.rvolOf.pair === claim.pair && row.rvolOf.primarySite === claim.primarySite && row.rvolOf.mvol === claim.mvol;
+}
+
+/** Remembers the site that linked here, so this site can reach it back. */
+export function registerPeer(site: Site, peer: LinkRow): void {
+  site.update(tables => {
+    tables.peers = tables.peers.filter(p => p.siteId !== peer.siteId);
+    tables.peers.push(peer);
+  });
 }
 
 export function reserveRvol(site: Site, ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume {
@@ -77,4 +88,33 @@ export function zeroVolume(site: Site, ldev: number, offset: number, length: num
 export function readVolume(site: Site, ldev: number, offset: number, length: number): Buffer {
   const tables = site.tables();
   return site.image(site.volume(tables, ldev)).read(offset, length);
+}
+
+export function receiveImage(site: Site, ldev: number, imageFile: string, force: boolean): void {
+  site.update(tables => {
+    const row = site.volume(tables, ldev);
+    const pairs = tables.pairs.filter(p => p.mvol === ldev);
+    const live = pairs.find(p => p.state === 'PAIR' || p.state === 'COPY');
+    if (live) throw new PairStateError(`LDEV ${ldev} is the M-VOL of pair ${live.pair} in ${live.state}; suspend it before restoring onto it`);
+    const takenOver = pairs.length > 0 && pairs.every(p => p.state === 'SSWS');
+    if (!force && !takenOver) {
+      throw new InvalidArgumentError(`restoring onto M-VOL LDEV ${ldev} at ${tables.site.name} overwrites production data; add --force`);
+    }
+    const source = VolumeImage.open(imageFile, row.capacity);
+    try {
+      cloneImage(source, site.image(row));
+      site.image(row).syncAll();
+    } finally {
+      source.close();
+    }
+    // The M-VOL no longer follows its R-VOL or its log: everything must be copied again.
+    for (const pair of pairs) {
+      const bitmap = PairBitmap.open(site.path(pair.bitmap));
+      bitmap.markRange(0, row.capacity);
+      bitmap.copyPointer = 0;
+      bitmap.close();
+      pair.logGroup = null;
+      if (pair.state !== 'SSWS') pair.state = 'PSUS';
+    }
+  });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {InvalidArgumentError, SiteExistsError, WrongRoleError} from '../errors.js';
 import {writeFileAtomic} from '../util/atomic-file.js';
 import {LOCK_FILE, PAIRS_DIR, VOLUMES_DIR, tablesPath} from './layout.js';
-import {reachRemote} from './local-link.js';
+import {LocalDirectoryLink} from './local-link.js';
 import {SITE_ROLES, emptyTables, type LinkRow, type SiteRole, type Tables} from './tables.js';
 import {Site} from './site.js';
 
@@ -46,15 +46,17 @@ export function initSite(options: SiteInitOptions): SiteSummary {
 
 export function linkSites(primaryDir: string, remoteDir: string): LinkRow {
   const primary = Site.open(primaryDir);
-  const remote = reachRemote(remoteDir);
-  const far = remote.tables().site;
+  const link = LocalDirectoryLink.probe(remoteDir);
+  const far = link.remote;
   if (far.role !== 'remote') throw new WrongRoleError(`site ${far.name} has role ${far.role}; a link must end at a remote site`);
   return primary.update(tables => {
     if (tables.site.id === far.id) throw new InvalidArgumentError('a site cannot link to itself');
     if (tables.link && tables.link.siteId !== far.id && tables.pairs.length > 0) {
       throw new WrongRoleError(`site ${tables.site.name} has pairs on ${tables.link.name}; delete them before linking elsewhere`);
     }
-    tables.link = {remote: remote.dir, siteId: far.id, name: far.name, linked: new Date().toISOString()};
+    const linked = new Date().toISOString();
+    link.registerPeer({remote: primary.dir, siteId: tables.site.id, name: tables.site.name, linked});
+    tables.link = {remote: link.dir, siteId: far.id, name: far.name, linked};
     return tables.link;
   });
 }

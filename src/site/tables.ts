@@ -109,11 +109,13 @@ export interface Tables {
   volumes: VolumeRow[];
   pairs: PairRow[];
   groups: LogGroupRow[];
+  /** Sites that link to this one (a remote's primaries): the way back, for restores onto an M-VOL and takeover. */
+  peers: LinkRow[];
   next: {ldev: number; pair: number};
 }
 
 export function emptyTables(site: SiteIdentity): Tables {
-  return {format: TABLES_FORMAT, site, link: null, volumes: [], pairs: [], groups: [], next: {ldev: 0, pair: 1}};
+  return {format: TABLES_FORMAT, site, link: null, volumes: [], pairs: [], groups: [], peers: [], next: {ldev: 0, pair: 1}};
 }
 
 function isCount(value: unknown): value is number {
@@ -159,6 +161,9 @@ export function validateTables(value: unknown, file: string): Tables {
       || !isCount(g.baseGeneration) || (g.mode !== 'LOG' && g.mode !== 'STOPPED') || typeof g.threshold !== 'number') {
       fail(`log group table row ${i} is damaged`);
     }
+  }
+  if (!Array.isArray(doc.peers) || !(doc.peers as unknown[]).every(p => isObject(p) && typeof p.remote === 'string' && typeof p.siteId === 'string')) {
+    fail('peer table is damaged');
   }
   if (!isObject(doc.next) || !isCount(doc.next.ldev) || !isCount(doc.next.pair)) fail('counters are damaged');
   return doc as unknown as Tables;
