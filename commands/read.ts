@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
 import {ldevFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
 import {hostRead} from '../src/io/host-io.js';
 import {parseSize} from '../src/util/units.js';
+import {writeOutput} from '../src/cli/stdio.js';
 
 export default class Read extends MarklogCommand {
   static override summary = 'Read bytes from a volume to a file or standard output.';
@@ -24,7 +24,6 @@ export default class Read extends MarklogCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Read);
     const data = hostRead(Site.open(flags.site), flags.vol, parseSize(flags.offset, 'offset'), parseSize(flags.length, 'length'));
-    if (flags.out) fs.writeFileSync(flags.out, data);
-    else fs.writeSync(1, data);
+    await writeOutput(data, flags.out);
   }
 }

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
 import {ldevFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
 import {hostWrite, type HostWriteResult} from '../src/io/host-io.js';
 import {parseSize} from '../src/util/units.js';
+import {readInput} from '../src/cli/stdio.js';
 
 export default class Write extends MarklogCommand {
   static override summary = 'Write bytes to a volume as the host does: replicated, tracked or logged per pair state.';
@@ -24,7 +24,7 @@ export default class Write extends MarklogCommand {
     const {flags} = await this.parse(Write);
     const offset = parseSize(flags.offset, 'offset');
     const site = Site.open(flags.site);
-    const data = fs.readFileSync(flags.file ?? 0);
+    const data = await readInput(flags.file);
     const result = hostWrite(site, flags.vol, offset, data, {sync: flags.sync});
     this.warnAll(result.warnings);
     this.log(`wrote ${result.length} bytes to LDEV ${result.ldev} at ${result.offset}`);
