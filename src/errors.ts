@@ -173,3 +173,8 @@ export class TargetError extends MarklogError {
   readonly code = 'BAD_TARGET';
   readonly category = 'conflict';
 }
+
+export class TakenOverError extends MarklogError {
+  readonly code = 'TAKEN_OVER';
+  readonly category = 'conflict';
+}

@@ -1,3 +1,4 @@
+import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../../src/cli/base-command.js';
 import {pairFlag} from '../../src/cli/flags.js';
 import {copyProgressBar} from '../../src/cli/progress.js';
@@ -6,15 +7,23 @@ import {resyncPair, type ResyncResult} from '../../src/pair/pair-control.js';
 
 export default class PairResync extends MarklogCommand {
   static override summary = 'Resynchronise a suspended pair: copy only the chunks marked in its bitmap, then PAIR.';
-  static override examples = ['<%= config.bin %> pair resync --site /srv/marklog/tokyo --pair 1', '<%= config.bin %> pair resync --site /srv/marklog/tokyo --pair 1 --json'];
-  static override flags = {site: siteFlag, pair: pairFlag};
+  static override description = 'With --reverse after a takeover (failback): copy to the M-VOL every chunk changed at the remote or at the primary, then make the former remote the source. With --reverse on a reversed pair: swap back.';
+  static override examples = [
+    '<%= config.bin %> pair resync --site /srv/marklog/tokyo --pair 1',
+    '# fail back after a takeover: the remote becomes the source\n<%= config.bin %> pair resync --site /srv/marklog/tokyo --pair 1 --reverse',
+  ];
+  static override flags = {
+    site: siteFlag,
+    pair: pairFlag,
+    reverse: Flags.boolean({summary: 'Fail back after a takeover, or swap a reversed pair back.', default: false}),
+  };
 
   async run(): Promise<ResyncResult> {
     const {flags} = await this.parse(PairResync);
     const bar = copyProgressBar(!this.jsonEnabled());
-    const result = resyncPair(Site.open(flags.site), flags.pair, bar.update);
+    const result = resyncPair(Site.open(flags.site), flags.pair, bar.update, {reverse: flags.reverse});
     bar.done();
-    this.log(result.note ? `pair ${result.pair}: ${result.note}` : `pair ${result.pair} ${result.previous} → ${result.state}: ${result.copiedBytes} bytes copied`);
+    this.log(result.note ? `pair ${result.pair}: ${result.note}` : `pair ${result.pair} ${result.previous} → ${result.state} (${result.direction === 'reverse' ? 'R-VOL is the source' : 'M-VOL is the source'}): ${result.copiedBytes} bytes copied`);
     return result;
   }
 }

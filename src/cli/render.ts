@@ -26,9 +26,9 @@ export function renderVolumes(volumes: VolumeRow[]): string {
 
 export function renderPairs(pairs: PairView[]): string {
   if (pairs.length === 0) return 'no pairs';
-  const out = table(['pair', 'M-VOL', 'R-VOL', 'state', 'chunk', 'dirty chunks', 'dirty', 'copy']);
+  const out = table(['pair', 'M-VOL', 'R-VOL', 'state', 'direction', 'chunk', 'dirty chunks', 'dirty', 'copy']);
   for (const p of pairs) {
-    out.push([p.pair, p.mvol, `${p.rvol.site}:${p.rvol.ldev}`, STATE_COLOUR[p.state](p.state), formatBytes(p.chunkSize),
+    out.push([p.pair, p.mvol, `${p.rvol.site}:${p.rvol.ldev}`, STATE_COLOUR[p.state](p.state), p.direction === 'reverse' ? 'M-VOL ← R-VOL' : 'M-VOL → R-VOL', formatBytes(p.chunkSize),
       `${p.dirtyChunks} / ${p.chunks}`, formatBytes(p.dirtyBytes), `${p.copyProgress}%`]);
   }
   return out.toString();

@@ -1,9 +1,9 @@
 // Host I/O: the one entry point through which a host reads and writes a volume.
 // The CLI `write`/`read` commands call these; a block-device front end will too.
-import {InvalidArgumentError, VolumeInUseError, VolumeIoError} from '../errors.js';
+import {InvalidArgumentError, TakenOverError, VolumeInUseError, VolumeIoError} from '../errors.js';
 import {writeThrough} from './write-through.js';
 import type {Site} from '../site/site.js';
-import type {VolumeRow} from '../site/tables.js';
+import type {Tables, VolumeRow} from '../site/tables.js';
 
 export interface HostWriteOptions {
   /** Flush the written range to stable storage before returning (survives power loss). */
@@ -18,13 +18,18 @@ export interface HostWriteResult {
   warnings: string[];
 }
 
-function checkHostAccess(volume: VolumeRow, siteName: string, writing: boolean): void {
+function checkHostAccess(tables: Tables, volume: VolumeRow, writing: boolean): void {
+  const siteName = tables.site.name;
   if (volume.state !== 'NORMAL') throw new VolumeIoError(`LDEV ${volume.ldev} at ${siteName} is ${volume.state}`);
   if (!writing) return;
-  if (volume.rvolOf) {
+  if (volume.rvolOf && !volume.rvolOf.takeover) {
     throw new VolumeInUseError(`LDEV ${volume.ldev} at ${siteName} is the R-VOL of pair ${volume.rvolOf.pair}; hosts write to its M-VOL`);
   }
-  if (volume.reserve !== 'none') {
+  const following = tables.pairs.find(p => p.mvol === volume.ldev && p.direction === 'reverse');
+  if (following) {
+    throw new VolumeInUseError(`LDEV ${volume.ldev} at ${siteName} follows its R-VOL since failback (pair ${following.pair}); write at the remote, or swap back with \`marklog pair resync --reverse\``);
+  }
+  if (volume.reserve !== 'none' && !volume.rvolOf?.takeover) {
     throw new VolumeInUseError(`LDEV ${volume.ldev} at ${siteName} is reserved as ${volume.reserve} and takes no host writes`);
   }
 }
@@ -34,11 +39,15 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
   return site.lock.run(() => {
     const tables = site.tables();
     const volume = site.volume(tables, ldev);
-    checkHostAccess(volume, tables.site.name, true);
+    checkHostAccess(tables, volume, true);
     const image = site.image(volume);
     image.checkRange(offset, data.length);
     const outcome = writeThrough(site, tables, volume, offset, data);
     if (options.sync) image.flush(offset, data.length);
+    if (outcome.takenOver.length > 0) {
+      throw new TakenOverError(`pair ${outcome.takenOver.join(', ')} was taken over at the remote site (SSWS); this write is kept on the M-VOL and tracked for failback`,
+        'stop writing at this site; hosts now write at the remote, and `marklog pair resync --reverse` fails back');
+    }
     const warnings = [...outcome.warnings, ...outcome.suspendedByError.map(({pair, reason}) =>
       `pair ${pair} is now PSUE (${reason}); the write is kept on the M-VOL and tracked for resync`)];
     return {ldev, offset, length: data.length, logged: outcome.logged, warnings};
@@ -48,6 +57,6 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
 export function hostRead(site: Site, ldev: number, offset: number, length: number): Buffer {
   const tables = site.tables();
   const volume = site.volume(tables, ldev);
-  checkHostAccess(volume, tables.site.name, false);
+  checkHostAccess(tables, volume, false);
   return site.image(volume).read(offset, length);
 }

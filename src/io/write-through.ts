@@ -1,7 +1,8 @@
 // The write path below host I/O (patent Figs. 15 and 4.4 of DESIGN): the data lands
 // on the volume, then each pair whose M-VOL it is decides where else it goes.
 // Callers hold the site lock.
-import {linkOf} from '../site/connect.js';
+import {TakenOverError} from '../errors.js';
+import {linkOf, peerLinkOf} from '../site/connect.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import type {Site} from '../site/site.js';
 import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
@@ -9,6 +10,8 @@ import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
 export interface WriteOutcome {
   /** Pairs that dropped to PSUE because their R-VOL or log could not be written, and why. */
   suspendedByError: {pair: number; reason: string}[];
+  /** Pairs whose R-VOL was taken over at the remote (SSWS): the write is tracked for failback. */
+  takenOver: number[];
   /** Log records written for this write, one per logging pair. */
   logged: {group: number; logId: number}[];
   warnings: string[];
@@ -16,14 +19,40 @@ export interface WriteOutcome {
 
 export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
   site.image(volume).write(offset, data);
-  const outcome: WriteOutcome = {suspendedByError: [], logged: [], warnings: []};
+  const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], logged: [], warnings: []};
+  const states = tables.pairs.map(p => p.state).join();
+  if (volume.rvolOf?.takeover) followTakeover(site, tables, volume, offset, data, outcome);
   for (const pair of tables.pairs) {
-    if (pair.mvol !== volume.ldev) continue;
+    if (pair.mvol !== volume.ldev || pair.direction === 'reverse') continue;
     const failure = propagate(site, tables, pair, offset, data, outcome);
     if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
   }
-  if (outcome.suspendedByError.length > 0) site.save(tables);
+  if (tables.pairs.map(p => p.state).join() !== states) site.save(tables);
   return outcome;
+}
+
+/**
+ * At the remote after takeover (Fig. 22): the R-VOL takes host writes and its own
+ * bitmap tracks them for failback; after failback (direction reverse) each write
+ * also goes back to the M-VOL at the primary.
+ */
+function followTakeover(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array, outcome: WriteOutcome): void {
+  const claim = volume.rvolOf!;
+  const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap));
+  try {
+    if (claim.direction !== 'reverse') {
+      bitmap.markRange(offset, data.length);
+      return;
+    }
+    try {
+      peerLinkOf(site, tables, claim.primarySite).writeRvol(claim.mvol, offset, data);
+    } catch (error) {
+      bitmap.markRange(offset, data.length);
+      outcome.warnings.push(`the M-VOL at the primary was not written (${(error as Error).message}); the change is tracked here`);
+    }
+  } finally {
+    bitmap.close();
+  }
 }
 
 /** Sends the write where the pair's state says; returns why, when the pair fell to PSUE. */
@@ -32,18 +61,22 @@ function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, da
   try {
     switch (pair.state) {
       case 'PAIR':
-        return replicate(site, tables, pair, bitmap, offset, data);
+        return replicate(site, tables, pair, bitmap, offset, data, outcome);
       case 'COPY': {
         // Fig. 15: the part behind the copy pointer is replicated now; the part
         // ahead is only marked, and the copy carries it.
         const copiedUpTo = Math.min(bitmap.copyPointer * bitmap.chunkSize, offset + data.length);
         const behind = Math.max(0, copiedUpTo - offset);
         if (behind < data.length) bitmap.markRange(offset + behind, data.length - behind);
-        return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind));
+        return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind), outcome);
       }
       case 'PSUS':
         bitmap.markRange(offset, data.length);
         return pair.logGroup === null ? undefined : log(site, tables, pair, offset, data, outcome);
+      case 'SSWS':
+        bitmap.markRange(offset, data.length);
+        outcome.takenOver.push(pair.pair);
+        return undefined;
       default:
         bitmap.markRange(offset, data.length);
         return undefined;
@@ -53,15 +86,14 @@ function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, da
   }
 }
 
-function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, offset: number, data: Uint8Array): string | undefined {
+function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, offset: number, data: Uint8Array, outcome: WriteOutcome): string | undefined {
   try {
     linkOf(site, tables).writeRvol(pair.rvol.ldev, offset, data);
     return undefined;
   } catch (error) {
     // The host write already landed on the M-VOL: keep it, track it, and say why.
     bitmap.markRange(offset, data.length);
-    pair.state = 'PSUE';
-    return (error as Error).message;
+    return suspend(pair, error, outcome);
   }
 }
 
@@ -74,7 +106,18 @@ function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Ui
     return undefined;
   } catch (error) {
     // The bit is already set: the write is on the M-VOL and tracked for resync.
-    pair.state = 'PSUE';
-    return (error as Error).message;
+    return suspend(pair, error, outcome);
   }
+}
+
+/** A pair whose copy failed: SSWS when the remote took over (no split brain), PSUE otherwise. */
+function suspend(pair: PairRow, error: unknown, outcome: WriteOutcome): string | undefined {
+  if (error instanceof TakenOverError) {
+    pair.state = 'SSWS';
+    pair.logGroup = null;
+    outcome.takenOver.push(pair.pair);
+    return undefined;
+  }
+  pair.state = 'PSUE';
+  return (error as Error).message;
 }

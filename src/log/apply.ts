@@ -7,6 +7,7 @@ import {replayUpTo} from '../restore/replay.js';
 import {Journal, type LogUsage} from './journal.js';
 import {findGroup, checkThreshold} from './remote-log.js';
 import type {Site} from '../site/site.js';
+import type {LogGroupRow, Tables} from '../site/tables.js';
 import type {VolumeImage} from '../volume/image.js';
 
 export interface ApplyResult {
@@ -23,33 +24,41 @@ export function applyLog(site: Site, groupNumber: number, choice: MarkChoice): A
   return site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, groupNumber);
-    let journal = Journal.open(site, tables, group);
-    const mark = chooseMark(journal, choice);
-    const resuming = group.applying === mark.logId;
-    if (!resuming) checkBase(site, tables, group, journal);
-    checkRecordsBefore(journal, mark);
-
-    if (!resuming) {
-      // The new generation is fixed before any byte moves, so a rerun ends the same way.
-      group.applying = mark.logId;
-      group.baseGeneration += 1;
-      site.save(tables);
-    }
-    const targets = new Map<number, VolumeImage>(group.members.map(m => [m.rvol, site.image(site.volume(tables, m.rvol))]));
-    const replayed = replayUpTo(journal, mark, targets);
-    for (const image of targets.values()) image.syncAll();
-
-    group.logVolumes = journal.consumeBefore(mark.logId);
-    journal.stampBase(group.baseGeneration);
-    group.applying = null;
-    group.full = false;
-    site.save(tables);
-    journal = Journal.open(site, tables, group);
-    checkThreshold(site, tables, group, journal);
-    const {baseGeneration} = group;
+    const mark = chooseMark(Journal.open(site, tables, group), choice);
+    const {replayed, journal} = applyThrough(site, tables, group, mark.logId, `mark ${mark.markId}`);
     return {
       group: groupNumber, markId: mark.markId, logId: mark.logId, appliedRecords: replayed.records, appliedBytes: replayed.bytes,
-      baseGeneration, usage: journal.usage(),
+      baseGeneration: group.baseGeneration, usage: journal.usage(),
     };
   });
+}
+
+/**
+ * Writes every record below log ID `upto` into the group's R-VOLs and drops them
+ * from the log. The caller holds the site lock. A rerun after a crash finds the
+ * `applying` marker and finishes the same work.
+ */
+export function applyThrough(site: Site, tables: Tables, group: LogGroupRow, upto: number, what: string): {replayed: {records: number; bytes: number}; journal: Journal} {
+  let journal = Journal.open(site, tables, group);
+  const resuming = group.applying === upto;
+  if (!resuming) checkBase(site, tables, group, journal);
+  checkRecordsBefore(journal, upto, what);
+  if (!resuming) {
+    // The new generation is fixed before any byte moves, so a rerun ends the same way.
+    group.applying = upto;
+    group.baseGeneration += 1;
+    site.save(tables);
+  }
+  const targets = new Map<number, VolumeImage>(group.members.map(m => [m.rvol, site.image(site.volume(tables, m.rvol))]));
+  const replayed = replayUpTo(journal, upto, targets);
+  for (const image of targets.values()) image.syncAll();
+
+  group.logVolumes = journal.consumeBefore(upto);
+  journal.stampBase(group.baseGeneration);
+  group.applying = null;
+  group.full = false;
+  site.save(tables);
+  journal = Journal.open(site, tables, group);
+  checkThreshold(site, tables, group, journal);
+  return {replayed, journal};
 }

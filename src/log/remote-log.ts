@@ -1,7 +1,7 @@
 // What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
 // a log group, append write and mark records, raise the capacity alert.
 import {spawn} from 'node:child_process';
-import {InvalidArgumentError, LogFullError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
+import {InvalidArgumentError, TakenOverError, LogFullError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
 import {LogVolume} from './log-volume.js';
 import type {Site} from '../site/site.js';
@@ -89,6 +89,7 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
   return site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, groupNumber);
+    if (group.takenOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} was taken over on ${group.takenOver}`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
     const journal = Journal.open(site, tables, group);
     let appended: Appended[];

@@ -12,6 +12,10 @@ export interface Fsx {
   punchHole(fd: number, offset: number, length: number): boolean;
   /** copy_file_range; 0 when the kernel cannot copy between these files. */
   copyRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number;
+  /** A shared writable mapping of [offset, offset+length); offset page-aligned, 64-bit. */
+  map(fd: number, offset: number, length: number): Buffer;
+  /** msync(MS_SYNC) of part of a mapping made by map(). */
+  sync(mapping: Buffer, offset: number, length: number): void;
 }
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,5 @@
-// @riaskov/mmap-io is CommonJS whose typings do not resolve under NodeNext; load it
-// as what it is and describe the part marklog uses.
+// @riaskov/mmap-io maps whole pair bitmaps (offset 0). It is CommonJS whose typings
+// do not resolve under NodeNext; load it as what it is and describe the part used.
 import {createRequire} from 'node:module';
 
 export interface Mmap {
@@ -16,4 +16,20 @@ export interface Mmap {
 }
 
 const require = createRequire(import.meta.url);
-export const mmap: Mmap = require('@riaskov/mmap-io');
+
+/**
+ * mmap-io finds its binary through node-pre-gyp, which reads process.argv and
+ * takes a `--dir X` meant for marklog as the place to look. Load it with an argv
+ * that says nothing.
+ */
+function loadQuietly(): Mmap {
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    return require('@riaskov/mmap-io');
+  } finally {
+    process.argv = argv;
+  }
+}
+
+export const mmap: Mmap = loadQuietly();

@@ -24,15 +24,38 @@ export class PairBitmap {
     readonly geometry: BitmapGeometry,
   ) {}
 
-  /** Writes a new bitmap with every bit set and the copy pointer at 0 (Fig. 14, step 1). */
-  static create(file: string, capacity: number, chunkSize: number): void {
+  /**
+   * Writes a new bitmap with the copy pointer at 0: every bit set for a pair
+   * create (Fig. 14, step 1), or every bit clear for tracking from now on.
+   */
+  static create(file: string, capacity: number, chunkSize: number, allDirty = true): void {
     const chunkCount = chunkCountFor(capacity, chunkSize);
     const content = Buffer.alloc(bitmapFileSize(chunkCount), 0);
-    encodeBitmapHeader(content, {chunkSize, capacity, chunkCount, copyPointer: 0});
-    content.fill(0xff, BITMAP_HEADER_SIZE);
-    const tail = chunkCount % 8;
-    if (tail) content[content.length - 1] = (1 << tail) - 1;
+    encodeBitmapHeader(content, {chunkSize, capacity, chunkCount, copyPointer: allDirty ? 0 : chunkCount});
+    if (allDirty) {
+      content.fill(0xff, BITMAP_HEADER_SIZE);
+      const tail = chunkCount % 8;
+      if (tail) content[content.length - 1] = (1 << tail) - 1;
+    }
     writeFileAtomic(file, content);
+  }
+
+  /** The dirty chunks as byte ranges, adjacent chunks merged. */
+  dirtyRanges(): {offset: number; length: number}[] {
+    const ranges: {offset: number; length: number}[] = [];
+    let chunk = this.nextDirty(0);
+    while (chunk < this.chunkCount) {
+      let end = chunk + 1;
+      while (end < this.chunkCount && this.isSet(end)) end++;
+      const offset = chunk * this.chunkSize;
+      ranges.push({offset, length: Math.min(end * this.chunkSize, this.geometry.capacity) - offset});
+      chunk = this.nextDirty(end);
+    }
+    return ranges;
+  }
+
+  clearAll(): void {
+    this.map.fill(0, BITMAP_HEADER_SIZE, BITMAP_HEADER_SIZE + Math.ceil(this.chunkCount / 8));
   }
 
   static open(file: string): PairBitmap {

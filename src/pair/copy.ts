@@ -2,6 +2,7 @@
 // pointer, send each dirty chunk to the R-VOL, clear its bit, advance the pointer.
 // The site lock is taken per batch, so host writes interleave (Fig. 15) and an
 // interrupted copy resumes from the persisted pointer.
+import {TakenOverError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {PairBitmap} from './bitmap.js';
 import type {Site} from '../site/site.js';
@@ -28,7 +29,14 @@ export interface CopyResult {
 export function runCopy(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): CopyResult {
   const result: CopyResult = {state: 'COPY', copiedBytes: 0, holeBytes: 0};
   for (;;) {
-    const finished = site.lock.run(() => copyBatch(site, pairNumber, result));
+    const finished = site.lock.run(() => {
+      try {
+        return copyBatch(site, pairNumber, result);
+      } catch (error) {
+        if (error instanceof TakenOverError) markTakenOver(site, pairNumber);
+        throw error;
+      }
+    });
     if (finished) return result;
     if (onProgress) {
       const bitmap = PairBitmap.open(site.path(site.pair(site.tables(), pairNumber).bitmap));
@@ -83,4 +91,13 @@ function copyBatch(site: Site, pairNumber: number, result: CopyResult): boolean 
   } finally {
     bitmap.close();
   }
+}
+
+/** The remote refused because it took the R-VOL over: the pair is SSWS, not merely failing. */
+function markTakenOver(site: Site, pairNumber: number): void {
+  const tables = site.tables();
+  const pair = site.pair(tables, pairNumber);
+  pair.state = 'SSWS';
+  pair.logGroup = null;
+  site.save(tables);
 }

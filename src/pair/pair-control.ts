@@ -5,7 +5,8 @@ import {linkOf} from '../site/connect.js';
 import {PairBitmap} from './bitmap.js';
 import {runCopy, type CopyProgress} from './copy.js';
 import type {Site} from '../site/site.js';
-import type {PairState} from '../site/tables.js';
+import type {PairDirection, PairState} from '../site/tables.js';
+import {reverseResync} from '../takeover/failback.js';
 
 export interface PairStateChange {
   pair: number;
@@ -31,14 +32,29 @@ export function suspendPair(site: Site, pairNumber: number): PairStateChange {
 
 export interface ResyncResult extends PairStateChange {
   copiedBytes: number;
+  direction: PairDirection;
 }
 
-/** Copies only the chunks whose bits are set, then returns the pair to PAIR. */
-export function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): ResyncResult {
+/**
+ * Copies only the chunks whose bits are set, then returns the pair to PAIR.
+ * With `reverse`, fails back after a takeover (or swaps a reversed pair back).
+ */
+export function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void, options: {reverse?: boolean} = {}): ResyncResult {
+  if (options.reverse) {
+    const previous = site.pair(site.tables(), pairNumber).state;
+    const result = reverseResync(site, pairNumber, onProgress);
+    return {pair: pairNumber, previous, state: result.state, copiedBytes: result.copiedBytes, direction: result.direction};
+  }
   const start = site.update(tables => {
     const pair = site.pair(tables, pairNumber);
     const previous = pair.state;
     if (previous === 'PAIR') return {previous, copy: false};
+    if (previous === 'SSWS') {
+      throw new PairStateError(`pair ${pairNumber} was taken over at the remote (SSWS)`, 'fail back with `marklog pair resync --reverse`');
+    }
+    if (pair.direction === 'reverse') {
+      throw new PairStateError(`pair ${pairNumber} runs in reverse since failback`, 'swap it back with `marklog pair resync --reverse`');
+    }
     if (previous !== 'PSUS' && previous !== 'PSUE' && previous !== 'COPY') {
       throw new PairStateError(`pair ${pairNumber} is ${previous} and cannot be resynchronised`);
     }
@@ -51,10 +67,10 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
     return {previous, copy: true};
   });
   if (!start.copy) {
-    return {pair: pairNumber, previous: 'PAIR', state: 'PAIR', copiedBytes: 0, note: 'pair is already in PAIR state; nothing to copy'};
+    return {pair: pairNumber, previous: 'PAIR', state: 'PAIR', copiedBytes: 0, direction: 'forward', note: 'pair is already in PAIR state; nothing to copy'};
   }
   const copy = runCopy(site, pairNumber, onProgress);
-  return {pair: pairNumber, previous: start.previous, state: copy.state, copiedBytes: copy.copiedBytes};
+  return {pair: pairNumber, previous: start.previous, state: copy.state, copiedBytes: copy.copiedBytes, direction: 'forward'};
 }
 
 /** Removes the pair, its bitmap and the R-VOL reservation; the data on both volumes stays. */

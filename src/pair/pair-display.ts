@@ -1,11 +1,13 @@
 // Pair display: the pair table (Fig. 7) with what the bitmap says about each pair.
 import {PairBitmap} from './bitmap.js';
 import type {Site} from '../site/site.js';
-import type {PairState} from '../site/tables.js';
+import type {PairDirection, PairState} from '../site/tables.js';
 
 export interface PairView {
   pair: number;
   state: PairState;
+  /** forward: M-VOL → R-VOL; reverse (after failback): R-VOL → M-VOL. */
+  direction: PairDirection;
   mvol: number;
   rvol: {site: string; ldev: number};
   chunkSize: number;
@@ -30,6 +32,7 @@ export function displayPairs(site: Site, only?: number): PairView[] {
       return {
         pair: pair.pair,
         state: pair.state,
+        direction: pair.direction ?? 'forward',
         mvol: pair.mvol,
         rvol: {site: pair.rvol.name, ldev: pair.rvol.ldev},
         chunkSize: pair.chunkSize,

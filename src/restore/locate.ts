@@ -55,17 +55,17 @@ export function checkBase(site: Site, tables: Tables, group: LogGroupRow, journa
   }
 }
 
-/** Reads every record before the mark and fails on the first damaged one, before anything is written. */
-export function checkRecordsBefore(journal: Journal, mark: LocatedMark): {records: number; bytes: number} {
+/** Reads every record below log ID `upto` and fails on the first damaged one, before anything is written. */
+export function checkRecordsBefore(journal: Journal, upto: number, what: string): {records: number; bytes: number} {
   let records = 0;
   let bytes = 0;
   for (const {record} of journal.records(damage => {
-    if (damage.logId === undefined || damage.logId < mark.logId) {
-      throw new CorruptLogError(`log group ${journal.group.group}: ${damage.reason} in the record${damage.logId ? ` with log ID ${damage.logId}` : ''} at log volume ${damage.logLdev} address ${damage.offset}, before mark ${mark.markId}`,
+    if (damage.logId === undefined || damage.logId < upto) {
+      throw new CorruptLogError(`log group ${journal.group.group}: ${damage.reason} in the record${damage.logId ? ` with log ID ${damage.logId}` : ''} at log volume ${damage.logLdev} address ${damage.offset}, before ${what}`,
         'restore to an earlier mark, or run `marklog verify`');
     }
   })) {
-    if (record.logId >= mark.logId) break;
+    if (record.logId >= upto) break;
     if (record.kind === 'write') {
       records++;
       bytes += record.data.length;

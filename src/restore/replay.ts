@@ -3,7 +3,6 @@
 import {fsx} from '../native/fsx.js';
 import type {Journal} from '../log/journal.js';
 import type {VolumeImage} from '../volume/image.js';
-import type {LocatedMark} from './locate.js';
 
 /** Copies a base image into a target of at least its size, sparse-aware: holes stay holes. */
 export function cloneImage(source: VolumeImage, target: VolumeImage): void {
@@ -30,12 +29,12 @@ export function cloneImage(source: VolumeImage, target: VolumeImage): void {
   if (target.capacity > source.capacity) target.zero(source.capacity, target.capacity - source.capacity);
 }
 
-/** Writes each record before the mark whose target is in `targets` (R-VOL LDEV → image). */
-export function replayUpTo(journal: Journal, mark: LocatedMark, targets: Map<number, VolumeImage>): {records: number; bytes: number} {
+/** Writes each record below log ID `upto` whose target is in `targets` (R-VOL LDEV → image). */
+export function replayUpTo(journal: Journal, upto: number, targets: Map<number, VolumeImage>): {records: number; bytes: number} {
   let records = 0;
   let bytes = 0;
   for (const {record} of journal.records()) {
-    if (record.logId >= mark.logId) break;
+    if (record.logId >= upto) break;
     if (record.kind !== 'write') continue;
     const target = targets.get(record.ldev);
     if (!target) continue;

@@ -10,7 +10,7 @@ import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
 import {peerLinkOf} from '../site/connect.js';
 import {VolumeImage} from '../volume/image.js';
-import {checkBase, checkRecordsBefore, chooseMark, type MarkChoice} from './locate.js';
+import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkChoice} from './locate.js';
 import {cloneImage, replayUpTo} from './replay.js';
 import type {Site} from '../site/site.js';
 import type {Tables} from '../site/tables.js';
@@ -74,7 +74,7 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     const mark = chooseMark(journal, options);
     checkBase(site, tables, group, journal);
     const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
-    const totals = checkRecordsBefore(journal, mark);
+    const totals = checkRecordsBefore(journal, mark.logId, `mark ${mark.markId}`);
     const targets = planTargets(site, tables, options, rvols);
     return {tables, group, journal, mark, rvols, totals, targets};
   });
@@ -133,14 +133,14 @@ function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols:
   });
 }
 
-function buildFile(journal: Journal, mark: Parameters<typeof replayUpTo>[1], base: VolumeImage, rvol: number, file: string): void {
+function buildFile(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol: number, file: string): void {
   const temp = `${file}.partial-${process.pid}`;
   VolumeImage.create(temp, base.capacity);
   try {
     const image = VolumeImage.open(temp, base.capacity);
     try {
       cloneImage(base, image);
-      replayUpTo(journal, mark, new Map([[rvol, image]]));
+      replayUpTo(journal, mark.logId, new Map([[rvol, image]]));
       image.syncAll();
     } finally {
       image.close();
@@ -152,9 +152,9 @@ function buildFile(journal: Journal, mark: Parameters<typeof replayUpTo>[1], bas
   }
 }
 
-function buildVolume(journal: Journal, mark: Parameters<typeof replayUpTo>[1], base: VolumeImage, rvol: number, target: VolumeImage): void {
+function buildVolume(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol: number, target: VolumeImage): void {
   cloneImage(base, target);
-  replayUpTo(journal, mark, new Map([[rvol, target]]));
+  replayUpTo(journal, mark.logId, new Map([[rvol, target]]));
   target.syncAll();
 }
 
@@ -163,7 +163,7 @@ function buildVolume(journal: Journal, mark: Parameters<typeof replayUpTo>[1], b
  * here, then sent whole; the group stops logging, since the primary's volumes
  * no longer continue the log.
  */
-function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], mark: Parameters<typeof replayUpTo>[1]): void {
+function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], mark: LocatedMark): void {
   const staged = new Map<number, string>();
   try {
     const {link, members} = site.lock.run(() => {

@@ -26,3 +26,8 @@ export function pairBitmapName(pair: number): string {
 export function resolveInSite(dir: string, name: string): string {
   return path.isAbsolute(name) ? name : path.join(dir, name);
 }
+
+/** The bitmap a taken-over R-VOL keeps at the remote, for failback. */
+export function takeoverBitmapName(ldev: number): string {
+  return path.join(PAIRS_DIR, `rvol-${String(ldev).padStart(4, '0')}.bitmap`);
+}

@@ -5,6 +5,7 @@ import type {LinkRow, RvolClaim, SiteRole} from './tables.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
+import type {ByteRange} from './remote-endpoint.js';
 
 export interface RemoteIdentity {
   id: string;
@@ -41,5 +42,9 @@ export interface SiteLink {
    * M-VOL, claim 4). Its pairs stop logging and mark every chunk for resync.
    */
   receiveImage(ldev: number, imageFile: string, force: boolean): void;
+  /** Failback: what hosts changed on a taken-over R-VOL since the last call (the remote forgets it). */
+  takeDirtyRanges(ldev: number, claim: RvolClaim): ByteRange[];
+  /** Failback's last step ('reverse': the R-VOL becomes the source) and its undoing ('forward'). */
+  setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): ByteRange[];
   close(): void;
 }

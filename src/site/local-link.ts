@@ -101,6 +101,14 @@ export class LocalDirectoryLink implements SiteLink {
     endpoint.receiveImage(this.site, ldev, imageFile, force);
   }
 
+  takeDirtyRanges(ldev: number, claim: RvolClaim): endpoint.ByteRange[] {
+    return endpoint.takeDirtyRanges(this.site, ldev, claim);
+  }
+
+  setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): endpoint.ByteRange[] {
+    return endpoint.setDirection(this.site, ldev, claim, direction);
+  }
+
   close(): void {
     this.site.close();
   }

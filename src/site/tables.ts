@@ -33,6 +33,19 @@ export interface RvolClaim {
   pair: number;
   primarySite: string;
   mvol: number;
+  /** Set by takeover (Fig. 22): the R-VOL is writable here and this bitmap tracks what hosts change. */
+  takeover?: TakeoverState | null;
+  /** 'reverse' after failback: this volume is the source and its M-VOL follows it. */
+  direction?: PairDirection;
+}
+
+export type PairDirection = 'forward' | 'reverse';
+
+export interface TakeoverState {
+  group: number;
+  since: string;
+  bitmap: string;
+  chunkSize: number;
 }
 
 export interface VolumeRow {
@@ -62,6 +75,8 @@ export interface PairRow {
   created: string;
   /** The log group whose log receives this pair's writes while it is suspended, if any. */
   logGroup: number | null;
+  /** 'reverse' after failback: the R-VOL is the source, the M-VOL follows it. */
+  direction?: PairDirection;
 }
 
 export type LogMode = 'LOG' | 'STOPPED';
@@ -92,6 +107,8 @@ export interface LogGroupRow {
   created: string;
   /** Set while a log apply is under way: the log ID it applies up to. */
   applying?: number | null;
+  /** When the group's R-VOLs were taken over (Fig. 22), if they were. */
+  takenOver?: string | null;
 }
 
 /** The host's mark registry for one group (patent: mark ID info 241). */

@@ -1,8 +1,8 @@
 // A volume image: a raw file accessed through memory-mapped windows, so volumes
-// larger than a Buffer (and larger than 4 GiB) work and the hot path avoids a copy
-// through the kernel for every write.
+// larger than a Buffer (and larger than 4 GiB) work and the hot path avoids a
+// system call for every write. Windows come from the project's addon: its map
+// takes a 64-bit offset, which mmap-io's does not.
 import fs from 'node:fs';
-import {mmap} from '../native/mmap.js';
 import {fsx} from '../native/fsx.js';
 import {VolumeIoError, OutOfRangeError} from '../errors.js';
 
@@ -62,7 +62,7 @@ export class VolumeImage {
     }
     const start = index * WINDOW_SIZE;
     const size = Math.min(WINDOW_SIZE, this.capacity - start);
-    const window = mmap.map(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, this.fd, start);
+    const window = fsx.map(this.fd, start, size);
     this.windows.set(index, window);
     if (this.windows.size > MAX_OPEN_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
     return window;
@@ -100,11 +100,7 @@ export class VolumeImage {
 
   /** Forces the range to stable storage (msync), for callers that promise power-loss durability. */
   flush(offset: number, length: number): void {
-    this.each(offset, length, (window, at, _done, size) => {
-      const page = mmap.PAGESIZE;
-      const start = Math.floor(at / page) * page;
-      mmap.sync(window, start, at + size - start, true);
-    });
+    this.each(offset, length, (window, at, _done, size) => fsx.sync(window, at, size));
   }
 
   /** Forces every change to the image to stable storage. */
