@@ -6,7 +6,7 @@ import {mmap} from '../native/mmap.js';
 import {CorruptBitmapError} from '../errors.js';
 import {writeFileAtomic} from '../util/atomic-file.js';
 import {
-  BITMAP_HEADER_SIZE, BitmapHeader, bitmapFileSize, chunkCountFor, decodeBitmapHeader, encodeBitmapHeader, sealBitmapHeader,
+  BITMAP_HEADER_SIZE, BitmapHeader, bitmapFileSize, chunkCountFor, decodeBitmapHeader, encodeBitmapHeader,
   type BitmapGeometry,
 } from '../format/bitmap-format.js';
 
@@ -86,12 +86,17 @@ export class PairBitmap {
     return this.geometry.chunkCount;
   }
 
+  /** The pointer as one aligned 64-bit word: a reader or a crash never sees half of it. */
+  private get pointerWord(): BigUint64Array {
+    return new BigUint64Array(this.map.buffer, this.map.byteOffset + BitmapHeader.copyPointer, 1);
+  }
+
   get copyPointer(): number {
-    return Number(this.map.readBigUInt64LE(BitmapHeader.copyPointer));
+    return Number(this.pointerWord[0]);
   }
 
   set copyPointer(chunk: number) {
-    sealBitmapHeader(this.map, chunk);
+    this.pointerWord[0] = BigInt(chunk);
   }
 
   isSet(chunk: number): boolean {

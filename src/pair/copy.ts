@@ -29,6 +29,7 @@ export interface CopyResult {
 export function runCopy(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): CopyResult {
   const result: CopyResult = {state: 'COPY', copiedBytes: 0, holeBytes: 0};
   for (;;) {
+    site.lock.yieldToWaiters();
     const finished = site.lock.run(() => {
       try {
         return copyBatch(site, pairNumber, result);

@@ -12,7 +12,8 @@ import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function retryCount(): number {
-  const fromEnv = Number(process.env.MARKLOG_LINK_RETRIES);
+  const text = process.env.MARKLOG_LINK_RETRIES?.trim();
+  const fromEnv = text ? Number(text) : Number.NaN;
   return Number.isSafeInteger(fromEnv) && fromEnv >= 0 ? fromEnv : 3;
 }
 

@@ -38,6 +38,7 @@ export function initSite(options: SiteInitOptions): SiteSummary {
   fs.mkdirSync(dir, {recursive: true, mode: 0o700});
   for (const sub of [VOLUMES_DIR, PAIRS_DIR]) fs.mkdirSync(path.join(dir, sub), {mode: 0o700});
   fs.writeFileSync(path.join(dir, LOCK_FILE), '', {mode: 0o600});
+  fs.writeFileSync(path.join(dir, `${LOCK_FILE}.queue`), '', {mode: 0o600});
   const tables = emptyTables({id: crypto.randomBytes(8).toString('hex'), name, role: options.role as SiteRole, created: new Date().toISOString()});
   // The tables file is written last: its presence is what makes the directory a site.
   writeFileAtomic(tablesPath(dir), `${JSON.stringify(tables, null, 2)}\n`);

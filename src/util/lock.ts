@@ -13,16 +13,26 @@ function sleep(ms: number): void {
 }
 
 function timeoutMs(): number {
-  const fromEnv = Number(process.env.MARKLOG_LOCK_TIMEOUT_MS);
+  const text = process.env.MARKLOG_LOCK_TIMEOUT_MS?.trim();
+  const fromEnv = text ? Number(text) : Number.NaN;
   return Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : DEFAULT_TIMEOUT_MS;
 }
 
-/** A reentrant (within this process) exclusive lock on one file. */
+/**
+ * A reentrant (within this process) exclusive lock on one file. A process that
+ * has to wait also holds a shared lock on `<path>.queue` while it waits, so a
+ * long holder (a copy working in batches) can see someone is waiting and give
+ * way between batches instead of starving host writes.
+ */
 export class FileLock {
   private fd: number | undefined;
   private depth = 0;
 
   constructor(readonly path: string) {}
+
+  private get queuePath(): string {
+    return `${this.path}.queue`;
+  }
 
   acquire(): void {
     if (this.depth > 0) {
@@ -30,20 +40,53 @@ export class FileLock {
       return;
     }
     const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-    const limit = timeoutMs();
-    const start = Date.now();
-    let pause = 1;
-    while (!fsx.tryLock(fd, true)) {
-      const waited = Date.now() - start;
-      if (waited >= limit) {
-        fs.closeSync(fd);
-        throw new LockTimeoutError(this.path, waited);
-      }
-      sleep(Math.min(pause, limit - waited));
-      pause = Math.min(pause * 2, 25);
-    }
+    if (!fsx.tryLock(fd, true)) this.waitFor(fd);
     this.fd = fd;
     this.depth = 1;
+  }
+
+  private waitFor(fd: number): void {
+    const queue = fs.openSync(this.queuePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    fsx.tryLock(queue, false);
+    try {
+      const limit = timeoutMs();
+      const start = Date.now();
+      let pause = 1;
+      while (!fsx.tryLock(fd, true)) {
+        const waited = Date.now() - start;
+        if (waited >= limit) {
+          fs.closeSync(fd);
+          throw new LockTimeoutError(this.path, waited);
+        }
+        sleep(Math.min(pause, limit - waited));
+        pause = Math.min(pause * 2, 8);
+      }
+    } finally {
+      fs.closeSync(queue);
+    }
+  }
+
+  /** True while another process waits for this lock. */
+  othersWaiting(): boolean {
+    let queue: number;
+    try {
+      queue = fs.openSync(this.queuePath, fs.constants.O_RDWR);
+    } catch {
+      return false;
+    }
+    try {
+      if (!fsx.tryLock(queue, true)) return true;
+      fsx.unlock(queue);
+      return false;
+    } finally {
+      fs.closeSync(queue);
+    }
+  }
+
+  /** Between two holds: lets waiting processes take the lock first (bounded). */
+  yieldToWaiters(maxMs = 250): void {
+    const start = Date.now();
+    while (this.othersWaiting() && Date.now() - start < maxMs) sleep(1);
   }
 
   release(): void {
