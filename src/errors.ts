@@ -178,3 +178,8 @@ export class TakenOverError extends MarklogError {
   readonly code = 'TAKEN_OVER';
   readonly category = 'conflict';
 }
+
+export class LogGapError extends MarklogError {
+  readonly code = 'LOG_GAP';
+  readonly category = 'logFull';
+}

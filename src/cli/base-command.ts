@@ -22,8 +22,10 @@ export function describeError(error: unknown): ErrorReport {
   }
   if (error instanceof Errors.CLIError) {
     // Flag and argument parsing failures from oclif.
-    const message = error.message.split('\n').filter(line => line.trim() && !line.startsWith('See more help'))[0] ?? error.message;
-    return {code: 'USAGE', message: message.trim(), hint: 'see --help', exitCode: EXIT_CODES.usage};
+    // oclif spreads one cause over several lines; keep the informative ones on one.
+    const lines = error.message.split('\n').map(line => line.trim())
+      .filter(line => line && !line.startsWith('See more help') && line !== 'The following error occurred:');
+    return {code: 'USAGE', message: lines.join(': ') || error.message, hint: 'see --help', exitCode: EXIT_CODES.usage};
   }
   const nodeError = error as NodeJS.ErrnoException;
   if (nodeError?.code && typeof nodeError.code === 'string' && nodeError.syscall) {
@@ -37,6 +39,8 @@ export abstract class MarklogCommand extends Command {
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<void> {
     if (error instanceof Errors.ExitError) throw error;
+    // A parse failure is reported here; oclif need not warn that the arguments went unparsed.
+    this.parsed = true;
     const report = describeError(error);
     process.exitCode = report.exitCode;
     if (this.jsonEnabled()) {

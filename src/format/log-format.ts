@@ -34,7 +34,8 @@ export const LogHeader = {
   newestMarkAddress: 160, // u64
   marks: 168, // u64, live mark records in this volume
   siteId: 176, // 16 bytes, ASCII hex id of the site holding the log, zero padded
-  crc: 192, // u32 CRC-32C of bytes 0..191
+  wrap: 192, // u64, where the records before the wrap end; 0 when the volume has not wrapped
+  crc: 200, // u32 CRC-32C of bytes 0..199
 } as const;
 export const LOG_HEADER_CRC_SPAN = LogHeader.crc;
 
@@ -61,12 +62,13 @@ export interface LogHeaderFields {
   newestMarkAddress: number;
   marks: number;
   siteId: string;
+  wrap: number;
 }
 
 const U64_FIELDS = [
   'capacity', 'baseGeneration', 'start', 'tail', 'records',
   'oldestLogId', 'oldestLogTime', 'oldestLogAddress', 'newestLogId', 'newestLogTime', 'newestLogAddress',
-  'oldestMarkId', 'oldestMarkTime', 'oldestMarkAddress', 'newestMarkId', 'newestMarkTime', 'newestMarkAddress', 'marks',
+  'oldestMarkId', 'oldestMarkTime', 'oldestMarkAddress', 'newestMarkId', 'newestMarkTime', 'newestMarkAddress', 'marks', 'wrap',
 ] as const;
 
 export function encodeLogHeader(fields: LogHeaderFields): Buffer {
@@ -101,9 +103,10 @@ export function decodeLogHeader(source: Buffer): {fields: LogHeaderFields} | {re
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: `${name} out of range`};
     fields[name] = Number(value);
   }
-  if (fields.start < LOG_HEADER_SIZE || fields.tail < fields.start || fields.tail > fields.capacity) {
-    return {reason: 'start/tail outside the volume'};
-  }
+  const inOrder = fields.wrap === 0
+    ? LOG_HEADER_SIZE <= fields.start && fields.start <= fields.tail && fields.tail <= fields.capacity
+    : LOG_HEADER_SIZE <= fields.tail && fields.tail <= fields.start && fields.start < fields.wrap && fields.wrap <= fields.capacity;
+  if (!inOrder) return {reason: 'start/tail outside the volume'};
   return {fields};
 }
 

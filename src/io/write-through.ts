@@ -1,7 +1,7 @@
 // The write path below host I/O (patent Figs. 15 and 4.4 of DESIGN): the data lands
 // on the volume, then each pair whose M-VOL it is decides where else it goes.
 // Callers hold the site lock.
-import {TakenOverError} from '../errors.js';
+import {MarklogError, TakenOverError} from '../errors.js';
 import {linkOf, peerLinkOf} from '../site/connect.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import type {Site} from '../site/site.js';
@@ -119,5 +119,6 @@ function suspend(pair: PairRow, error: unknown, outcome: WriteOutcome): string |
     return undefined;
   }
   pair.state = 'PSUE';
+  pair.suspendedBy = error instanceof MarklogError ? error.code : 'IO_ERROR';
   return (error as Error).message;
 }

@@ -81,8 +81,7 @@ export class Journal {
         ? {kind: 'write', logId, timer, ldev: entry.ldev, address: entry.address, data: Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.length)}
         : {kind: 'mark', logId, timer, logAddress: 0, markId: entry.markId, markTime: entry.markTime, app: entry.app};
       const size = encodedSize(record);
-      const volume = this.placeFor(size);
-      const address = volume.header.tail;
+      const {volume, address, wraps} = this.placeFor(size);
       if (record.kind === 'mark') record.logAddress = address;
       volume.image.write(address, encodeRecord(record));
       const h = volume.header;
@@ -91,7 +90,8 @@ export class Journal {
         tail: address + size,
         records: h.records + 1,
         newestLogId: logId, newestLogTime: timer, newestLogAddress: address,
-        ...(first ? {oldestLogId: logId, oldestLogTime: timer, oldestLogAddress: address, start: address} : {}),
+        ...(first ? {oldestLogId: logId, oldestLogTime: timer, oldestLogAddress: address, start: address, wrap: 0} : {}),
+        ...(wraps ? {wrap: h.tail} : {}),
         ...(record.kind === 'mark' ? {
           marks: h.marks + 1, newestMarkId: record.markId, newestMarkTime: record.markTime, newestMarkAddress: address,
           ...(h.marks === 0 ? {oldestMarkId: record.markId, oldestMarkTime: record.markTime, oldestMarkAddress: address} : {}),
@@ -102,11 +102,13 @@ export class Journal {
     return out;
   }
 
-  private placeFor(size: number): LogVolume {
+  private placeFor(size: number): {volume: LogVolume; address: number; wraps: boolean} {
     const index = this.tailIndex();
-    if (this.volumes[index].free >= size) return this.volumes[index];
+    const here = this.volumes[index].placeFor(size);
+    if (here) return {volume: this.volumes[index], ...here};
     const next = this.volumes[index + 1];
-    if (next && next.header.records === 0 && next.free >= size) return next;
+    const there = next && next.header.records === 0 ? next.placeFor(size) : undefined;
+    if (there) return {volume: next, ...there};
     const usage = this.usage();
     throw new LogFullError(`log group ${this.group.group} is full (${usage.free} of ${usage.capacity} bytes free, the record needs ${size})`,
       'apply the log up to a mark (`marklog log apply`) or add a pool volume (`marklog log extend`)');
@@ -122,10 +124,9 @@ export class Journal {
       capacity += v.dataCapacity;
       used += v.used;
       records += v.header.records;
-      // Space before a volume's start is reclaimed only by apply; space after the
-      // tail volume is free, and so is every empty volume after it.
-      if (i === tail) free += v.free;
-      else if (i > tail && v.header.records === 0) free += v.dataCapacity;
+      // The tail volume's free space and every empty volume after it take new
+      // records; an older volume's applied space comes back when it empties.
+      if (i === tail || (i > tail && v.header.records === 0)) free += v.free;
     });
     return {capacity, used, free, freeRatio: capacity === 0 ? 0 : free / capacity, records};
   }
@@ -137,8 +138,9 @@ export class Journal {
   *records(onCorruption: (damage: Corruption) => void = () => {}): Generator<LocatedRecord> {
     let lastLogId = 0;
     for (const volume of this.volumes) {
-      const {start, tail, ldev} = volume.header;
-      let offset = start;
+      const {ldev} = volume.header;
+      for (const {from, to: tail} of volume.segments()) {
+      let offset = from;
       while (offset < tail) {
         const report = (reason: string, logId?: number) => onCorruption({logLdev: ldev, offset, logId, reason});
         if (tail - offset < RECORD_HEADER_SIZE) {
@@ -178,6 +180,7 @@ export class Journal {
         yield {record, logLdev: ldev, address: offset};
         offset += size;
       }
+      }
     }
   }
 
@@ -192,9 +195,10 @@ export class Journal {
 
   /**
    * Drops every record whose log ID is below `logId` (they have been applied to
-   * the base). Emptied volumes move to the end of the fill order; the volume that
-   * still holds live records is compacted to its front when the move cannot
-   * overwrite a live byte. Returns the new fill order.
+   * the base). Emptied volumes move to the end of the fill order; in the volume
+   * that still holds live records the start moves up, and the space before it is
+   * reused once the tail wraps. Records never move, so their addresses hold.
+   * Returns the new fill order.
    */
   consumeBefore(logId: number): number[] {
     const emptied: LogVolume[] = [];
@@ -202,10 +206,9 @@ export class Journal {
     for (const volume of this.volumes) {
       const h = volume.header;
       if (h.records === 0 || h.newestLogId < logId) {
-        if (h.records > 0) {
-          LogVolume.format(volume.image, {group: h.group, place: h.place, ldev: h.ldev, baseGeneration: h.baseGeneration, siteId: h.siteId, lastLogId: h.newestLogId});
-        }
-        emptied.push(volume);
+        emptied.push(h.records === 0 ? volume : LogVolume.format(volume.image, {
+          group: h.group, place: h.place, ldev: h.ldev, baseGeneration: h.baseGeneration, siteId: h.siteId, lastLogId: h.newestLogId,
+        }));
         continue;
       }
       if (h.oldestLogId < logId) this.dropBefore(volume, logId);
@@ -225,37 +228,19 @@ export class Journal {
       if (located.logLdev === volume.header.ldev && located.record.logId >= logId) live.push(located);
     }
     const first = live[0];
-    const start = first.address;
+    const h = volume.header;
+    // A new start in the wrapped-around part leaves a volume that no longer wraps.
+    const unwraps = volume.wrapped && first.address < h.start;
     const marks = live.filter(l => l.record.kind === 'mark') as (LocatedRecord & {record: MarkRecord})[];
     volume.writeHeader({
-      start,
+      start: first.address,
+      ...(unwraps ? {wrap: 0} : {}),
       records: live.length,
-      oldestLogId: first.record.logId, oldestLogTime: first.record.timer, oldestLogAddress: start,
+      oldestLogId: first.record.logId, oldestLogTime: first.record.timer, oldestLogAddress: first.address,
       marks: marks.length,
       ...(marks.length > 0
         ? {oldestMarkId: marks[0].record.markId, oldestMarkTime: marks[0].record.markTime, oldestMarkAddress: marks[0].address}
         : {oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0}),
-    });
-    this.compact(volume, live);
-  }
-
-  /** Moves the live records to the front of the volume when the copy lands only on dead bytes. */
-  private compact(volume: LogVolume, live: LocatedRecord[]): void {
-    const {start, tail} = volume.header;
-    const shift = start - LOG_HEADER_SIZE;
-    if (shift === 0 || tail - start > shift) return;
-    for (const {record, address} of live) {
-      const moved = record.kind === 'mark' ? encodeRecord({...record, logAddress: address - shift}) : volume.image.read(address, encodedSize(record));
-      volume.image.write(address - shift, moved);
-    }
-    volume.image.flush(LOG_HEADER_SIZE, tail - start);
-    const h = volume.header;
-    volume.writeHeader({
-      start: LOG_HEADER_SIZE,
-      tail: tail - shift,
-      oldestLogAddress: h.oldestLogAddress - shift,
-      newestLogAddress: h.newestLogAddress - shift,
-      ...(h.marks > 0 ? {oldestMarkAddress: h.oldestMarkAddress - shift, newestMarkAddress: h.newestMarkAddress - shift} : {}),
     });
   }
 

@@ -27,7 +27,7 @@ export class LogVolume {
       oldestLogId: 0, oldestLogTime: 0, oldestLogAddress: 0,
       newestLogId: fields.lastLogId, newestLogTime: 0, newestLogAddress: 0,
       oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
-      siteId: fields.siteId,
+      siteId: fields.siteId, wrap: 0,
     };
     image.write(0, encodeLogHeader(header));
     return new LogVolume(image, header);
@@ -42,12 +42,42 @@ export class LogVolume {
     this.image.write(0, encodeLogHeader(this.current));
   }
 
+  get wrapped(): boolean {
+    return this.current.wrap !== 0;
+  }
+
+  /**
+   * Where a record of `size` bytes goes next: after the tail, or — when it does
+   * not fit there — wrapped to the front, before the oldest live record.
+   * Undefined when neither has room.
+   */
+  placeFor(size: number): {address: number; wraps: boolean} | undefined {
+    const h = this.current;
+    if (h.records === 0) return LOG_HEADER_SIZE + size <= h.capacity ? {address: LOG_HEADER_SIZE, wraps: false} : undefined;
+    if (this.wrapped) return h.tail + size <= h.start ? {address: h.tail, wraps: false} : undefined;
+    if (h.tail + size <= h.capacity) return {address: h.tail, wraps: false};
+    if (LOG_HEADER_SIZE + size <= h.start) return {address: LOG_HEADER_SIZE, wraps: true};
+    return undefined;
+  }
+
+  /** Bytes still free for records (after the tail, and in front of the oldest record). */
   get free(): number {
-    return this.current.capacity - this.current.tail;
+    const h = this.current;
+    if (h.records === 0) return this.dataCapacity;
+    return this.wrapped ? h.start - h.tail : h.capacity - h.tail + (h.start - LOG_HEADER_SIZE);
   }
 
   get used(): number {
-    return this.current.tail - this.current.start;
+    const h = this.current;
+    if (h.records === 0) return 0;
+    return this.wrapped ? h.wrap - h.start + (h.tail - LOG_HEADER_SIZE) : h.tail - h.start;
+  }
+
+  /** The byte ranges holding live records, in log order. */
+  segments(): {from: number; to: number}[] {
+    const h = this.current;
+    if (h.records === 0) return [];
+    return this.wrapped ? [{from: h.start, to: h.wrap}, {from: LOG_HEADER_SIZE, to: h.tail}] : [{from: h.start, to: h.tail}];
   }
 
   get dataCapacity(): number {

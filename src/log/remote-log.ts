@@ -91,6 +91,11 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     const group = findGroup(site, tables, groupNumber);
     if (group.takenOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} was taken over on ${group.takenOver}`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
+    if (group.full) {
+      // A write was already refused: the log has a gap from here, so nothing after it may be recorded.
+      throw new LogFullError(`log group ${groupNumber} is full and has dropped a write; nothing more is logged`,
+        'apply the log up to a mark or extend it, then resync the pairs and start logging again');
+    }
     const journal = Journal.open(site, tables, group);
     let appended: Appended[];
     try {

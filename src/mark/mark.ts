@@ -1,7 +1,7 @@
 // Mark (patent Figs. 18A, 18B, 19, 20): the host builds mark data (next mark ID,
 // host time, application), sends it through the primary to the remote where it
 // becomes a mark record, and records it in its registry only once acknowledged.
-import {InvalidArgumentError, LogModeError} from '../errors.js';
+import {InvalidArgumentError, LogFullError, LogGapError, LogModeError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {nowMicros} from '../log/journal.js';
 import {MAX_APP_BYTES} from '../format/log-format.js';
@@ -47,6 +47,7 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
   return site.lock.run(() => {
     const tables = site.tables();
     const group = loggingGroup(tables, options.group);
+    refuseIfWritesWereDropped(tables, group);
     const registry = loadRegistry(site.dir);
     const entry = groupEntry(registry, group);
     const markId = entry.next;
@@ -62,4 +63,19 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
     saveRegistry(site.dir, registry);
     return {markId, logId, time, app, group, warnings: result.warnings};
   });
+}
+
+/**
+ * A mark promises "restore here and you get what the host had". Once a member
+ * pair fell out of log mode (PSUE), its later writes are not in the log, so no
+ * new mark could keep that promise.
+ */
+function refuseIfWritesWereDropped(tables: Tables, group: number): void {
+  const dropped = tables.pairs.find(p => p.logGroup === group && p.state !== 'PSUS');
+  if (!dropped) return;
+  const hint = 'relieve the log if needed, resync the pairs, then `marklog log start` a new base';
+  if (dropped.suspendedBy === 'LOG_FULL') {
+    throw new LogFullError(`log group ${group} is full: pair ${dropped.pair} could not log a write, so a mark now would not be restorable`, hint);
+  }
+  throw new LogGapError(`pair ${dropped.pair} of log group ${group} is ${dropped.state}${dropped.suspendedBy ? ` (${dropped.suspendedBy})` : ''}: its writes are no longer logged, so a mark now would not be restorable`, hint);
 }

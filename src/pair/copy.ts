@@ -2,7 +2,7 @@
 // pointer, send each dirty chunk to the R-VOL, clear its bit, advance the pointer.
 // The site lock is taken per batch, so host writes interleave (Fig. 15) and an
 // interrupted copy resumes from the persisted pointer.
-import {TakenOverError} from '../errors.js';
+import {MarklogError, TakenOverError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {PairBitmap} from './bitmap.js';
 import type {Site} from '../site/site.js';
@@ -34,7 +34,7 @@ export function runCopy(site: Site, pairNumber: number, onProgress?: (progress: 
       try {
         return copyBatch(site, pairNumber, result);
       } catch (error) {
-        if (error instanceof TakenOverError) markTakenOver(site, pairNumber);
+        stopCopy(site, pairNumber, error);
         throw error;
       }
     });
@@ -94,11 +94,20 @@ function copyBatch(site: Site, pairNumber: number, result: CopyResult): boolean 
   }
 }
 
-/** The remote refused because it took the R-VOL over: the pair is SSWS, not merely failing. */
-function markTakenOver(site: Site, pairNumber: number): void {
+/**
+ * A copy that cannot go on leaves the pair suspended with its bits intact (a
+ * resync finishes it): SSWS when the remote took the R-VOL over, PSUE otherwise.
+ */
+function stopCopy(site: Site, pairNumber: number, error: unknown): void {
   const tables = site.tables();
-  const pair = site.pair(tables, pairNumber);
-  pair.state = 'SSWS';
-  pair.logGroup = null;
+  const pair = tables.pairs.find(p => p.pair === pairNumber);
+  if (!pair || pair.state !== 'COPY') return;
+  if (error instanceof TakenOverError) {
+    pair.state = 'SSWS';
+    pair.logGroup = null;
+  } else {
+    pair.state = 'PSUE';
+    pair.suspendedBy = error instanceof MarklogError ? error.code : 'IO_ERROR';
+  }
   site.save(tables);
 }

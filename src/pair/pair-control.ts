@@ -58,6 +58,8 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
     if (previous !== 'PSUS' && previous !== 'PSUE' && previous !== 'COPY') {
       throw new PairStateError(`pair ${pairNumber} is ${previous} and cannot be resynchronised`);
     }
+    linkOf(site, tables);
+    pair.suspendedBy = null;
     if (previous !== 'COPY') {
       const bitmap = PairBitmap.open(site.path(pair.bitmap));
       bitmap.copyPointer = 0;

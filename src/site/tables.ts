@@ -77,6 +77,8 @@ export interface PairRow {
   logGroup: number | null;
   /** 'reverse' after failback: the R-VOL is the source, the M-VOL follows it. */
   direction?: PairDirection;
+  /** Why the pair fell to PSUE: the error code of the failed copy or log append. */
+  suspendedBy?: string | null;
 }
 
 export type LogMode = 'LOG' | 'STOPPED';
@@ -150,6 +152,10 @@ export function validateTables(value: unknown, file: string): Tables {
   };
   if (!isObject(value)) fail('not a JSON object');
   const doc = value as Record<string, unknown>;
+  // Tables written before log groups, peers and volume generations existed.
+  doc.groups ??= [];
+  doc.peers ??= [];
+  if (Array.isArray(doc.volumes)) for (const v of doc.volumes) if (isObject(v)) v.generation ??= 0;
   if (doc.format !== TABLES_FORMAT) fail(`unknown format ${JSON.stringify(doc.format)} (this marklog reads ${TABLES_FORMAT})`);
   const site = doc.site;
   if (!isObject(site) || typeof site.id !== 'string' || typeof site.name !== 'string' || !SITE_ROLES.includes(site.role as SiteRole)) {

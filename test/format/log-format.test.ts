@@ -61,7 +61,7 @@ test('a log header round-trips and a flipped byte is a checksum mismatch', t => 
     group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 4096, tail: 4160, records: 1,
     oldestLogId: 7, oldestLogTime: 10, oldestLogAddress: 4096, newestLogId: 7, newestLogTime: 10, newestLogAddress: 4096,
     oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
-    siteId: '0123456789abcdef',
+    siteId: '0123456789abcdef', wrap: 0,
   };
   const header = encodeLogHeader(fields);
   t.deepEqual(decodeLogHeader(header), {fields});

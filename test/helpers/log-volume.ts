@@ -1,0 +1,61 @@
+// A small reader of a log volume image, written from the record layout alone (so
+// it does not share code with marklog's own reader), and the damage a test does to
+// one: flip one byte. Layout: a 4096-byte header whose u64 at 48 is the offset of
+// the first live record and whose u64 at 56 is the offset just past the last one;
+// then records, each a 32-byte header (mark flag u8, type u8, magic u16, reserved
+// u32, log ID u64, timer u64, data length u32, CRC u32) and its data area, padded to
+// a multiple of 8. A write's data area starts with target LDEV u32, reserved u32,
+// address u64, then the written bytes.
+import fs from 'node:fs';
+
+const START_AT = 48;
+const TAIL_AT = 56;
+const RECORD_HEADER = 32;
+const WRITE_DATA_HEADER = 16;
+
+export interface RecordOnDisk {
+  /** Byte offset of the record in the log volume. */
+  offset: number;
+  kind: 'write' | 'mark';
+  logId: number;
+  dataLength: number;
+  /** For a write: target LDEV, its address, and where its written bytes sit in the log volume. */
+  ldev?: number;
+  address?: number;
+  dataAt?: number;
+}
+
+export function logRecords(file: string): RecordOnDisk[] {
+  const image = fs.readFileSync(file);
+  const start = Number(image.readBigUInt64LE(START_AT));
+  const tail = Number(image.readBigUInt64LE(TAIL_AT));
+  const out: RecordOnDisk[] = [];
+  for (let offset = start; offset < tail;) {
+    const kind = image[offset] === 1 ? 'mark' : 'write';
+    const logId = Number(image.readBigUInt64LE(offset + 8));
+    const dataLength = image.readUInt32LE(offset + 24);
+    const record: RecordOnDisk = {offset, kind, logId, dataLength};
+    if (kind === 'write') {
+      const data = offset + RECORD_HEADER;
+      record.ldev = image.readUInt32LE(data);
+      record.address = Number(image.readBigUInt64LE(data + 8));
+      record.dataAt = data + WRITE_DATA_HEADER;
+    }
+    out.push(record);
+    offset += Math.ceil((RECORD_HEADER + dataLength) / 8) * 8;
+  }
+  return out;
+}
+
+/** Inverts every bit of one byte of a file, in place. */
+export function flipByte(file: string, offset: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, offset);
+    byte[0] ^= 0xff;
+    fs.writeSync(fd, byte, 0, 1, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
