@@ -11,7 +11,7 @@ export function parseHeartbeatPath(text: string): HeartbeatPath {
   const tcp = /^(?:tcp:\/\/)?(\[[^\]]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
   if (tcp && !text.startsWith('/') && !text.startsWith('.')) {
     const port = Number(tcp[2]);
-    if (port < 1 || port > 65535) throw new InvalidArgumentError(`heartbeat path "${text}": port must be 1-65535`);
+    if (port > 65535) throw new InvalidArgumentError(`heartbeat path "${text}": port must be 0-65535 (0: any free port, for serve)`);
     return {kind: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port, text};
   }
   const file = text.startsWith('file:') ? text.slice(5) : text;

@@ -2,7 +2,7 @@
 // production site lost, bring the group's R-VOLs up to date from the log — to a
 // chosen mark, so writes after it (perhaps garbage from a failing site) are
 // dropped — and make them writable here (SSWS). Touches only this site.
-import {MarkNotFoundError, PairStateError} from '../errors.js';
+import {InvalidArgumentError, MarkNotFoundError, PairStateError} from '../errors.js';
 import {applyThrough} from '../log/apply.js';
 import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
@@ -62,4 +62,11 @@ export function takeover(site: Site, options: TakeoverOptions): TakeoverResult {
     site.save(tables);
     return {group: options.group, markId, appliedRecords: replayed.records, droppedRecords: dropped, volumes, since};
   });
+}
+
+export function parseTakeoverMark(text: string | undefined): TakeoverOptions['mark'] {
+  if (text === undefined) return undefined;
+  if (text === 'latest') return 'latest';
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new InvalidArgumentError(`mark "${text}" must be latest or a mark ID`);
 }

@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core';
+import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
+import {groupFlag} from '../src/cli/flags.js';
+import {Site} from '../src/site/site.js';
+import {parseTakeoverMark, takeover, type TakeoverResult} from '../src/takeover/takeover.js';
+
+export default class Takeover extends MarklogCommand {
+  static override summary = 'Take over a log group at the remote site: its R-VOLs become writable here (SSWS) (Fig. 22).';
+  static override description = 'Works with the primary site gone: only this site changes. With --mark, the R-VOLs are first brought to that mark and every write after it is dropped (for writes made while the primary was failing); without it they receive the whole log. Afterwards hosts write at this site, the changes are tracked for failback (`pair resync --reverse` at the primary), and the primary\'s own writes to those pairs fail with TAKEN_OVER.';
+  static override examples = [
+    '# bring group 1 up here at its last mark\n<%= config.bin %> takeover --site /srv/marklog/osaka --group 1 --mark latest',
+    '# at a mark chosen from `marklog mark list`\n<%= config.bin %> takeover --site /srv/marklog/osaka --group 1 --mark 41',
+  ];
+  static override flags = {
+    site: siteFlag,
+    group: groupFlag(true),
+    mark: Flags.string({summary: 'latest, or a mark ID; without it the whole log is applied.'}),
+  };
+
+  async run(): Promise<TakeoverResult> {
+    const {flags} = await this.parse(Takeover);
+    const result = takeover(Site.open(flags.site), {group: flags.group!, mark: parseTakeoverMark(flags.mark)});
+    const at = result.markId === null ? 'the end of the log' : `mark ${result.markId}`;
+    this.log(`log group ${result.group} taken over at ${at}: ${result.appliedRecords} writes applied, ${result.droppedRecords} after it dropped`);
+    for (const v of result.volumes) this.log(`  R-VOL ${v.rvol} (pair ${v.pair}) is now writable here (SSWS)`);
+    return result;
+  }
+}
