@@ -6,9 +6,11 @@ import {renderDemoEnd, renderDemoEvent} from '../src/demo/story.js';
 import {EXIT_CODES} from '../src/errors.js';
 
 export default class Demo extends MarklogCommand {
-  static override summary = 'Build two linked sites and a pair in a temporary directory and walk through create, suspend and resync.';
+  static override summary = 'Build two linked sites and a pair in a temporary directory and walk through create, suspend, resync, log, marks and restore.';
   static override description = 'Everything is real: site directories, a 256 MiB sparse M-VOL with some data on it, an R-VOL, '
     + 'the initial copy, replicated writes, a suspend with three tracked writes and a resync that copies only those chunks. '
+    + 'Then a pool volume at the remote becomes the log of a log group, the host writes and places two marks, '
+    + 'a failing primary writes garbage, and the remote restores the volume to the last good mark into a new image file. '
     + 'Volume hashes prove each step. It takes a few seconds; the directory is removed afterwards unless --keep is given.';
   static override examples = [
     '# the guided tour\n<%= config.bin %> demo',

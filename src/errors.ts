@@ -11,6 +11,8 @@ export const EXIT_CODES = {
   remote: 6,
   logFull: 7,
   corruption: 8,
+  /** `marklog verify` ran and found problems (not an error of the command itself). */
+  findings: 9,
   io: 10,
 } as const;
 

@@ -8,6 +8,11 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {InvalidArgumentError} from '../errors.js';
 import {hostRead, hostWrite} from '../io/host-io.js';
+import {logStatus, type LogGroupStatus} from '../log/log-admin.js';
+import {startLogging} from '../log/log-start.js';
+import {issueMark} from '../mark/mark.js';
+import {listMarks, type MarkList} from '../mark/mark-list.js';
+import {restoreToMark} from '../restore/restore.js';
 import {createPair} from '../pair/pair-create.js';
 import {resyncPair, suspendPair} from '../pair/pair-control.js';
 import {displayPairs, type PairView} from '../pair/pair-display.js';
@@ -27,6 +32,20 @@ const EXTENTS = [{offset: 0, length: 6 * MIB}, {offset: 40 * MIB, length: 6 * MI
 const PAIR_WRITES = [{offset: 3 * MIB + 512, length: 8192}, {offset: 150 * MIB, length: 4096}];
 /** Host writes while the pair is suspended: one inside a data extent, one in a hole, one near the end. */
 const SUSPENDED_WRITES = [{offset: MIB + 100, length: 4096}, {offset: 128 * MIB, length: 4096}, {offset: 255 * MIB + 8192, length: 4096}];
+/** The log volume the remote takes from its pool at log start. */
+const POOL_CAPACITY = 64 * MIB;
+/**
+ * In log mode the application saves its document twice, with a mark after each
+ * save; version 2 rewrites part of version 1, so a restore must replay in log order.
+ */
+const SAVES = [
+  {app: 'app saved v1', writes: [{offset: 2 * MIB, length: 16384}, {offset: 100 * MIB, length: 8192}]},
+  {app: 'app saved v2', writes: [{offset: 2 * MIB + 8192, length: 16384}, {offset: 180 * MIB, length: 4096}]},
+];
+/** Then the failing primary scribbles over the start of the volume and over version 2's data; no mark follows. */
+const GARBAGE_WRITES = [{offset: 0, length: MIB}, {offset: 2 * MIB, length: 64 * 1024}, {offset: 180 * MIB, length: 4096}];
+/** The mark the demo restores to: the last good one. */
+const RESTORE_MARK_INDEX = 1;
 const HASH_PIECE = 8 * MIB;
 
 export interface DemoProgress {
@@ -54,7 +73,17 @@ export type DemoEvent =
   | {kind: 'site'; view: SiteView}
   | {kind: 'volumes'; site: string; volumes: VolumeRow[]}
   | {kind: 'pairs'; pairs: PairView[]}
-  | {kind: 'hashes'; mvol: string; rvol: string; hashes: DemoHashes};
+  | {kind: 'hashes'; mvol: string; rvol: string; hashes: DemoHashes}
+  | {kind: 'logStatus'; status: LogGroupStatus}
+  | {kind: 'marks'; list: MarkList}
+  | {kind: 'compare'; reference: DemoHashLine; others: DemoHashLine[]};
+
+/** One line of a hash comparison: what was hashed, its SHA-256, and a remark. */
+export interface DemoHashLine {
+  label: string;
+  sha256: string;
+  note?: string;
+}
 
 export interface DemoHashes {
   /** SHA-256 of the whole M-VOL and R-VOL, read through the host I/O path. */
@@ -69,8 +98,28 @@ export interface DemoWrite {
   chunk: number;
 }
 
+export interface DemoLoggedWrite extends DemoWrite {
+  /** The log ID of the write record at the remote. */
+  logId: number;
+}
+
+export interface DemoMark {
+  markId: number;
+  logId: number;
+  app: string;
+  time: string;
+  /** The writes the application made just before this mark. */
+  writes: DemoLoggedWrite[];
+  /** SHA-256 of the whole M-VOL right after the mark, kept to check the restore. */
+  mvolHash: string;
+}
+
 export interface DemoResult {
-  /** true when every check of the story held: hashes equal where they must be, 3 chunks resynced. */
+  /**
+   * true when every check of the story held: hashes equal where they must be, 3 chunks
+   * resynced, every write and mark in the log, and the image restored to the last good
+   * mark equal to the M-VOL as it was at that mark.
+   */
   ok: boolean;
   dir: string;
   kept: boolean;
@@ -82,6 +131,27 @@ export interface DemoResult {
   pairWrites: {writes: DemoWrite[]; hashes: DemoHashes};
   suspend: {state: PairState; writes: DemoWrite[]; dirtyChunks: number; hashes: DemoHashes};
   resync: {state: PairState; copiedBytes: number; copiedChunks: number; hashes: DemoHashes; ms: number};
+  /** Log start: the pool volume that became the log, and the pair's state afterwards (PSUS). */
+  log: {group: number; poolLdev: number; logVolumes: number[]; pairState: PairState; records: number; marks: number; usedBytes: number};
+  /** The mark IDs issued, in order (the host registry's numbering). */
+  markIds: number[];
+  marks: DemoMark[];
+  /** Writes after the last mark, as if the primary were failing. */
+  garbage: {writes: DemoLoggedWrite[]; mvolHash: string};
+  restore: {
+    markId: number;
+    /** The new image file at the remote site. */
+    file: string;
+    /** Write records replayed onto the base (those before the mark). */
+    records: number;
+    bytes: number;
+    sha256: string;
+    /** The M-VOL's SHA-256 kept when the mark was issued. */
+    expected: string;
+    restoredHashMatches: boolean;
+    differsFromCurrentMvol: boolean;
+    ms: number;
+  };
   ms: number;
 }
 
@@ -104,6 +174,29 @@ function volumeHash(site: Site, ldev: number, capacity: number): string {
     hash.update(hostRead(site, ldev, offset, Math.min(HASH_PIECE, capacity - offset)));
   }
   return hash.digest('hex');
+}
+
+function fileHash(file: string): string {
+  const hash = crypto.createHash('sha256');
+  const piece = Buffer.alloc(HASH_PIECE);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, piece, 0, piece.length, null)) > 0;) hash.update(piece.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** An offset as an administrator would type it: 2M or 2056K rather than 2097152 or 2105344. */
+function offsetText(offset: number): string {
+  if (offset > 0 && offset % MIB === 0) return `${offset / MIB}M`;
+  return offset > 0 && offset % 1024 === 0 ? `${offset / 1024}K` : String(offset);
+}
+
+/** What a failing controller might write: not random, but plainly not the application's data. */
+function garbageData(length: number): Buffer {
+  return Buffer.alloc(length, 'garbage!');
 }
 
 /** Picks the directory and says how to clean it up. */
@@ -224,8 +317,109 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     emit({kind: 'pairs', pairs: [afterResync]});
     const resyncHashes = check();
 
+    /** Commands with their comments lined up, as an administrator would paste them into a runbook. */
+    const commands = (lines: [string, string][]) => {
+      const width = Math.max(...lines.map(([line]) => line.length));
+      for (const [line, comment] of lines) command(`${line.padEnd(width)}   # ${comment}`);
+    };
+    const warn = (warnings: string[]) => { for (const warning of warnings) say(`warning: ${warning}`); };
+    const loggedWrites = (writes: {offset: number; length: number}[], data: (length: number, i: number) => Buffer): DemoLoggedWrite[] => writes.map((w, i) => {
+      const written = hostWrite(primary, mvol.ldev, w.offset, data(w.length, i));
+      warn(written.warnings);
+      return {...w, chunk: chunkOf(w.offset), logId: written.logged[0]?.logId ?? 0};
+    });
+    const mvolHash = () => volumeHash(primary, mvol.ldev, CAPACITY);
+    const short = (hash: string) => `${hash.slice(0, 16)}…`;
+    const logIds = (writes: DemoLoggedWrite[]) => (writes.length === 1 ? `log ID ${writes[0].logId}` : `log IDs ${writes[0].logId}–${writes.at(-1)!.logId}`);
+
+    emit({kind: 'step', number: 8, title: 'A log for the pair (Figs. 16, 17)'});
+    const pool = createVolume(remote, POOL_CAPACITY, true);
+    const logStarted = startLogging(primary, {pairs: [created.pair]});
+    commands([
+      [`marklog volume create --site $DEMO/osaka --size ${POOL_CAPACITY / MIB}M --pool`, `LDEV ${pool.ldev}, a spare in osaka's pool`],
+      [`marklog log start --site $DEMO/tokyo --pairs ${created.pair}`, `log group ${logStarted.group}`],
+    ]);
+    const [afterLogStart] = displayPairs(primary, created.pair);
+    say(`osaka took LDEV ${logStarted.logVolumes.join(', ')} from its pool as the log volume of log group ${logStarted.group}. `
+      + `Pair ${created.pair} went PAIR → ${afterLogStart.state}: the R-VOL osaka:${rvol.ldev} is now frozen as the base image, `
+      + 'and from here on every host write is also appended to the log at osaka before `write` returns.');
+
+    emit({kind: 'step', number: 9, title: 'The application works; marks record its consistent points (Figs. 18–20)'});
+    const marks: DemoMark[] = [];
+    for (const [n, save] of SAVES.entries()) {
+      const writes = loggedWrites(save.writes, (length, i) => sampleData(length, 300 + 10 * n + i));
+      const mark = issueMark(primary, {app: save.app});
+      warn(mark.warnings);
+      const hash = mvolHash();
+      marks.push({markId: mark.markId, logId: mark.logId, app: mark.app, time: mark.time, writes, mvolHash: hash});
+      say(`${n === 0 ? 'The application saves version 1 of its data' : `It saves version ${n + 1}, partly over version ${n}`}: `
+        + `${writes.length} writes, then a mark that says "consistent here".`);
+      commands([
+        ...writes.map((w, i): [string, string] => [`marklog write --site $DEMO/tokyo --vol ${mvol.ldev} --offset ${offsetText(w.offset)} --file v${n + 1}-part${i + 1}.bin`,
+          `${formatBytes(w.length)}, log ID ${w.logId}`]),
+        [`marklog mark --site $DEMO/tokyo --app "${save.app}"`, `prints ${mark.markId} (log ID ${mark.logId})`],
+      ]);
+      say(`M-VOL at mark ${mark.markId}: sha256 ${short(hash)} (the demo keeps it to check the restore against)`);
+    }
+    const lastGood = marks[RESTORE_MARK_INDEX];
+    const garbageWrites = loggedWrites(GARBAGE_WRITES, length => garbageData(length));
+    const garbageHash = mvolHash();
+    say(`Then the primary starts failing and writes garbage in ${garbageWrites.length} places, over version ${SAVES.length}'s data too. `
+      + `The log takes these writes like any other (${logIds(garbageWrites)}), after mark ${lastGood.markId}; no mark follows them.`);
+    for (const w of garbageWrites) say(`  garbage: ${formatBytes(w.length)} at offset ${offsetText(w.offset)} (log ID ${w.logId})`);
+
+    emit({kind: 'step', number: 10, title: 'What osaka holds'});
+    command(`marklog log status --site $DEMO/osaka --group ${logStarted.group}`);
+    const [status] = logStatus(remote, logStarted.group).groups;
+    emit({kind: 'logStatus', status});
+    command(`marklog mark list --site $DEMO/tokyo --group ${logStarted.group}`);
+    const [markList] = listMarks(primary, logStarted.group);
+    warn(markList.warnings);
+    emit({kind: 'marks', list: markList});
+    const loggedWriteCount = marks.reduce((n, m) => n + m.writes.length, 0) + garbageWrites.length;
+    say(`${status.usage.records} records: ${loggedWriteCount} writes and ${status.markIds.marks} marks. `
+      + 'Both marks are in the host\'s registry and in the remote log, so either can be restored.');
+
+    emit({kind: 'step', number: 11, title: `Restore to mark ${lastGood.markId}, the last good one (Fig. 23)`});
+    const restoreDir = path.join(root, 'restored');
+    fs.mkdirSync(restoreDir, {recursive: true});
+    const restoreFile = path.join(restoreDir, `app-at-mark-${lastGood.markId}.img`);
+    const restoreLabel = path.relative(root, restoreFile);
+    command(`marklog restore --site $DEMO/osaka --group ${logStarted.group} --mark ${lastGood.markId} --rvol ${rvol.ldev} --to $DEMO/${restoreLabel}`);
+    const restoreStart = performance.now();
+    const restored = restoreToMark(remote, {group: logStarted.group, markId: lastGood.markId, rvol: rvol.ldev, target: {kind: 'file', path: restoreFile}});
+    const restoreMs = Math.round(performance.now() - restoreStart);
+    const [afterRestore] = logStatus(remote, logStarted.group).groups;
+    const logKept = afterRestore.mode === 'LOG' && afterRestore.usage.records === status.usage.records && afterRestore.markIds.marks === status.markIds.marks;
+    say(`osaka built a new image file from the base (R-VOL osaka:${rvol.ldev}) and the ${restored.records} write records before mark ${restored.markId} `
+      + `(${formatBytes(restored.bytes)}) in ${restoreMs} ms, without touching tokyo. The ${garbageWrites.length} garbage writes after the mark `
+      + 'were not replayed; the R-VOL, the log and the tables are unchanged, so every mark stays restorable.');
+    const restoredHash = fileHash(restoreFile);
+    const restoredHashMatches = restoredHash === lastGood.mvolHash;
+    const differsFromCurrentMvol = restoredHash !== garbageHash;
+    emit({
+      kind: 'compare',
+      reference: {label: `M-VOL tokyo:${mvol.ldev} at mark ${lastGood.markId}`, sha256: lastGood.mvolHash, note: 'kept when the mark was issued'},
+      others: [
+        {label: `$DEMO/${restoreLabel}`, sha256: restoredHash, note: 'restored at osaka'},
+        {label: `M-VOL tokyo:${mvol.ldev} now`, sha256: garbageHash, note: 'with the garbage'},
+      ],
+    });
+    say(restoredHashMatches && differsFromCurrentMvol
+      ? `The restored image is the M-VOL exactly as it was at mark ${lastGood.markId}, and not the damaged volume tokyo holds now.`
+      : `The restored image does not match what the M-VOL held at mark ${lastGood.markId}: a check failed.`);
+
+    const markIds = marks.map(m => m.markId);
+    const listed = markList.marks.filter(m => markIds.includes(m.markId) && m.host === true && m.remote === true);
+    const logWritesBefore = marks.slice(0, RESTORE_MARK_INDEX + 1).reduce((n, m) => n + m.writes.length, 0);
     const ok = created.state === 'PAIR' && pairHashes.match && !suspendHashes.match && afterSuspend.dirtyChunks === SUSPENDED_WRITES.length
-      && resynced.state === 'PAIR' && copiedChunks === SUSPENDED_WRITES.length && resyncHashes.match;
+      && resynced.state === 'PAIR' && copiedChunks === SUSPENDED_WRITES.length && resyncHashes.match
+      && afterLogStart.state === 'PSUS' && logStarted.logVolumes.includes(pool.ldev)
+      && markIds.length === SAVES.length && markIds.every((id, i) => i === 0 || id > markIds[i - 1]) && listed.length === markIds.length
+      && status.usage.records === loggedWriteCount + marks.length && status.markIds.marks === marks.length
+      && new Set([...marks.map(m => m.mvolHash), garbageHash]).size === marks.length + 1
+      && restored.markId === lastGood.markId && restored.records === logWritesBefore && logKept
+      && restoredHashMatches && differsFromCurrentMvol;
     return {
       ok,
       dir: root,
@@ -238,6 +432,17 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
       pairWrites: {writes: pairWrites, hashes: pairHashes},
       suspend: {state: suspended.state, writes: suspendedWrites, dirtyChunks: afterSuspend.dirtyChunks, hashes: suspendHashes},
       resync: {state: resynced.state, copiedBytes: resynced.copiedBytes, copiedChunks, hashes: resyncHashes, ms: resyncMs},
+      log: {
+        group: logStarted.group, poolLdev: pool.ldev, logVolumes: logStarted.logVolumes, pairState: afterLogStart.state,
+        records: status.usage.records, marks: status.markIds.marks, usedBytes: status.usage.used,
+      },
+      markIds,
+      marks,
+      garbage: {writes: garbageWrites, mvolHash: garbageHash},
+      restore: {
+        markId: restored.markId, file: restoreFile, records: restored.records, bytes: restored.bytes, sha256: restoredHash,
+        expected: lastGood.mvolHash, restoredHashMatches, differsFromCurrentMvol, ms: restoreMs,
+      },
       ms: Math.round(performance.now() - started),
     };
   } finally {

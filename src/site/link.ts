@@ -46,5 +46,7 @@ export interface SiteLink {
   takeDirtyRanges(ldev: number, claim: RvolClaim): ByteRange[];
   /** Failback's last step ('reverse': the R-VOL becomes the source) and its undoing ('forward'). */
   setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): ByteRange[];
+  /** The far site's record of one of its volumes (null when it has none). */
+  describeVolume(ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null;
   close(): void;
 }

@@ -110,6 +110,10 @@ export class LocalDirectoryLink implements SiteLink {
     return endpoint.setDirection(this.site, ldev, claim, direction);
   }
 
+  describeVolume(ldev: number) {
+    return endpoint.describeVolume(this.site, ldev);
+  }
+
   close(): void {
     this.site.close();
   }

@@ -173,3 +173,9 @@ export function setDirection(site: Site, ldev: number, claim: RvolClaim, directi
     return [];
   });
 }
+
+/** What this site records about one of its volumes, for a peer's verify. */
+export function describeVolume(site: Site, ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null {
+  const row = site.tables().volumes.find(v => v.ldev === ldev);
+  return row ? {ldev: row.ldev, capacity: row.capacity, reserve: row.reserve, rvolOf: row.rvolOf} : null;
+}
