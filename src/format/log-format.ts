@@ -2,10 +2,14 @@
 // and type value of the journal lives here; the writer and reader only call these.
 import {crc32c} from './crc32c.js';
 
-// §4.1 Log volume header: the first 4096 bytes of every log volume.
+// §4.1 Log volume header: two 4096-byte slots at the front of every log volume,
+// written alternately; the valid one with the higher sequence is current.
 export const LOG_MAGIC = Buffer.from('MARKLOG\0', 'ascii');
 export const LOG_VERSION = 1;
 export const LOG_HEADER_SIZE = 4096;
+export const LOG_HEADER_SLOTS = 2;
+/** Where records may start: after both header slots. */
+export const LOG_DATA_START = LOG_HEADER_SIZE * LOG_HEADER_SLOTS;
 
 export const LogHeader = {
   magic: 0, // 8 bytes "MARKLOG\0"
@@ -35,7 +39,8 @@ export const LogHeader = {
   marks: 168, // u64, live mark records in this volume
   siteId: 176, // 16 bytes, ASCII hex id of the site holding the log, zero padded
   wrap: 192, // u64, where the records before the wrap end; 0 when the volume has not wrapped
-  crc: 200, // u32 CRC-32C of bytes 0..199
+  sequence: 200, // u64, raised by every header update; it picks the slot: sequence mod 2
+  crc: 208, // u32 CRC-32C of bytes 0..207
 } as const;
 export const LOG_HEADER_CRC_SPAN = LogHeader.crc;
 
@@ -63,12 +68,13 @@ export interface LogHeaderFields {
   marks: number;
   siteId: string;
   wrap: number;
+  sequence: number;
 }
 
 const U64_FIELDS = [
   'capacity', 'baseGeneration', 'start', 'tail', 'records',
   'oldestLogId', 'oldestLogTime', 'oldestLogAddress', 'newestLogId', 'newestLogTime', 'newestLogAddress',
-  'oldestMarkId', 'oldestMarkTime', 'oldestMarkAddress', 'newestMarkId', 'newestMarkTime', 'newestMarkAddress', 'marks', 'wrap',
+  'oldestMarkId', 'oldestMarkTime', 'oldestMarkAddress', 'newestMarkId', 'newestMarkTime', 'newestMarkAddress', 'marks', 'wrap', 'sequence',
 ] as const;
 
 export function encodeLogHeader(fields: LogHeaderFields): Buffer {
@@ -85,7 +91,26 @@ export function encodeLogHeader(fields: LogHeaderFields): Buffer {
   return out;
 }
 
-export function decodeLogHeader(source: Buffer): {fields: LogHeaderFields} | {reason: string} {
+/** The byte offset of the slot a header with this sequence is written to. */
+export function logHeaderSlotOffset(sequence: number): number {
+  return (sequence % LOG_HEADER_SLOTS) * LOG_HEADER_SIZE;
+}
+
+/**
+ * Decodes both slots of a volume's front (LOG_DATA_START bytes) and returns the
+ * valid header with the higher sequence. A slot torn by a crash fails its CRC and
+ * the other, one update older, stands.
+ */
+export function pickLogHeader(front: Buffer): {fields: LogHeaderFields} | {reason: string} {
+  const decoded = Array.from({length: LOG_HEADER_SLOTS}, (_, slot) =>
+    decodeLogHeader(front.subarray(slot * LOG_HEADER_SIZE, (slot + 1) * LOG_HEADER_SIZE), slot));
+  const valid = decoded.filter((d): d is {fields: LogHeaderFields} => 'fields' in d);
+  if (valid.length === 0) return decoded[0];
+  return valid.reduce((best, next) => (next.fields.sequence > best.fields.sequence ? next : best));
+}
+
+/** Decodes one header slot; `slot` is where it was read from (its sequence must agree). */
+export function decodeLogHeader(source: Buffer, slot = 0): {fields: LogHeaderFields} | {reason: string} {
   if (source.length < LOG_HEADER_SIZE) return {reason: 'volume shorter than a log header'};
   if (!source.subarray(0, 8).equals(LOG_MAGIC)) return {reason: 'not a log volume (bad magic)'};
   if (crc32c(source.subarray(0, LOG_HEADER_CRC_SPAN)) !== source.readUInt32LE(LogHeader.crc)) return {reason: 'header checksum mismatch'};
@@ -104,9 +129,10 @@ export function decodeLogHeader(source: Buffer): {fields: LogHeaderFields} | {re
     fields[name] = Number(value);
   }
   const inOrder = fields.wrap === 0
-    ? LOG_HEADER_SIZE <= fields.start && fields.start <= fields.tail && fields.tail <= fields.capacity
-    : LOG_HEADER_SIZE <= fields.tail && fields.tail <= fields.start && fields.start < fields.wrap && fields.wrap <= fields.capacity;
+    ? LOG_DATA_START <= fields.start && fields.start <= fields.tail && fields.tail <= fields.capacity
+    : LOG_DATA_START <= fields.tail && fields.tail <= fields.start && fields.start < fields.wrap && fields.wrap <= fields.capacity;
   if (!inOrder) return {reason: 'start/tail outside the volume'};
+  if (fields.sequence % LOG_HEADER_SLOTS !== slot) return {reason: 'header in the wrong slot'};
   return {fields};
 }
 

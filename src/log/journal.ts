@@ -3,7 +3,7 @@
 // damage instead of guessing past it. Callers hold the lock of the site holding it.
 import {LogFullError} from '../errors.js';
 import {
-  decodeRecordData, decodeRecordHeader, encodeRecord, encodedSize, recordCrc, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, alignRecord,
+  decodeRecordData, decodeRecordHeader, encodeRecord, encodedSize, recordCrc, LOG_DATA_START, RECORD_HEADER_SIZE, alignRecord,
   type LogRecord, type MarkRecord,
 } from '../format/log-format.js';
 import {LogVolume} from './log-volume.js';
@@ -251,5 +251,5 @@ export class Journal {
     }
   }
 
-  static readonly headerSize = LOG_HEADER_SIZE;
+  static readonly dataStart = LOG_DATA_START;
 }

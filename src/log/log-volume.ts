@@ -1,7 +1,10 @@
-// One log volume (patent: log volume 140): a volume image whose first 4096 bytes
-// are the header of docs/FORMAT.md §4.1 and whose records follow it.
+// One log volume (patent: log volume 140): a volume image that starts with the two
+// header slots of docs/FORMAT.md §4.1 and holds records after them. Every header
+// update goes to the other slot, so a crash mid-update leaves the previous header.
 import {CorruptLogError} from '../errors.js';
-import {decodeLogHeader, encodeLogHeader, LOG_HEADER_SIZE, type LogHeaderFields} from '../format/log-format.js';
+import {
+  encodeLogHeader, logHeaderSlotOffset, pickLogHeader, LOG_DATA_START, type LogHeaderFields,
+} from '../format/log-format.js';
 import type {VolumeImage} from '../volume/image.js';
 
 export class LogVolume {
@@ -12,7 +15,7 @@ export class LogVolume {
   }
 
   static open(image: VolumeImage): LogVolume {
-    const decoded = decodeLogHeader(image.read(0, LOG_HEADER_SIZE));
+    const decoded = pickLogHeader(image.read(0, LOG_DATA_START));
     if ('reason' in decoded) {
       throw new CorruptLogError(`log volume ${image.file}: ${decoded.reason}`, 'run `marklog verify`');
     }
@@ -21,15 +24,19 @@ export class LogVolume {
 
   /** Writes an empty log header (the volume's old contents become unreachable). */
   static format(image: VolumeImage, fields: Pick<LogHeaderFields, 'group' | 'place' | 'ldev' | 'baseGeneration' | 'siteId'> & {lastLogId: number}): LogVolume {
+    const previous = pickLogHeader(image.read(0, LOG_DATA_START));
+    // Without a valid header, stale bytes in either slot must not outrank the new one.
+    if ('reason' in previous) image.write(0, Buffer.alloc(LOG_DATA_START));
+    const sequence = 'fields' in previous ? previous.fields.sequence + 1 : 1;
     const header: LogHeaderFields = {
       group: fields.group, place: fields.place, ldev: fields.ldev, capacity: image.capacity, baseGeneration: fields.baseGeneration,
-      start: LOG_HEADER_SIZE, tail: LOG_HEADER_SIZE, records: 0,
+      start: LOG_DATA_START, tail: LOG_DATA_START, records: 0,
       oldestLogId: 0, oldestLogTime: 0, oldestLogAddress: 0,
       newestLogId: fields.lastLogId, newestLogTime: 0, newestLogAddress: 0,
       oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
-      siteId: fields.siteId, wrap: 0,
+      siteId: fields.siteId, wrap: 0, sequence,
     };
-    image.write(0, encodeLogHeader(header));
+    image.write(logHeaderSlotOffset(sequence), encodeLogHeader(header));
     return new LogVolume(image, header);
   }
 
@@ -38,8 +45,8 @@ export class LogVolume {
   }
 
   writeHeader(change: Partial<LogHeaderFields>): void {
-    this.current = {...this.current, ...change};
-    this.image.write(0, encodeLogHeader(this.current));
+    this.current = {...this.current, ...change, sequence: this.current.sequence + 1};
+    this.image.write(logHeaderSlotOffset(this.current.sequence), encodeLogHeader(this.current));
   }
 
   get wrapped(): boolean {
@@ -53,10 +60,10 @@ export class LogVolume {
    */
   placeFor(size: number): {address: number; wraps: boolean} | undefined {
     const h = this.current;
-    if (h.records === 0) return LOG_HEADER_SIZE + size <= h.capacity ? {address: LOG_HEADER_SIZE, wraps: false} : undefined;
+    if (h.records === 0) return LOG_DATA_START + size <= h.capacity ? {address: LOG_DATA_START, wraps: false} : undefined;
     if (this.wrapped) return h.tail + size <= h.start ? {address: h.tail, wraps: false} : undefined;
     if (h.tail + size <= h.capacity) return {address: h.tail, wraps: false};
-    if (LOG_HEADER_SIZE + size <= h.start) return {address: LOG_HEADER_SIZE, wraps: true};
+    if (LOG_DATA_START + size <= h.start) return {address: LOG_DATA_START, wraps: true};
     return undefined;
   }
 
@@ -64,23 +71,23 @@ export class LogVolume {
   get free(): number {
     const h = this.current;
     if (h.records === 0) return this.dataCapacity;
-    return this.wrapped ? h.start - h.tail : h.capacity - h.tail + (h.start - LOG_HEADER_SIZE);
+    return this.wrapped ? h.start - h.tail : h.capacity - h.tail + (h.start - LOG_DATA_START);
   }
 
   get used(): number {
     const h = this.current;
     if (h.records === 0) return 0;
-    return this.wrapped ? h.wrap - h.start + (h.tail - LOG_HEADER_SIZE) : h.tail - h.start;
+    return this.wrapped ? h.wrap - h.start + (h.tail - LOG_DATA_START) : h.tail - h.start;
   }
 
   /** The byte ranges holding live records, in log order. */
   segments(): {from: number; to: number}[] {
     const h = this.current;
     if (h.records === 0) return [];
-    return this.wrapped ? [{from: h.start, to: h.wrap}, {from: LOG_HEADER_SIZE, to: h.tail}] : [{from: h.start, to: h.tail}];
+    return this.wrapped ? [{from: h.start, to: h.wrap}, {from: LOG_DATA_START, to: h.tail}] : [{from: h.start, to: h.tail}];
   }
 
   get dataCapacity(): number {
-    return this.current.capacity - LOG_HEADER_SIZE;
+    return this.current.capacity - LOG_DATA_START;
   }
 }

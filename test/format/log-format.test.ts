@@ -1,6 +1,7 @@
 import test from 'ava';
 import {
-  decodeLogHeader, decodeRecordData, decodeRecordHeader, encodeLogHeader, encodeRecord, recordCrc, RECORD_HEADER_SIZE,
+  decodeLogHeader, decodeRecordData, decodeRecordHeader, encodeLogHeader, encodeRecord, logHeaderSlotOffset, pickLogHeader, recordCrc,
+  LOG_DATA_START, RECORD_HEADER_SIZE,
 } from '../../src/format/log-format.js';
 
 /** The worked examples of docs/FORMAT.md §4.7, copied byte for byte. */
@@ -58,13 +59,43 @@ test('a flipped data byte fails the record checksum', t => {
 
 test('a log header round-trips and a flipped byte is a checksum mismatch', t => {
   const fields = {
-    group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 4096, tail: 4160, records: 1,
-    oldestLogId: 7, oldestLogTime: 10, oldestLogAddress: 4096, newestLogId: 7, newestLogTime: 10, newestLogAddress: 4096,
+    group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8256, records: 1,
+    oldestLogId: 7, oldestLogTime: 10, oldestLogAddress: 8192, newestLogId: 7, newestLogTime: 10, newestLogAddress: 8192,
     oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
-    siteId: '0123456789abcdef', wrap: 0,
+    siteId: '0123456789abcdef', wrap: 0, sequence: 4,
   };
   const header = encodeLogHeader(fields);
   t.deepEqual(decodeLogHeader(header), {fields});
   header[100] ^= 0xff;
   t.deepEqual(decodeLogHeader(header), {reason: 'header checksum mismatch'});
+});
+
+test('a header torn by a crash falls back to the other slot, one update older', t => {
+  const base = {
+    group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8256, records: 1,
+    oldestLogId: 7, oldestLogTime: 10, oldestLogAddress: 8192, newestLogId: 7, newestLogTime: 10, newestLogAddress: 8192,
+    oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
+    siteId: '0123456789abcdef', wrap: 0,
+  };
+  const older = {...base, sequence: 6};
+  const newer = {...base, sequence: 7, tail: 8320, records: 2, newestLogId: 8, newestLogAddress: 8256};
+  const front = Buffer.alloc(LOG_DATA_START);
+  encodeLogHeader(older).copy(front, logHeaderSlotOffset(older.sequence));
+  encodeLogHeader(newer).copy(front, logHeaderSlotOffset(newer.sequence));
+  t.deepEqual(pickLogHeader(front), {fields: newer});
+  front[logHeaderSlotOffset(newer.sequence) + 60] ^= 0xff; // torn mid-update
+  t.deepEqual(pickLogHeader(front), {fields: older});
+  front[logHeaderSlotOffset(older.sequence) + 60] ^= 0xff;
+  t.deepEqual(pickLogHeader(front), {reason: 'header checksum mismatch'});
+});
+
+test('a header copied into the wrong slot is refused', t => {
+  const fields = {
+    group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8192, records: 0,
+    oldestLogId: 0, oldestLogTime: 0, oldestLogAddress: 0, newestLogId: 0, newestLogTime: 0, newestLogAddress: 0,
+    oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
+    siteId: 'ab', wrap: 0, sequence: 3,
+  };
+  t.deepEqual(decodeLogHeader(encodeLogHeader(fields), 0), {reason: 'header in the wrong slot'});
+  t.deepEqual(decodeLogHeader(encodeLogHeader(fields), 1), {fields});
 });

@@ -1,8 +1,9 @@
 // A small reader of a log volume image, written from the record layout alone (so
 // it does not share code with marklog's own reader), and the damage a test does to
-// one: flip one byte. Layout: a 4096-byte header whose u64 at 48 is the offset of
-// the first live record and whose u64 at 56 is the offset just past the last one;
-// then records, each a 32-byte header (mark flag u8, type u8, magic u16, reserved
+// one: flip one byte. Layout: two 4096-byte header slots; the current one is the
+// slot whose u64 sequence (at 200) is higher; its u64 at 48 is the offset of the
+// first live record and its u64 at 56 the offset just past the last one (this
+// reader expects a log that has not wrapped); then, from 8192, records, each a 32-byte header (mark flag u8, type u8, magic u16, reserved
 // u32, log ID u64, timer u64, data length u32, CRC u32) and its data area, padded to
 // a multiple of 8. A write's data area starts with target LDEV u32, reserved u32,
 // address u64, then the written bytes.
@@ -10,6 +11,8 @@ import fs from 'node:fs';
 
 const START_AT = 48;
 const TAIL_AT = 56;
+const SEQUENCE_AT = 200;
+const SLOT = 4096;
 const RECORD_HEADER = 32;
 const WRITE_DATA_HEADER = 16;
 
@@ -27,8 +30,9 @@ export interface RecordOnDisk {
 
 export function logRecords(file: string): RecordOnDisk[] {
   const image = fs.readFileSync(file);
-  const start = Number(image.readBigUInt64LE(START_AT));
-  const tail = Number(image.readBigUInt64LE(TAIL_AT));
+  const header = image.readBigUInt64LE(SEQUENCE_AT) > image.readBigUInt64LE(SLOT + SEQUENCE_AT) ? 0 : SLOT;
+  const start = Number(image.readBigUInt64LE(header + START_AT));
+  const tail = Number(image.readBigUInt64LE(header + TAIL_AT));
   const out: RecordOnDisk[] = [];
   for (let offset = start; offset < tail;) {
     const kind = image[offset] === 1 ? 'mark' : 'write';

@@ -5,11 +5,11 @@ import {digest, imageBytes, loggingSites, logStatus, markList, restore} from '..
 import {createVolume} from '../helpers/sites.js';
 import {pairView} from '../helpers/volumes.js';
 
-// 64 KiB log volumes: 60 KiB for records each; an 8 KiB write takes 8 240 bytes, a mark 64.
+// 68 KiB log volumes: two 4 KiB header slots, 60 KiB for records each; an 8 KiB write takes 8 240 bytes, a mark 64.
 const WRITE = 8192;
 
 test('Fig. 21: applying past the end of the first of two log volumes empties it for new records; later marks restore', t => {
-  const {root, primary, remote, host, members, group, logLdev} = loggingSites(t, {logSize: '64K'});
+  const {root, primary, remote, host, members, group, logLdev} = loggingSites(t, {logSize: '68K'});
   const [{pair, mvol, rvol}] = members;
   let offset = 0;
   const fill = (writes: number) => {
@@ -17,7 +17,7 @@ test('Fig. 21: applying past the end of the first of two log volumes empties it 
   };
   fill(7);
   host.mark('db');
-  const second = createVolume(remote, '64K', ['--pool']);
+  const second = createVolume(remote, '68K', ['--pool']);
   cliJson(['log', 'extend', '--site', remote, '--group', String(group), '--ldev', String(second)]);
   fill(3);
   host.mark('db');

@@ -10,7 +10,7 @@ const WRITE = 8192;
 const WRITE_RECORD = 32 + 16 + WRITE;
 
 test('Fig. 21: a small log nearly full is extended with a pool volume; writes go on being logged and restores span both log volumes', t => {
-  const {root, primary, remote, host, members, group} = loggingSites(t, {logSize: '64K'});
+  const {root, primary, remote, host, members, group} = loggingSites(t, {logSize: '68K'});
   const [{pair, mvol, rvol}] = members;
   let offset = 0;
   const fill = (writes: number) => {
@@ -24,7 +24,7 @@ test('Fig. 21: a small log nearly full is extended with a pool volume; writes go
   t.true(nearlyFull.usage.free < WRITE_RECORD, `${nearlyFull.usage.free} bytes free: the next write would not fit`);
   t.is(nearlyFull.logVolumes.length, 1);
 
-  const spare = createVolume(remote, '64K', ['--pool']);
+  const spare = createVolume(remote, '68K', ['--pool']);
   const extended = cliJson(['log', 'extend', '--site', remote, '--group', String(group)]);
 
   t.deepEqual(extended.logVolumes.map((v: {ldev: number}) => v.ldev).slice(1), [spare]);

@@ -5,8 +5,8 @@ import {randomBytes} from '../helpers/sites.js';
 import {chunksTouched, pairView, readAt} from '../helpers/volumes.js';
 
 test('Fig. 21: a write that does not fit in a full log still lands on the M-VOL; the pair goes PSUE, marks fail with LOG_FULL, earlier marks still restore', t => {
-  // 64 KiB log: 60 KiB for records; an 8 KiB write takes 8 240 bytes, a mark 64.
-  const {root, primary, remote, host, members, group} = loggingSites(t, {logSize: '64K'});
+  // 68 KiB log: two 4 KiB header slots, 60 KiB for records; an 8 KiB write takes 8 240 bytes, a mark 64.
+  const {root, primary, remote, host, members, group} = loggingSites(t, {logSize: '68K'});
   const [{pair, mvol, rvol}] = members;
   const ranges: {offset: number; length: number}[] = [];
   const write = (offset: number, length: number) => {

@@ -43,14 +43,14 @@ test('a flipped byte in a log record is a finding with its log volume, offset an
   cliJson(['mark', '--site', primary]);
   const file = imagePath(remote, log);
   const fd = fs.openSync(file, 'r+');
-  fs.writeSync(fd, Buffer.from([0x5a]), 0, 1, 4096 + 32 + 16 + 100);
+  fs.writeSync(fd, Buffer.from([0x5a]), 0, 1, 8192 + 32 + 16 + 100);
   fs.closeSync(fd);
   const {code, report} = verify(remote);
   t.is(code, 9);
   t.false(report.clean);
   t.is(report.findings.length, 1);
   t.is(report.findings[0].check, 'checksum-mismatch');
-  t.regex(report.findings[0].where, new RegExp(`log volume ${log} offset 4096, log ID 1`));
+  t.regex(report.findings[0].where, new RegExp(`log volume ${log} offset 8192, log ID 1`));
 });
 
 test('--deep finds an R-VOL that differs from its M-VOL in PAIR state', t => {
