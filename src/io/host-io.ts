@@ -2,6 +2,7 @@
 // The CLI `write`/`read` commands call these; a block-device front end will too.
 import {InvalidArgumentError, TakenOverError, VolumeInUseError, VolumeIoError} from '../errors.js';
 import {writeThrough} from './write-through.js';
+import {beginWrite, endWrite, repairInflight} from './inflight.js';
 import type {Site} from '../site/site.js';
 import type {Tables, VolumeRow} from '../site/tables.js';
 
@@ -42,7 +43,10 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
     checkHostAccess(tables, volume, true);
     const image = site.image(volume);
     image.checkRange(offset, data.length);
+    repairInflight(site, tables);
+    beginWrite(site, {ldev, offset, length: data.length});
     const outcome = writeThrough(site, tables, volume, offset, data);
+    endWrite(site);
     if (options.sync) image.flush(offset, data.length);
     if (outcome.takenOver.length > 0) {
       throw new TakenOverError(`pair ${outcome.takenOver.join(', ')} was taken over at the remote site (SSWS); this write is kept on the M-VOL and tracked for failback`,

@@ -3,6 +3,7 @@
 // of the group from that moment, and every later write becomes a log record.
 import {InvalidArgumentError, PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
+import {repairInflight} from '../io/inflight.js';
 import type {Site} from '../site/site.js';
 
 export interface LogStartOptions {
@@ -23,6 +24,7 @@ export function startLogging(site: Site, options: LogStartOptions): LogStartResu
   // The primary lock is held throughout so no host write slips between the base
   // freezing at the remote and the pairs leaving PAIR state.
   return site.update(tables => {
+    repairInflight(site, tables);
     const pairs = options.pairs.map(n => site.pair(tables, n));
     for (const pair of pairs) {
       if (pair.state !== 'PAIR') throw new PairStateError(`pair ${pair.pair} is ${pair.state}; log start needs every pair in PAIR state`);

@@ -3,6 +3,7 @@
 // becomes a mark record, and records it in its registry only once acknowledged.
 import {InvalidArgumentError, LogFullError, LogGapError, LogModeError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
+import {repairInflight} from '../io/inflight.js';
 import {nowMicros} from '../log/journal.js';
 import {MAX_APP_BYTES} from '../format/log-format.js';
 import {groupEntry, loadRegistry, saveRegistry} from './host-registry.js';
@@ -46,6 +47,8 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
   const app = checkAppName(options.app ?? 'manual');
   return site.lock.run(() => {
     const tables = site.tables();
+    // A write killed in flight goes to the log before any mark that could cover it.
+    repairInflight(site, tables);
     const group = loggingGroup(tables, options.group);
     refuseIfWritesWereDropped(tables, group);
     const registry = loadRegistry(site.dir);

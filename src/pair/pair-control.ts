@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import {PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
+import {repairInflight} from '../io/inflight.js';
 import {PairBitmap} from './bitmap.js';
 import {runCopy, type CopyProgress} from './copy.js';
 import type {Site} from '../site/site.js';
@@ -19,6 +20,7 @@ export interface PairStateChange {
 /** Stops replication; from now on writes only set bitmap bits. */
 export function suspendPair(site: Site, pairNumber: number): PairStateChange {
   return site.update(tables => {
+    repairInflight(site, tables);
     const pair = site.pair(tables, pairNumber);
     const previous = pair.state;
     if (previous === 'PSUS') return {pair: pairNumber, previous, state: previous, note: 'already suspended'};

@@ -6,6 +6,7 @@ import {InvalidArgumentError, SiteExistsError, WrongRoleError} from '../errors.j
 import {writeFileAtomic} from '../util/atomic-file.js';
 import {LOCK_FILE, PAIRS_DIR, VOLUMES_DIR, tablesPath} from './layout.js';
 import {LocalDirectoryLink} from './local-link.js';
+import {INFLIGHT_FILE} from '../io/inflight.js';
 import {SITE_ROLES, emptyTables, type LinkRow, type SiteRole, type Tables} from './tables.js';
 import {Site} from './site.js';
 
@@ -39,6 +40,7 @@ export function initSite(options: SiteInitOptions): SiteSummary {
   for (const sub of [VOLUMES_DIR, PAIRS_DIR]) fs.mkdirSync(path.join(dir, sub), {mode: 0o700});
   fs.writeFileSync(path.join(dir, LOCK_FILE), '', {mode: 0o600});
   fs.writeFileSync(path.join(dir, `${LOCK_FILE}.queue`), '', {mode: 0o600});
+  fs.writeFileSync(path.join(dir, INFLIGHT_FILE), '', {mode: 0o600});
   const tables = emptyTables({id: crypto.randomBytes(8).toString('hex'), name, role: options.role as SiteRole, created: new Date().toISOString()});
   // The tables file is written last: its presence is what makes the directory a site.
   writeFileAtomic(tablesPath(dir), `${JSON.stringify(tables, null, 2)}\n`);

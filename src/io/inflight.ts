@@ -1,0 +1,56 @@
+// A host write in flight is recorded before it touches the volume and cleared
+// once it has gone everywhere its pairs send it. A process killed in between
+// leaves the record; the next command that writes sends the region's current
+// contents on again, so the M-VOL never silently differs from its R-VOL or log.
+import fs from 'node:fs';
+import path from 'node:path';
+import {decodeInflight, encodeInflight, INFLIGHT_SIZE, type Inflight} from '../format/inflight-format.js';
+import {writeThrough} from './write-through.js';
+import type {Site} from '../site/site.js';
+import type {Tables} from '../site/tables.js';
+
+export const INFLIGHT_FILE = 'inflight';
+
+const open = new WeakMap<Site, number>();
+
+function fdOf(site: Site): number {
+  let fd = open.get(site);
+  if (fd === undefined) {
+    fd = fs.openSync(path.join(site.dir, INFLIGHT_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    open.set(site, fd);
+  }
+  return fd;
+}
+
+export function beginWrite(site: Site, write: Inflight): void {
+  fs.writeSync(fdOf(site), encodeInflight(write), 0, INFLIGHT_SIZE, 0);
+}
+
+export function endWrite(site: Site): void {
+  fs.writeSync(fdOf(site), encodeInflight(null), 0, INFLIGHT_SIZE, 0);
+}
+
+/**
+ * Finishes a write a killed process left in flight: whatever the volume now holds
+ * in that region is passed to the pairs like a host write. Callers hold the lock.
+ * Returns the region it repaired, if any.
+ */
+export function repairInflight(site: Site, tables: Tables): Inflight | null {
+  const file = path.join(site.dir, INFLIGHT_FILE);
+  if (!fs.existsSync(file)) return null;
+  const bytes = Buffer.alloc(INFLIGHT_SIZE);
+  const read = fs.readSync(fdOf(site), bytes, 0, INFLIGHT_SIZE, 0);
+  const decoded = decodeInflight(bytes.subarray(0, read));
+  if (decoded === null) return null;
+  if ('reason' in decoded) {
+    // A torn record means the write had not started touching the volume yet.
+    endWrite(site);
+    return null;
+  }
+  const volume = tables.volumes.find(v => v.ldev === decoded.ldev);
+  if (volume && decoded.offset + decoded.length <= volume.capacity) {
+    writeThrough(site, tables, volume, decoded.offset, site.image(volume).read(decoded.offset, decoded.length));
+  }
+  endWrite(site);
+  return decoded;
+}
