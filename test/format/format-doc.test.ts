@@ -3,6 +3,7 @@ import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {BitmapHeader} from '../../src/format/bitmap-format.js';
 import {LogHeader, RecordHeader} from '../../src/format/log-format.js';
+import {InflightRecord} from '../../src/format/inflight-format.js';
 
 const FORMAT = fs.readFileSync(fileURLToPath(new URL('../../../docs/FORMAT.md', import.meta.url)), 'utf8');
 
@@ -47,4 +48,8 @@ test('FORMAT.md §4.2 lists every record header field at the offset the codec us
 
 test('FORMAT.md §2.1 lists every bitmap header field at the offset the codec uses', t => {
   t.deepEqual(docOffsets(tableUnder('### 2.1 Layout', 3)), codeOffsets(BitmapHeader));
+});
+
+test('FORMAT.md §5 lists every in-flight record field at the offset the codec uses', t => {
+  t.deepEqual(docOffsets(tableUnder('## 5. The in-flight write record', 2)), codeOffsets(InflightRecord));
 });
