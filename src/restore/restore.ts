@@ -133,7 +133,28 @@ function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols:
   });
 }
 
+/** Removes the temporaries of restores to this file whose process is gone (killed mid-way). */
+function clearAbandoned(file: string): void {
+  const prefix = `${path.basename(file)}.partial-`;
+  for (const name of fs.readdirSync(path.dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+    fs.rmSync(path.join(path.dirname(file), name), {force: true});
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function buildFile(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol: number, file: string): void {
+  clearAbandoned(file);
   const temp = `${file}.partial-${process.pid}`;
   VolumeImage.create(temp, base.capacity);
   try {

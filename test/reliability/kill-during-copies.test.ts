@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {cli, cliJson, cliSpawn} from '../helpers/cli.js';
+import {exited, sleep} from '../helpers/processes.js';
+import {createVolume, imagePath, randomBytes, sha256, twoSites} from '../helpers/sites.js';
+import {Site} from '../../src/site/site.js';
+import {hostWrite} from '../../src/io/host-io.js';
+import {issueMark} from '../../src/mark/mark.js';
+
+const ROUNDS = 4;
+
+/** Writes through the library (fast); the process under test is the CLI that gets killed. */
+function host(t: Parameters<typeof twoSites>[0], dir: string) {
+  const site = Site.open(dir);
+  t.teardown(() => site.close());
+  return {
+    write: (ldev: number, offset: number, data: Buffer) => hostWrite(site, ldev, offset, data),
+    mark: () => issueMark(site, {app: 'test'}).markId,
+  };
+}
+
+/** Starts a command and SIGKILLs it after a moment; returns whether it was still running. */
+async function killMidway(args: string[], afterMs: number): Promise<boolean> {
+  const child = cliSpawn(args);
+  const done = exited(child);
+  await sleep(afterMs);
+  const running = child.exitCode === null;
+  child.kill('SIGKILL');
+  await done;
+  return running;
+}
+
+function fillDense(file: string, from: number, length: number): void {
+  const fd = fs.openSync(file, 'r+');
+  const block = randomBytes(1024 * 1024);
+  for (let at = 0; at < length; at += block.length) fs.writeSync(fd, block, 0, Math.min(block.length, length - at), from + at);
+  fs.closeSync(fd);
+}
+
+test('a resync killed at random moments, run again, ends with M-VOL and R-VOL equal', async t => {
+  const {primary, remote} = twoSites(t);
+  const mvol = createVolume(primary, '64M');
+  const rvol = createVolume(remote, '64M');
+  cliJson(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol), '--chunk-size', '4K']);
+  const {write} = host(t, primary);
+  let interrupted = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    cliJson(['pair', 'suspend', '--site', primary, '--pair', '1']);
+    write(mvol, round * 4096, randomBytes(48 * 1024 * 1024));
+    if (await killMidway(['pair', 'resync', '--site', primary, '--pair', '1'], 150 + round * 60)) interrupted++;
+    const again = cliJson(['pair', 'resync', '--site', primary, '--pair', '1']);
+    t.is(again.state, 'PAIR');
+    t.is(sha256(imagePath(primary, mvol)), sha256(imagePath(remote, rvol)), `round ${round}`);
+  }
+  t.log(`${interrupted} of ${ROUNDS} resyncs were killed mid-copy`);
+  t.true(interrupted > 0);
+});
+
+test('a log apply killed at random moments, run again, ends in the same state, and restores stay exact', async t => {
+  const {primary, remote} = twoSites(t);
+  const mvol = createVolume(primary, '8M');
+  const rvol = createVolume(remote, '8M');
+  createVolume(remote, '256M', ['--pool']);
+  cliJson(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol)]);
+  cliJson(['log', 'start', '--site', primary, '--pairs', '1', '--group', '1']);
+  const {write, mark} = host(t, primary);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < 24; i++) write(mvol, (i * 1_300_000 + round * 4096) % (7 * 1024 * 1024), randomBytes(1024 * 1024));
+    const applyTo = mark();
+    write(mvol, round * 8192, randomBytes(8192));
+    const later = mark();
+    const atLater = fs.readFileSync(imagePath(primary, mvol));
+    await killMidway(['log', 'apply', '--site', remote, '--group', '1', '--upto', String(applyTo)], 60 + round * 40);
+    const applied = cli(['log', 'apply', '--site', remote, '--group', '1', '--upto', String(applyTo), '--json']);
+    t.is(applied.code, 0, applied.stdout + applied.stderr);
+    const file = path.join(remote, '..', `later-${round}.img`);
+    cliJson(['restore', '--site', remote, '--group', '1', '--mark', String(later), '--rvol', String(rvol), '--to', file]);
+    t.true(fs.readFileSync(file).equals(atLater), `round ${round}: restore to mark ${later} after the apply`);
+    t.is(cli(['verify', '--site', remote]).code, 0);
+  }
+});
+
+test('a restore to a new file killed at random moments leaves no file under the name, and a rerun is exact', async t => {
+  const {primary, remote, root} = twoSites(t);
+  const mvol = createVolume(primary, '64M');
+  const rvol = createVolume(remote, '64M');
+  createVolume(remote, '256M', ['--pool']);
+  fillDense(imagePath(primary, mvol), 0, 32 * 1024 * 1024);
+  cliJson(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol)]);
+  cliJson(['log', 'start', '--site', primary, '--pairs', '1', '--group', '1']);
+  const {write, mark} = host(t, primary);
+  for (let i = 0; i < 16; i++) write(mvol, i * 3 * 1024 * 1024, randomBytes(1024 * 1024));
+  const markId = mark();
+  const expected = sha256(imagePath(primary, mvol));
+  for (let round = 0; round < ROUNDS; round++) {
+    const file = path.join(root, `restored-${round}.img`);
+    await killMidway(['restore', '--site', remote, '--group', '1', '--mark', String(markId), '--rvol', String(rvol), '--to', file], 100 + round * 50);
+    if (fs.existsSync(file)) t.is(sha256(file), expected, 'a file under the name is complete');
+    else {
+      cliJson(['restore', '--site', remote, '--group', '1', '--mark', String(markId), '--rvol', String(rvol), '--to', file]);
+      t.is(sha256(file), expected);
+    }
+    t.deepEqual(fs.readdirSync(root).filter(name => name.includes('.partial-')), [], 'the rerun cleared what the killed restore left');
+  }
+});
