@@ -155,29 +155,6 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// msync(buffer, offset, length): flushes part of a mapping made by map().
-static napi_value sync_range(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!args(env, info, 3, argv)) return NULL;
-  void *data;
-  size_t size;
-  if (napi_get_buffer_info(env, argv[0], &data, &size) != napi_ok) {
-    napi_throw_type_error(env, NULL, "fsx.sync: not a buffer");
-    return NULL;
-  }
-  size_t offset = (size_t)int_arg(env, argv[1]);
-  size_t length = (size_t)int_arg(env, argv[2]);
-  if (offset > size || length > size - offset) {
-    napi_throw_range_error(env, NULL, "fsx.sync: range outside the mapping");
-    return NULL;
-  }
-  long page = sysconf(_SC_PAGESIZE);
-  uintptr_t start = ((uintptr_t)data + offset) & ~(uintptr_t)(page - 1);
-  uintptr_t end = (uintptr_t)data + offset + length;
-  if (end > start && msync((void *)start, end - start, MS_SYNC) != 0) return throw_errno(env, "msync", errno);
-  return NULL;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"tryLock", NULL, try_lock, NULL, NULL, NULL, napi_default, NULL},
@@ -186,7 +163,6 @@ static napi_value init(napi_env env, napi_value exports) {
     {"punchHole", NULL, punch_hole, NULL, NULL, NULL, napi_default, NULL},
     {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_default, NULL},
     {"map", NULL, map, NULL, NULL, NULL, napi_default, NULL},
-    {"sync", NULL, sync_range, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -2,6 +2,10 @@
 import {Command, Errors, Flags} from '@oclif/core';
 import {MarklogError, EXIT_CODES} from '../errors.js';
 
+// With a file size limit (ulimit -f), growing a file past it must be an EFBIG error
+// marklog reports, not a SIGXFSZ that kills the command half-way.
+process.on('SIGXFSZ', () => {});
+
 export const siteFlag = Flags.string({
   char: 's',
   summary: 'Site directory (or set MARKLOG_SITE).',

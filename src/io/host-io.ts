@@ -1,5 +1,7 @@
 // Host I/O: the one entry point through which a host reads and writes a volume.
 // The CLI `write`/`read` commands call these; a block-device front end will too.
+import {PairBitmap} from '../pair/bitmap.js';
+import {linkOf} from '../site/connect.js';
 import {InvalidArgumentError, TakenOverError, VolumeInUseError, VolumeIoError} from '../errors.js';
 import {writeThrough} from './write-through.js';
 import {beginWrite, endWrite, repairInflight} from './inflight.js';
@@ -47,7 +49,7 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
     beginWrite(site, {ldev, offset, length: data.length});
     const outcome = writeThrough(site, tables, volume, offset, data);
     endWrite(site);
-    if (options.sync) image.flush(offset, data.length);
+    if (options.sync) syncEverywhere(site, tables, volume);
     if (outcome.takenOver.length > 0) {
       throw new TakenOverError(`pair ${outcome.takenOver.join(', ')} was taken over at the remote site (SSWS); this write is kept on the M-VOL and tracked for failback`,
         'stop writing at this site; hosts now write at the remote, and `marklog pair resync --reverse` fails back');
@@ -63,4 +65,15 @@ export function hostRead(site: Site, ldev: number, offset: number, length: numbe
   const volume = site.volume(tables, ldev);
   checkHostAccess(tables, volume, false);
   return site.image(volume).read(offset, length);
+}
+
+/** --sync: the M-VOL, its bitmaps, and each copy and log the write reached, on stable storage. */
+function syncEverywhere(site: Site, tables: Tables, volume: VolumeRow): void {
+  site.image(volume).syncAll();
+  for (const pair of tables.pairs.filter(p => p.mvol === volume.ldev)) {
+    const bitmap = PairBitmap.open(site.path(pair.bitmap));
+    bitmap.flush();
+    bitmap.close();
+    if (pair.state === 'PAIR' || pair.state === 'COPY' || pair.logGroup !== null) linkOf(site, tables).flushRvol(pair.rvol.ldev);
+  }
 }

@@ -14,8 +14,6 @@ export interface Fsx {
   copyRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number;
   /** A shared writable mapping of [offset, offset+length); offset page-aligned, 64-bit. */
   map(fd: number, offset: number, length: number): Buffer;
-  /** msync(MS_SYNC) of part of a mapping made by map(). */
-  sync(mapping: Buffer, offset: number, length: number): void;
 }
 
 const require = createRequire(import.meta.url);

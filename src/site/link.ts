@@ -48,5 +48,7 @@ export interface SiteLink {
   setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): ByteRange[];
   /** The far site's record of one of its volumes (null when it has none). */
   describeVolume(ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null;
+  /** Forces an R-VOL and its group's log to stable storage. */
+  flushRvol(ldev: number): void;
   close(): void;
 }

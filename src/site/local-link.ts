@@ -114,6 +114,10 @@ export class LocalDirectoryLink implements SiteLink {
     return endpoint.describeVolume(this.site, ldev);
   }
 
+  flushRvol(ldev: number): void {
+    endpoint.flushVolume(this.site, ldev);
+  }
+
   close(): void {
     this.site.close();
   }

@@ -179,3 +179,12 @@ export function describeVolume(site: Site, ldev: number): {ldev: number; capacit
   const row = site.tables().volumes.find(v => v.ldev === ldev);
   return row ? {ldev: row.ldev, capacity: row.capacity, reserve: row.reserve, rvolOf: row.rvolOf} : null;
 }
+
+/** Forces an R-VOL, and the log of its group if it has one, to stable storage (write --sync). */
+export function flushVolume(site: Site, ldev: number): void {
+  const tables = site.tables();
+  const row = site.volume(tables, ldev);
+  site.image(row).syncAll();
+  const group = row.logGroup === null ? undefined : tables.groups.find(g => g.group === row.logGroup);
+  for (const log of group?.logVolumes ?? []) site.image(site.volume(tables, log)).syncAll();
+}

@@ -37,6 +37,8 @@ export function initSite(options: SiteInitOptions): SiteSummary {
     throw new InvalidArgumentError(`directory ${dir} is not empty; a site needs a directory of its own`);
   }
   fs.mkdirSync(dir, {recursive: true, mode: 0o700});
+  // An existing empty directory keeps its mode otherwise; site files are the owner's alone.
+  fs.chmodSync(dir, 0o700);
   for (const sub of [VOLUMES_DIR, PAIRS_DIR]) fs.mkdirSync(path.join(dir, sub), {mode: 0o700});
   fs.writeFileSync(path.join(dir, LOCK_FILE), '', {mode: 0o600});
   fs.writeFileSync(path.join(dir, `${LOCK_FILE}.queue`), '', {mode: 0o600});

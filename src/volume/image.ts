@@ -1,7 +1,7 @@
-// A volume image: a raw file accessed through memory-mapped windows, so volumes
-// larger than a Buffer (and larger than 4 GiB) work and the hot path avoids a
-// system call for every write. Windows come from the project's addon: its map
-// takes a 64-bit offset, which mmap-io's does not.
+// A volume image: a raw file read through memory-mapped windows (so volumes larger
+// than a Buffer, and than 4 GiB, work without a copy through the kernel) and
+// written with pwrite. Windows come from the project's addon: its map takes a
+// 64-bit offset, which mmap-io's does not.
 import fs from 'node:fs';
 import {fsx} from '../native/fsx.js';
 import {VolumeIoError, OutOfRangeError} from '../errors.js';
@@ -82,11 +82,21 @@ export class VolumeImage {
     }
   }
 
+  /**
+   * Writes go through pwrite, not the mapping: filling a hole of a sparse image on
+   * a full file system must fail with ENOSPC, where a store into a mapping would
+   * kill the process with SIGBUS. The page cache is shared, so mapped reads see it.
+   */
   write(offset: number, data: Uint8Array): void {
     this.checkRange(offset, data.length);
-    this.each(offset, data.length, (window, at, done, size) => {
-      window.set(data.subarray(done, done + size), at);
-    });
+    let done = 0;
+    try {
+      while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done, offset + done);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new VolumeIoError(`writing ${data.length} bytes at ${offset} of ${this.file} failed: ${code}`,
+        code === 'ENOSPC' ? 'the file system is full: free space, then retry' : undefined);
+    }
   }
 
   read(offset: number, length: number): Buffer {
@@ -96,11 +106,6 @@ export class VolumeImage {
       window.copy(out, done, at, at + size);
     });
     return out;
-  }
-
-  /** Forces the range to stable storage (msync), for callers that promise power-loss durability. */
-  flush(offset: number, length: number): void {
-    this.each(offset, length, (window, at, _done, size) => fsx.sync(window, at, size));
   }
 
   /** Forces every change to the image to stable storage. */

@@ -1,0 +1,30 @@
+// A host that writes, marks and reads status for a fixed time, printing each
+// acknowledgement. Several run at once in the concurrency test.
+// Usage: busy-host PRIMARY_DIR REMOTE_DIR MVOL CAPACITY SEED MILLISECONDS
+import fs from 'node:fs';
+import {Site} from '../../src/site/site.js';
+import {hostWrite} from '../../src/io/host-io.js';
+import {issueMark} from '../../src/mark/mark.js';
+import {logStatus} from '../../src/log/log-admin.js';
+import {blockFor} from './crash-blocks.js';
+
+const [primaryDir, remoteDir, mvolText, capacityText, seedText, msText] = process.argv.slice(2);
+const primary = Site.open(primaryDir);
+const remote = Site.open(remoteDir);
+const seed = Number(seedText);
+const until = Date.now() + Number(msText);
+const say = (line: string) => fs.writeSync(1, `${line}\n`);
+
+for (let i = 0; Date.now() < until; i++) {
+  if (i % 4 === 3) {
+    const mark = issueMark(primary, {app: `host-${seed}`});
+    say(`mark ${mark.markId} ${mark.logId}`);
+  } else if (i % 4 === 2) {
+    logStatus(remote, 1);
+    say('status');
+  } else {
+    const {offset, data} = blockFor(seed, i, Number(capacityText));
+    const result = hostWrite(primary, Number(mvolText), offset, data);
+    say(`write ${result.logged[0].logId}`);
+  }
+}
