@@ -185,3 +185,11 @@ export class LogGapError extends MarklogError {
   readonly code = 'LOG_GAP';
   readonly category = 'logFull';
 }
+
+export class MarkIdReusedError extends MarklogError {
+  readonly code = 'MARK_ID_REUSED';
+  readonly category = 'conflict';
+  constructor(message: string, readonly nextFree: number) {
+    super(message, 'the host mark registry is behind the log (restored or deleted); marklog moves its counter forward');
+  }
+}

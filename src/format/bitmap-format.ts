@@ -62,9 +62,10 @@ export function decodeBitmapHeader(source: Buffer): {fields: BitmapHeaderFields}
   const version = source.readUInt32LE(BitmapHeader.version);
   if (version !== BITMAP_VERSION) return {reason: `unknown version ${version}`};
   const chunkSize = source.readUInt32LE(BitmapHeader.chunkSize);
-  const capacity = Number(source.readBigUInt64LE(BitmapHeader.capacity));
-  const chunkCount = Number(source.readBigUInt64LE(BitmapHeader.chunkCount));
-  const copyPointer = Number(source.readBigUInt64LE(BitmapHeader.copyPointer));
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  const wide = [BitmapHeader.capacity, BitmapHeader.chunkCount, BitmapHeader.copyPointer].map(at => source.readBigUInt64LE(at));
+  if (wide.some(value => value > limit)) return {reason: 'geometry does not add up'};
+  const [capacity, chunkCount, copyPointer] = wide.map(Number);
   if (chunkSize === 0 || chunkCount !== chunkCountFor(capacity, chunkSize)) return {reason: 'geometry does not add up'};
   if (copyPointer > chunkCount) return {reason: 'copy pointer past the end'};
   if (source.length < bitmapFileSize(chunkCount)) return {reason: 'file shorter than its bits'};

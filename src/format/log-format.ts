@@ -86,7 +86,7 @@ export function encodeLogHeader(fields: LogHeaderFields): Buffer {
   out.writeUInt32LE(fields.place, LogHeader.place);
   out.writeUInt32LE(fields.ldev, LogHeader.ldev);
   for (const name of U64_FIELDS) out.writeBigUInt64LE(BigInt(fields[name]), LogHeader[name]);
-  out.write(fields.siteId.slice(0, 16), LogHeader.siteId, 'ascii');
+  out.write(fields.siteId.slice(0, 16), LogHeader.siteId, 'latin1');
   out.writeUInt32LE(crc32c(out.subarray(0, LOG_HEADER_CRC_SPAN)), LogHeader.crc);
   return out;
 }
@@ -121,7 +121,7 @@ export function decodeLogHeader(source: Buffer, slot = 0): {fields: LogHeaderFie
     group: source.readUInt32LE(LogHeader.group),
     place: source.readUInt32LE(LogHeader.place),
     ldev: source.readUInt32LE(LogHeader.ldev),
-    siteId: source.toString('ascii', LogHeader.siteId, LogHeader.siteId + 16).replace(/\0+$/, ''),
+    siteId: source.toString('latin1', LogHeader.siteId, LogHeader.siteId + 16).replace(/\0+$/, ''),
   } as LogHeaderFields;
   for (const name of U64_FIELDS) {
     const value = source.readBigUInt64LE(LogHeader[name]);
@@ -253,16 +253,27 @@ export function decodeRecordHeader(header: Buffer): {frame: RecordFrame} | {reas
 /** Decodes a data area whose CRC has been checked. */
 export function decodeRecordData(frame: RecordFrame, data: Buffer): LogRecord | {reason: string} {
   if (frame.type === RecordType.write) {
-    return {
-      kind: 'write', logId: frame.logId, timer: frame.timer,
-      ldev: data.readUInt32LE(0), address: Number(data.readBigUInt64LE(8)), data: data.subarray(WRITE_DATA_HEADER),
-    };
+    const address = safeU64(data, 8);
+    if (address === undefined) return {reason: 'bad record header'};
+    return {kind: 'write', logId: frame.logId, timer: frame.timer, ldev: data.readUInt32LE(0), address, data: data.subarray(WRITE_DATA_HEADER)};
   }
   const appLength = data.readUInt16LE(24);
-  if (MARK_DATA_FIXED + appLength !== data.length) return {reason: 'bad record length'};
-  return {
-    kind: 'mark', logId: frame.logId, timer: frame.timer,
-    logAddress: Number(data.readBigUInt64LE(0)), markId: Number(data.readBigUInt64LE(8)), markTime: Number(data.readBigUInt64LE(16)),
-    app: data.toString('utf8', MARK_DATA_FIXED),
-  };
+  if (appLength > MAX_APP_BYTES || MARK_DATA_FIXED + appLength !== data.length) return {reason: 'bad record length'};
+  const [logAddress, markId, markTime] = [0, 8, 16].map(at => safeU64(data, at));
+  if (logAddress === undefined || markId === undefined || markTime === undefined) return {reason: 'bad record header'};
+  let app: string;
+  try {
+    app = STRICT_UTF8.decode(data.subarray(MARK_DATA_FIXED));
+  } catch {
+    return {reason: 'bad record header'};
+  }
+  return {kind: 'mark', logId: frame.logId, timer: frame.timer, logAddress, markId, markTime, app};
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', {fatal: true});
+
+/** A u64 field as a number, or undefined past 2^53 − 1 (FORMAT.md §4.1). */
+function safeU64(source: Buffer, at: number): number | undefined {
+  const value = source.readBigUInt64LE(at);
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(value);
 }

@@ -1,7 +1,7 @@
 // The log of one log group (patent Figs. 8, 10, 11, 12, 13): its log volumes in
 // fill order, appends with the next log ID, and an in-order reader that reports
 // damage instead of guessing past it. Callers hold the lock of the site holding it.
-import {LogFullError} from '../errors.js';
+import {CorruptLogError, LogFullError} from '../errors.js';
 import {
   decodeRecordData, decodeRecordHeader, encodeRecord, encodedSize, recordCrc, LOG_DATA_START, RECORD_HEADER_SIZE, alignRecord,
   type LogRecord, type MarkRecord,
@@ -51,7 +51,16 @@ export class Journal {
   private constructor(readonly group: LogGroupRow, readonly volumes: LogVolume[]) {}
 
   static open(site: Site, tables: Tables, group: LogGroupRow): Journal {
-    const volumes = group.logVolumes.map(ldev => LogVolume.open(site.image(site.volume(tables, ldev))));
+    const volumes = group.logVolumes.map(ldev => {
+      const volume = LogVolume.open(site.image(site.volume(tables, ldev)));
+      const h = volume.header;
+      // A header that names another group, volume or site is someone else's log.
+      if (h.group !== group.group || h.ldev !== ldev || h.siteId !== tables.site.id.slice(0, 16)) {
+        throw new CorruptLogError(`log volume ${ldev} at ${tables.site.name} holds the log of group ${h.group}, LDEV ${h.ldev}, site ${h.siteId || '?'}; its tables say group ${group.group}`,
+          'the volume was replaced or attached by hand; detach it, or restore the right image');
+      }
+      return volume;
+    });
     return new Journal(group, volumes);
   }
 
@@ -136,50 +145,56 @@ export class Journal {
    * and the rest of that volume is not trusted; log IDs must rise strictly.
    */
   *records(onCorruption: (damage: Corruption) => void = () => {}): Generator<LocatedRecord> {
-    let lastLogId = 0;
+    // Log IDs run +1 from the oldest live record: any other ID is a record out of
+    // place (copied, dropped, reordered), even when its own checksum is good.
+    let expected = this.volumes.find(v => v.header.records > 0)?.header.oldestLogId;
     for (const volume of this.volumes) {
       const {ldev} = volume.header;
       for (const {from, to: tail} of volume.segments()) {
-      let offset = from;
-      while (offset < tail) {
-        const report = (reason: string, logId?: number) => onCorruption({logLdev: ldev, offset, logId, reason});
-        if (tail - offset < RECORD_HEADER_SIZE) {
-          report('truncated record');
-          break;
-        }
-        const headerBytes = volume.image.read(offset, RECORD_HEADER_SIZE);
-        const decoded = decodeRecordHeader(headerBytes);
-        if ('reason' in decoded) {
-          report(decoded.reason);
-          break;
-        }
-        const {frame} = decoded;
-        const size = alignRecord(RECORD_HEADER_SIZE + frame.dataLength);
-        if (offset + size > tail) {
-          report('truncated record', frame.logId);
-          break;
-        }
-        const data = volume.image.read(offset + RECORD_HEADER_SIZE, frame.dataLength);
-        if (recordCrc(headerBytes, data) !== frame.crc) {
-          report('checksum mismatch', frame.logId);
+        let offset = from;
+        while (offset < tail) {
+          const report = (reason: string, logId?: number) => onCorruption({logLdev: ldev, offset, logId, reason});
+          if (tail - offset < RECORD_HEADER_SIZE) {
+            report('truncated record', expected);
+            break;
+          }
+          const headerBytes = volume.image.read(offset, RECORD_HEADER_SIZE);
+          const decoded = decodeRecordHeader(headerBytes);
+          if ('reason' in decoded) {
+            report(decoded.reason, expected);
+            break;
+          }
+          const {frame} = decoded;
+          const size = alignRecord(RECORD_HEADER_SIZE + frame.dataLength);
+          if (offset + size > tail) {
+            report('truncated record', expected);
+            break;
+          }
+          const data = volume.image.read(offset + RECORD_HEADER_SIZE, frame.dataLength);
+          if (recordCrc(headerBytes, data) !== frame.crc) {
+            // The damaged header's own log ID cannot be trusted; name the one it should hold.
+            report('checksum mismatch', expected);
+            if (expected !== undefined) expected++;
+            offset += size;
+            continue;
+          }
+          const record = decodeRecordData(frame, data);
+          if ('reason' in record) {
+            report(record.reason, expected);
+            if (expected !== undefined) expected++;
+            offset += size;
+            continue;
+          }
+          if (expected !== undefined && frame.logId < expected) {
+            report('log id not increasing', frame.logId);
+            offset += size;
+            continue;
+          }
+          if (expected !== undefined && frame.logId > expected) report('log id gap', frame.logId);
+          expected = frame.logId + 1;
+          yield {record, logLdev: ldev, address: offset};
           offset += size;
-          continue;
         }
-        if (frame.logId <= lastLogId) {
-          report('log id not increasing', frame.logId);
-          offset += size;
-          continue;
-        }
-        const record = decodeRecordData(frame, data);
-        if ('reason' in record) {
-          report(record.reason, frame.logId);
-          offset += size;
-          continue;
-        }
-        lastLogId = frame.logId;
-        yield {record, logLdev: ldev, address: offset};
-        offset += size;
-      }
       }
     }
   }

@@ -2,24 +2,74 @@
 // header slots of docs/FORMAT.md §4.1 and holds records after them. Every header
 // update goes to the other slot, so a crash mid-update leaves the previous header.
 import {CorruptLogError} from '../errors.js';
+import {decodeLogHeader} from '../format/log-format.js';
 import {
-  encodeLogHeader, logHeaderSlotOffset, pickLogHeader, LOG_DATA_START, type LogHeaderFields,
+  alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, logHeaderSlotOffset, pickLogHeader, recordCrc,
+  LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, type LogHeaderFields,
 } from '../format/log-format.js';
+
+/** True when the slot the next update would use holds bytes that are not a valid header (and not blank). */
+function otherSlotDamaged(front: Buffer, sequence: number): boolean {
+  const at = logHeaderSlotOffset(sequence + 1);
+  const slot = front.subarray(at, at + LOG_HEADER_SIZE);
+  if (slot.every(byte => byte === 0)) return false;
+  return 'reason' in decodeLogHeader(slot, (sequence + 1) % 2);
+}
 import type {VolumeImage} from '../volume/image.js';
 
 export class LogVolume {
   private current: LogHeaderFields;
+
+  /** Records found complete past the tail of an older header slot and taken back (see open). */
+  recoveredRecords = 0;
 
   private constructor(readonly image: VolumeImage, header: LogHeaderFields) {
     this.current = header;
   }
 
   static open(image: VolumeImage): LogVolume {
-    const decoded = pickLogHeader(image.read(0, LOG_DATA_START));
+    const front = image.read(0, LOG_DATA_START);
+    const decoded = pickLogHeader(front);
     if ('reason' in decoded) {
       throw new CorruptLogError(`log volume ${image.file}: ${decoded.reason}`, 'run `marklog verify`');
     }
-    return new LogVolume(image, decoded.fields);
+    const volume = new LogVolume(image, decoded.fields);
+    if (otherSlotDamaged(front, decoded.fields.sequence)) volume.rollForward();
+    return volume;
+  }
+
+  /**
+   * The newer header slot is unreadable (torn by a crash, or damaged), so the
+   * header in use may be one update behind: take back the complete records that
+   * follow its tail in sequence, exactly as the lost update would have.
+   */
+  private rollForward(): void {
+    for (;;) {
+      const h = this.current;
+      const at = h.records === 0 ? LOG_DATA_START : h.tail;
+      const limit = h.wrap !== 0 ? h.start : h.capacity;
+      if (at + RECORD_HEADER_SIZE > limit) return;
+      const head = this.image.read(at, RECORD_HEADER_SIZE);
+      const frame = decodeRecordHeader(head);
+      if ('reason' in frame || frame.frame.logId !== h.newestLogId + 1) return;
+      const size = alignRecord(RECORD_HEADER_SIZE + frame.frame.dataLength);
+      if (at + size > limit) return;
+      const data = this.image.read(at + RECORD_HEADER_SIZE, frame.frame.dataLength);
+      const record = recordCrc(head, data) === frame.frame.crc ? decodeRecordData(frame.frame, data) : undefined;
+      if (!record || 'reason' in record) return;
+      const first = h.records === 0;
+      this.current = {
+        ...h,
+        tail: at + size, records: h.records + 1,
+        newestLogId: record.logId, newestLogTime: record.timer, newestLogAddress: at,
+        ...(first ? {start: at, oldestLogId: record.logId, oldestLogTime: record.timer, oldestLogAddress: at} : {}),
+        ...(record.kind === 'mark' ? {
+          marks: h.marks + 1, newestMarkId: record.markId, newestMarkTime: record.markTime, newestMarkAddress: at,
+          ...(h.marks === 0 ? {oldestMarkId: record.markId, oldestMarkTime: record.markTime, oldestMarkAddress: at} : {}),
+        } : {}),
+      };
+      this.recoveredRecords++;
+    }
   }
 
   /** Writes an empty log header (the volume's old contents become unreachable). */

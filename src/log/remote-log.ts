@@ -1,7 +1,7 @@
 // What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
 // a log group, append write and mark records, raise the capacity alert.
 import {spawn} from 'node:child_process';
-import {InvalidArgumentError, TakenOverError, LogFullError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
+import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
 import {LogVolume} from './log-volume.js';
 import type {Site} from '../site/site.js';
@@ -97,6 +97,12 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
         'apply the log up to a mark or extend it, then resync the pairs and start logging again');
     }
     const journal = Journal.open(site, tables, group);
+    const lastMarkId = Math.max(group.lastMarkId ?? 0, ...journal.volumes.map(v => v.header.newestMarkId));
+    const marks = entries.filter(e => e.kind === 'mark').map(e => (e as {markId: number}).markId);
+    const reused = marks.find(id => id <= lastMarkId);
+    if (reused !== undefined) {
+      throw new MarkIdReusedError(`mark ID ${reused} was already used in log group ${groupNumber} (highest so far: ${lastMarkId})`, lastMarkId + 1);
+    }
     let appended: Appended[];
     try {
       appended = journal.append(entries);
@@ -106,6 +112,10 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
         site.save(tables);
       }
       throw error;
+    }
+    if (marks.length > 0) {
+      group.lastMarkId = Math.max(lastMarkId, ...marks);
+      site.save(tables);
     }
     return {appended, warnings: checkThreshold(site, tables, group, journal)};
   });

@@ -27,8 +27,11 @@ export function loadRegistry(siteDir: string): HostRegistry {
     throw new CorruptTablesError(`${file}: not valid JSON (${(error as Error).message})`);
   }
   const doc = parsed as HostRegistry;
-  if (typeof doc !== 'object' || doc === null || doc.format !== 1 || typeof doc.groups !== 'object' || doc.groups === null
-    || !Object.values(doc.groups).every(g => Number.isSafeInteger(g?.next) && Array.isArray(g?.marks))) {
+  const markOk = (m: unknown) => typeof m === 'object' && m !== null && Number.isSafeInteger((m as HostMark).markId) && (m as HostMark).markId >= 1
+    && Number.isSafeInteger((m as HostMark).logId) && typeof (m as HostMark).time === 'string' && typeof (m as HostMark).app === 'string';
+  if (typeof doc !== 'object' || doc === null || doc.format !== 1 || typeof doc.groups !== 'object' || doc.groups === null || Array.isArray(doc.groups)
+    || !Object.values(doc.groups).every(g => Number.isSafeInteger(g?.next) && g.next >= 1 && Array.isArray(g?.marks) && g.marks.every(markOk)
+      && g.marks.every(m => m.markId < g.next))) {
     throw new CorruptTablesError(`${file}: the host mark registry is damaged`);
   }
   return doc;

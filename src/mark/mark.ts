@@ -1,7 +1,8 @@
 // Mark (patent Figs. 18A, 18B, 19, 20): the host builds mark data (next mark ID,
 // host time, application), sends it through the primary to the remote where it
 // becomes a mark record, and records it in its registry only once acknowledged.
-import {InvalidArgumentError, LogFullError, LogGapError, LogModeError} from '../errors.js';
+import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReusedError} from '../errors.js';
+import type {SiteLink} from '../site/link.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
 import {nowMicros} from '../log/journal.js';
@@ -53,13 +54,25 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
     refuseIfWritesWereDropped(tables, group);
     const registry = loadRegistry(site.dir);
     const entry = groupEntry(registry, group);
-    const markId = entry.next;
-    // The ID is spent before it is sent: a crash after the remote acknowledged it
-    // leaves a gap in the host's numbering, never two marks with one ID.
-    entry.next = markId + 1;
-    saveRegistry(site.dir, registry);
-    const markTime = nowMicros();
-    const result = linkOf(site, tables).appendToLog(group, [{kind: 'mark', markId, markTime, app}]);
+    const send = (): {markId: number; markTime: number; result: ReturnType<SiteLink['appendToLog']>} => {
+      const markId = entry.next;
+      // The ID is spent before it is sent: a crash after the remote acknowledged it
+      // leaves a gap in the host's numbering, never two marks with one ID.
+      entry.next = markId + 1;
+      saveRegistry(site.dir, registry);
+      const markTime = nowMicros();
+      return {markId, markTime, result: linkOf(site, tables).appendToLog(group, [{kind: 'mark', markId, markTime, app}])};
+    };
+    let sent;
+    try {
+      sent = send();
+    } catch (error) {
+      // The log remembers every mark ID it took; a registry that fell behind catches up once.
+      if (!(error instanceof MarkIdReusedError)) throw error;
+      entry.next = error.nextFree;
+      sent = send();
+    }
+    const {markId, markTime, result} = sent;
     const time = new Date(markTime / 1000).toISOString();
     const logId = result.appended[0].logId;
     entry.marks.push({markId, time, app, logId});

@@ -2,7 +2,7 @@
 // be replayed onto its base: same base generation, no interrupted apply, and no
 // damaged record before the mark.
 import {BaseMismatchError, CorruptLogError, InvalidArgumentError, MarkNotFoundError} from '../errors.js';
-import type {Journal} from '../log/journal.js';
+import type {Corruption, Journal} from '../log/journal.js';
 import type {MarkRecord} from '../format/log-format.js';
 import type {Site} from '../site/site.js';
 import type {LogGroupRow, Tables} from '../site/tables.js';
@@ -16,23 +16,29 @@ export interface MarkChoice {
 }
 
 export function chooseMark(journal: Journal, choice: MarkChoice): LocatedMark {
-  const marks = journal.marks();
+  const damage: Corruption[] = [];
+  const marks = journal.marks(found => damage.push(found));
   const group = journal.group.group;
+  const missing = (what: string): never => {
+    // A mark that cannot be found in a damaged log may be behind the damage: say so.
+    if (damage.length > 0) throw corruptionError(journal, damage[0], what);
+    const known = marks.length ? `marks in the log: ${marks[0].markId}..${marks.at(-1)!.markId}` : 'the log holds no marks';
+    throw new MarkNotFoundError(`log group ${group} has no ${what} (${known})`, 'see `marklog mark list`');
+  };
   if (choice.markId !== undefined) {
-    const mark = marks.find(m => m.markId === choice.markId);
-    if (!mark) {
-      const known = marks.length ? `marks in the log: ${marks[0].markId}..${marks.at(-1)!.markId}` : 'the log holds no marks';
-      throw new MarkNotFoundError(`log group ${group} has no mark ${choice.markId} (${known})`, 'see `marklog mark list`');
-    }
-    return mark;
+    return marks.find(m => m.markId === choice.markId) ?? missing(`mark ${choice.markId}`);
   }
   if (choice.time) {
     const at = choice.time.getTime() * 1000;
-    const before = marks.filter(m => m.markTime <= at);
-    if (before.length === 0) throw new MarkNotFoundError(`log group ${group} has no mark at or before ${choice.time.toISOString()}`);
-    return before.at(-1)!;
+    return marks.filter(m => m.markTime <= at).at(-1) ?? missing(`mark at or before ${choice.time.toISOString()}`);
   }
   throw new InvalidArgumentError('name a mark with --mark ID or a time with --time');
+}
+
+export function corruptionError(journal: Journal, damage: Corruption, what: string): CorruptLogError {
+  return new CorruptLogError(
+    `log group ${journal.group.group}: ${damage.reason} in the record${damage.logId ? ` with log ID ${damage.logId}` : ''} at log volume ${damage.logLdev} address ${damage.offset}, before ${what}`,
+    'restore to an earlier mark, or run `marklog verify`');
 }
 
 /** The log must describe changes to exactly the base the R-VOLs hold now. */
@@ -55,21 +61,25 @@ export function checkBase(site: Site, tables: Tables, group: LogGroupRow, journa
   }
 }
 
-/** Reads every record below log ID `upto` and fails on the first damaged one, before anything is written. */
+/**
+ * Reads every record before log ID `upto`, in log order, and fails on the first
+ * damage met before getting there — before anything is written. "Before" is by
+ * position in the log: a damaged record's own log ID proves nothing.
+ */
 export function checkRecordsBefore(journal: Journal, upto: number, what: string): {records: number; bytes: number} {
   let records = 0;
   let bytes = 0;
-  for (const {record} of journal.records(damage => {
-    if (damage.logId === undefined || damage.logId < upto) {
-      throw new CorruptLogError(`log group ${journal.group.group}: ${damage.reason} in the record${damage.logId ? ` with log ID ${damage.logId}` : ''} at log volume ${damage.logLdev} address ${damage.offset}, before ${what}`,
-        'restore to an earlier mark, or run `marklog verify`');
-    }
+  let damage: Corruption | undefined;
+  for (const {record} of journal.records(found => {
+    damage ??= found;
   })) {
-    if (record.logId >= upto) break;
+    if (damage) throw corruptionError(journal, damage, what);
+    if (record.logId >= upto) return {records, bytes};
     if (record.kind === 'write') {
       records++;
       bytes += record.data.length;
     }
   }
+  if (damage) throw corruptionError(journal, damage, what);
   return {records, bytes};
 }

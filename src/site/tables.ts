@@ -111,6 +111,8 @@ export interface LogGroupRow {
   applying?: number | null;
   /** When the group's R-VOLs were taken over (Fig. 22), if they were. */
   takenOver?: string | null;
+  /** The highest mark ID the log has ever taken: a mark ID is never used twice. */
+  lastMarkId?: number;
 }
 
 /** The host's mark registry for one group (patent: mark ID info 241). */
@@ -158,34 +160,46 @@ export function validateTables(value: unknown, file: string): Tables {
   if (Array.isArray(doc.volumes)) for (const v of doc.volumes) if (isObject(v)) v.generation ??= 0;
   if (doc.format !== TABLES_FORMAT) fail(`unknown format ${JSON.stringify(doc.format)} (this marklog reads ${TABLES_FORMAT})`);
   const site = doc.site;
-  if (!isObject(site) || typeof site.id !== 'string' || typeof site.name !== 'string' || !SITE_ROLES.includes(site.role as SiteRole)) {
+  if (!isObject(site) || typeof site.id !== 'string' || typeof site.name !== 'string' || typeof site.created !== 'string'
+    || !SITE_ROLES.includes(site.role as SiteRole)) {
     fail('site identity is damaged');
   }
-  if (doc.link !== null && !(isObject(doc.link) && typeof doc.link.remote === 'string' && typeof doc.link.siteId === 'string')) {
+  const linkOk = (l: unknown) => isObject(l) && ['remote', 'siteId', 'name', 'linked'].every(k => typeof l[k] === 'string');
+  if (doc.link !== null && !linkOk(doc.link)) {
     fail('link is damaged');
   }
   if (!Array.isArray(doc.volumes)) fail('volume table is missing');
   for (const [i, v] of (doc.volumes as unknown[]).entries()) {
-    if (!isObject(v) || !isCount(v.ldev) || !isCount(v.capacity) || typeof v.image !== 'string' || typeof v.id !== 'string'
-      || !RESERVES.includes(v.reserve as Reserve) || !Array.isArray(v.pairs) || !v.pairs.every(isCount) || !isCount(v.generation)) {
+    if (!isObject(v) || !isCount(v.ldev) || !isCount(v.capacity) || (v.capacity as number) % 512 !== 0 || (v.capacity as number) === 0 || typeof v.image !== 'string' || typeof v.id !== 'string' || typeof v.hostType !== 'string'
+      || !RESERVES.includes(v.reserve as Reserve) || !Array.isArray(v.pairs) || !v.pairs.every(isCount) || !isCount(v.generation)
+      || (v.state !== 'NORMAL' && v.state !== 'BLOCKED') || typeof v.pathDefined !== 'boolean' || !(v.logGroup === null || isCount(v.logGroup))
+      || !(v.rvolOf === null || (isObject(v.rvolOf) && isCount(v.rvolOf.pair) && isCount(v.rvolOf.mvol) && typeof v.rvolOf.primarySite === 'string'
+        && (v.rvolOf.takeover == null || (isObject(v.rvolOf.takeover) && typeof v.rvolOf.takeover.bitmap === 'string'))))) {
       fail(`volume table row ${i} is damaged`);
     }
   }
   if (!Array.isArray(doc.pairs)) fail('pair table is missing');
   for (const [i, p] of (doc.pairs as unknown[]).entries()) {
-    if (!isObject(p) || !isCount(p.pair) || !isCount(p.mvol) || !isObject(p.rvol) || !isCount(p.rvol.ldev)
-      || !PAIR_STATES.includes(p.state as PairState) || !isCount(p.chunkSize) || typeof p.bitmap !== 'string') {
+    if (!isObject(p) || !isCount(p.pair) || !isCount(p.mvol) || !isObject(p.rvol) || !isCount(p.rvol.ldev) || typeof p.rvol.site !== 'string'
+      || typeof p.rvol.name !== 'string' || typeof p.created !== 'string'
+      || !PAIR_STATES.includes(p.state as PairState) || !isCount(p.chunkSize) || typeof p.bitmap !== 'string'
+      || !(p.logGroup === null || isCount(p.logGroup)) || !(p.direction == null || p.direction === 'forward' || p.direction === 'reverse')) {
       fail(`pair table row ${i} is damaged`);
     }
   }
   if (!Array.isArray(doc.groups)) fail('log group table is missing');
   for (const [i, g] of (doc.groups as unknown[]).entries()) {
     if (!isObject(g) || !isCount(g.group) || !Array.isArray(g.members) || !Array.isArray(g.logVolumes) || !g.logVolumes.every(isCount)
-      || !isCount(g.baseGeneration) || (g.mode !== 'LOG' && g.mode !== 'STOPPED') || typeof g.threshold !== 'number') {
+      || !g.members.every(m => isObject(m) && isCount(m.rvol) && isCount(m.mvol) && isCount(m.pair))
+      || !isObject(g.memberGenerations) || !Object.values(g.memberGenerations).every(isCount)
+      || !isCount(g.baseGeneration) || (g.mode !== 'LOG' && g.mode !== 'STOPPED')
+      || typeof g.threshold !== 'number' || !(g.threshold > 0 && g.threshold <= 1)
+      || typeof g.alertRaised !== 'boolean' || typeof g.full !== 'boolean' || !(g.alertCommand === null || typeof g.alertCommand === 'string')
+      || typeof g.primarySite !== 'string' || !(g.applying == null || isCount(g.applying)) || typeof g.created !== 'string') {
       fail(`log group table row ${i} is damaged`);
     }
   }
-  if (!Array.isArray(doc.peers) || !(doc.peers as unknown[]).every(p => isObject(p) && typeof p.remote === 'string' && typeof p.siteId === 'string')) {
+  if (!Array.isArray(doc.peers) || !(doc.peers as unknown[]).every(linkOk)) {
     fail('peer table is damaged');
   }
   if (!isObject(doc.next) || !isCount(doc.next.ldev) || !isCount(doc.next.pair)) fail('counters are damaged');

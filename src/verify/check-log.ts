@@ -27,6 +27,10 @@ export function checkLogGroup(site: Site, tables: Tables, group: LogGroupRow, fi
   }
   if (group.applying) findings.error('apply-interrupted', where, `a log apply up to log ID ${group.applying} did not finish`, 'run the same `marklog log apply` again');
   for (const volume of journal.volumes) {
+    if (volume.recoveredRecords > 0) {
+      findings.warning('header-slot', `${where}, log volume ${volume.header.ldev}`,
+        `a header slot was damaged or torn; ${volume.recoveredRecords} complete record(s) past the older slot's tail were taken back`, 'the next append rewrites the header; keep an eye on this volume');
+    }
     if (volume.header.baseGeneration !== group.baseGeneration && !group.applying) {
       findings.error('base-generation', `${where}, log volume ${volume.header.ldev}`, `header says base generation ${volume.header.baseGeneration}, the group ${group.baseGeneration}`, 'this log does not belong to the base; start a new log');
     }
@@ -50,9 +54,6 @@ export function checkLogGroup(site: Site, tables: Tables, group: LogGroupRow, fi
       `${damage.reason}`, 'restores up to an earlier mark still work; keep the volume for analysis');
   })) {
     const seen = perVolume.get(logLdev)!;
-    if (seen.last !== undefined && record.logId !== seen.last + 1) {
-      findings.error('log-id-gap', `${where}, log volume ${logLdev}`, `log ID ${record.logId} follows ${seen.last}: ${record.logId - seen.last - 1} record(s) missing`, 'restores past the gap would miss writes; restore to a mark before it');
-    }
     seen.last = record.logId;
     seen.records++;
     summary.records++;
