@@ -1,4 +1,9 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core';
-
-await execute({dir: import.meta.url});
+// `mark` runs from cron every few minutes: a plain invocation skips loading oclif.
+const [command, ...rest] = process.argv.slice(2);
+const fast = command === 'mark' && !process.env.MARKLOG_NO_FAST_PATH
+  && (await import('../dist/src/cli/fast-mark.js')).tryFastMark(rest);
+if (!fast) {
+  const {execute} = await import('@oclif/core');
+  await execute({dir: import.meta.url});
+}

@@ -1,5 +1,6 @@
 // @riaskov/mmap-io maps whole pair bitmaps (offset 0). It is CommonJS whose typings
-// do not resolve under NodeNext; load it as what it is and describe the part used.
+// do not resolve under NodeNext; load it as what it is, only when a bitmap is
+// first opened (loading it costs tens of milliseconds a command may not need).
 import {createRequire} from 'node:module';
 
 export interface Mmap {
@@ -16,20 +17,21 @@ export interface Mmap {
 }
 
 const require = createRequire(import.meta.url);
+let loaded: Mmap | undefined;
 
 /**
  * mmap-io finds its binary through node-pre-gyp, which reads process.argv and
  * takes a `--dir X` meant for marklog as the place to look. Load it with an argv
  * that says nothing.
  */
-function loadQuietly(): Mmap {
+export function mmap(): Mmap {
+  if (loaded) return loaded;
   const argv = process.argv;
   process.argv = argv.slice(0, 2);
   try {
-    return require('@riaskov/mmap-io');
+    loaded = require('@riaskov/mmap-io') as Mmap;
   } finally {
     process.argv = argv;
   }
+  return loaded;
 }
-
-export const mmap: Mmap = loadQuietly();

@@ -67,7 +67,7 @@ export class PairBitmap {
     }
     const size = fs.fstatSync(fd).size;
     const map = size >= BITMAP_HEADER_SIZE
-      ? mmap.map(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+      ? mmap().map(size, mmap().PROT_READ | mmap().PROT_WRITE, mmap().MAP_SHARED, fd, 0)
       : fs.readFileSync(fd);
     const decoded = decodeBitmapHeader(map);
     if ('reason' in decoded) {
@@ -146,7 +146,7 @@ export class PairBitmap {
   }
 
   flush(): void {
-    mmap.sync(this.map, true);
+    mmap().sync(this.map, true);
   }
 
   close(): void {
