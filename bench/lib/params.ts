@@ -1,0 +1,175 @@
+// Command-line parameters of `npm run bench`. Every size is a flag; the defaults
+// are chosen to finish in under 5 minutes on a 2-core machine.
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export const ROW_NAMES = [
+  'pair-write', 'log-write-seq', 'log-write-rand', 'pair-create', 'pair-create-sparse', 'resync',
+  'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss',
+] as const;
+export type RowName = typeof ROW_NAMES[number];
+
+export interface Params {
+  /** Parent of the bench's temp directory (same file system for marklog and its baselines). */
+  dir: string;
+  repeat: number;
+  warmup: number;
+  only: Set<RowName>;
+  /** MiB written per repetition in the 1 MiB sequential write rows (1, 2). */
+  writeMib: number;
+  /** 4 KiB writes per repetition in the random write row (3). */
+  randomOps: number;
+  /** Volume capacity for the random write row, MiB. */
+  randomVolMib: number;
+  /** Volume size of the pair create / resync rows (4, 5, 6). */
+  copyMib: number;
+  holePct: number;
+  dirtyPct: number;
+  /** Log data bytes of the overwrite-heavy restore (7), and how often each block is written. */
+  overwriteLogMib: number;
+  overwrites: number;
+  overwriteVolMib: number;
+  /** Base volume and log of unique blocks for row 8. */
+  uniqueVolMib: number;
+  uniqueLogMib: number;
+  /** Size of each logged host write in the restore rows. */
+  recordKib: number;
+  markRuns: number;
+  rssVolGib: number;
+  rssLogMib: number;
+  /** Also measure RSS at rssVolGib / rssScaleDown to show (in)dependence of volume size; 0 = off. */
+  rssScaleDown: number;
+  /** Child runs per volume size in row 10 (each is a fresh process; no warm-up). */
+  rssRepeat: number;
+  /** Multiplies every size (for a quick smoke run, e.g. 0.05). */
+  scale: number;
+  out: string;
+  keep: boolean;
+  settle: boolean;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The project root: dist/bench/lib → ../../.. */
+export const ROOT = path.resolve(HERE, '..', '..', '..');
+
+const HELP = `npm run bench -- [flags]
+
+  --dir DIR               parent of the temp directory (default: ${os.tmpdir()})
+  --repeat N              measured repetitions per figure, median reported (default 5, min 5 unless --scale < 1)
+  --warmup N              unmeasured warm-up repetitions per side (default 1)
+  --only A,B              rows to run, by name or number: ${ROW_NAMES.map((n, i) => `${i + 1}=${n}`).join(' ')}
+  --write-mib N           MiB per repetition, rows 1-2 (default 256; --size-mib is an alias)
+  --random-ops N          4 KiB writes per repetition, row 3 (default 8192)
+  --random-vol-mib N      volume for rows 2-3 when larger than --write-mib (default 256)
+  --copy-mib N            volume of rows 4-6 (default 1024)
+  --hole-pct P            holes in the sparse volume, row 5 (default 90)
+  --dirty-pct P           dirty chunks for the resync, row 6 (default 1)
+  --overwrite-log-mib N   log data of the overwrite-heavy restore, row 7 (default 256)
+  --overwrites N          times each block is written, row 7 (default 10)
+  --overwrite-vol-mib N   volume of row 7 (default 64)
+  --unique-vol-mib N      base volume of row 8 (default 512)
+  --unique-log-mib N      log data of unique blocks, row 8 (default 256)
+  --record-kib N          size of each logged write, rows 7, 8, 10 (default 64)
+  --mark-runs N           runs of \`marklog mark\` and of \`node -e 0\`, row 9 (default 15)
+  --rss-vol-gib N         sparse volume, row 10 (default 8)
+  --rss-log-mib N         log data, row 10 (default 256)
+  --rss-scale-down N      also measure row 10 with a volume, and with a log, N times smaller (default 8; 0 = off)
+  --rss-repeat N          restores (fresh child processes) per volume size in row 10 (default 3)
+  --scale F               multiply every size by F (smoke runs)
+  --out FILE              JSON results (default bench/results/latest.json)
+  --no-settle             do not run sync(1) before each timed repetition
+  --keep                  keep the temp directory
+`;
+
+export function parseParams(argv: string[]): Params {
+  const {values} = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: {type: 'boolean'},
+      dir: {type: 'string'},
+      repeat: {type: 'string'},
+      warmup: {type: 'string'},
+      only: {type: 'string'},
+      'write-mib': {type: 'string'},
+      'size-mib': {type: 'string'},
+      'random-ops': {type: 'string'},
+      'random-vol-mib': {type: 'string'},
+      'copy-mib': {type: 'string'},
+      'hole-pct': {type: 'string'},
+      'dirty-pct': {type: 'string'},
+      'overwrite-log-mib': {type: 'string'},
+      overwrites: {type: 'string'},
+      'overwrite-vol-mib': {type: 'string'},
+      'unique-vol-mib': {type: 'string'},
+      'unique-log-mib': {type: 'string'},
+      'record-kib': {type: 'string'},
+      'mark-runs': {type: 'string'},
+      'rss-vol-gib': {type: 'string'},
+      'rss-log-mib': {type: 'string'},
+      'rss-scale-down': {type: 'string'},
+      'rss-repeat': {type: 'string'},
+      scale: {type: 'string'},
+      out: {type: 'string'},
+      keep: {type: 'boolean'},
+      'no-settle': {type: 'boolean'},
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const num = (name: keyof typeof values, fallback: number, min = 0): number => {
+    const text = values[name];
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} ${String(text)}: expected a number ≥ ${min}`);
+    return n;
+  };
+  const scale = num('scale', 1, 0.0001);
+  const sized = (name: keyof typeof values, fallback: number, min = 1) => Math.max(min, Math.round(num(name, fallback) * scale));
+  const repeat = Math.round(num('repeat', 5, 1));
+  if (repeat < 5 && scale >= 1) throw new Error('--repeat must be at least 5 (the issue asks for a median of ≥ 5); use --scale for smoke runs');
+  let only = new Set<RowName>(ROW_NAMES);
+  if (values.only) {
+    only = new Set(values.only.split(',').map(s => s.trim()).filter(Boolean).map(token => {
+      const byNumber = /^\d+$/.test(token) ? ROW_NAMES[Number(token) - 1] : undefined;
+      const name = byNumber ?? ROW_NAMES.find(n => n === token);
+      if (!name) throw new Error(`--only: unknown row "${token}" (known: ${ROW_NAMES.join(', ')})`);
+      return name;
+    }));
+  }
+  const writeMib = values['size-mib'] !== undefined ? sized('size-mib', 256) : sized('write-mib', 256);
+  return {
+    dir: path.resolve(values.dir ?? os.tmpdir()),
+    repeat,
+    warmup: Math.round(num('warmup', 1)),
+    only,
+    writeMib,
+    randomOps: sized('random-ops', 8192, 16),
+    randomVolMib: sized('random-vol-mib', 256, 1),
+    copyMib: sized('copy-mib', 1024, 16),
+    holePct: num('hole-pct', 90),
+    dirtyPct: num('dirty-pct', 1),
+    overwriteLogMib: sized('overwrite-log-mib', 256, 2),
+    overwrites: Math.round(num('overwrites', 10, 1)),
+    overwriteVolMib: sized('overwrite-vol-mib', 64, 2),
+    uniqueVolMib: sized('unique-vol-mib', 512, 2),
+    uniqueLogMib: sized('unique-log-mib', 256, 1),
+    recordKib: Math.round(num('record-kib', 64, 4)),
+    markRuns: Math.max(5, Math.round(num('mark-runs', 15, 5))),
+    rssVolGib: Math.max(1, Math.round(num('rss-vol-gib', 8, 1) * scale)),
+    rssLogMib: sized('rss-log-mib', 256, 1),
+    rssScaleDown: Math.round(num('rss-scale-down', 8)),
+    rssRepeat: Math.round(num('rss-repeat', 3, 1)),
+    scale,
+    out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'latest.json')),
+    keep: Boolean(values.keep),
+    settle: !values['no-settle'],
+  };
+}

@@ -1,0 +1,169 @@
+// Rows 1-3: host writes through the library API (hostWrite on an open Site) against
+// raw pwrite of the same bytes to two files: the least any replicated write costs.
+import fs from 'node:fs';
+import path from 'node:path';
+import {hostWrite} from '../../src/io/host-io.js';
+import {createPair} from '../../src/pair/pair-create.js';
+import {closeSites, loggingFixture, randomPool, reopen, roundUp, twoSites, volume, type LoggingFixture} from '../lib/fixtures.js';
+import {now, prng, runPaired, since} from '../lib/measure.js';
+import {MiB} from '../lib/params.js';
+import {makeRow, rates, series, type RowResult} from '../lib/result.js';
+import type {Context} from '../lib/context.js';
+
+const KiB4 = 4096;
+/** Log bytes one record of `size` data bytes takes (32 B header + 16 B write header, 8-aligned). */
+const recordBytes = (size: number) => roundUp(32 + 16 + size, 8);
+
+/** Two sparse files of `capacity`, opened for pwrite: the baseline's "volume" and its second copy. */
+function rawFiles(dir: string, names: string[], capacity: number): number[] {
+  return names.map(name => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, '');
+    fs.truncateSync(file, capacity);
+    return fs.openSync(file, 'r+');
+  });
+}
+
+export async function pairWrite(ctx: Context): Promise<RowResult> {
+  const p = ctx.params;
+  const started = now();
+  const bytes = p.writeMib * MiB;
+  const sites = twoSites(ctx.root, 'pair-write');
+  const mvol = volume(sites.primary, bytes);
+  const rvol = volume(sites.remote, bytes);
+  const {pair, state} = createPair(sites.primary, {mvol, rvol});
+  if (state !== 'PAIR') throw new Error(`pair ${pair} is ${state} after create`);
+  reopen(sites);
+  const pool = randomPool(16 * MiB);
+  const slice = (i: number) => pool.subarray((i % 16) * MiB, (i % 16 + 1) * MiB);
+  const count = p.writeMib;
+  const [fdA, fdB] = rawFiles(sites.dir, ['raw-a.img', 'raw-b.img'], bytes);
+  const sides = await runPaired({
+    warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log('pair-write'),
+    marklog: () => {
+      const t = now();
+      for (let i = 0; i < count; i++) hostWrite(sites.primary, mvol, i * MiB, slice(i));
+      return since(t);
+    },
+    baseline: () => {
+      const t = now();
+      for (let i = 0; i < count; i++) {
+        fs.writeSync(fdA, slice(i), 0, MiB, i * MiB);
+        fs.writeSync(fdB, slice(i), 0, MiB, i * MiB);
+      }
+      return since(t);
+    },
+  });
+  fs.closeSync(fdA);
+  fs.closeSync(fdB);
+  closeSites(sites);
+  ctx.cleanup(sites.dir);
+  return makeRow({
+    n: 1, name: 'pair-write', figure: 'host writes, PAIR mode, 1 MiB sequential (hostWrite)', unit: 'MiB/s',
+    marklog: series(`hostWrite of ${p.writeMib} × 1 MiB to an M-VOL in PAIR`, rates(p.writeMib, sides.marklog)),
+    baseline: series('pwrite of the same bytes to two files', rates(p.writeMib, sides.baseline)),
+    target: {op: '>=', value: 0.8},
+    detail: {bytesPerRep: bytes, writesPerRep: count},
+  }, since(started));
+}
+
+/** The log-mode fixture shared by rows 2 and 3: one log big enough for every repetition of both. */
+export class LogWriteFixture {
+  readonly f: LoggingFixture;
+  readonly capacity: number;
+  private logFd: number;
+  private logPos = 0;
+  readonly volFd: number;
+
+  constructor(ctx: Context) {
+    const p = ctx.params;
+    const runs = p.warmup + p.repeat;
+    this.capacity = Math.max(p.writeMib, p.randomVolMib) * MiB;
+    let logData = 0;
+    if (ctx.wants('log-write-seq')) logData += runs * p.writeMib * recordBytes(MiB);
+    if (ctx.wants('log-write-rand')) logData += runs * p.randomOps * recordBytes(KiB4);
+    // Stay under the 80 % alert threshold: an alert is a tables write, not a write-path cost.
+    this.f = loggingFixture(ctx.root, 'log-write', this.capacity, 4096 + logData * 1.3 + MiB);
+    this.volFd = rawFiles(this.f.dir, ['raw-vol.img'], this.capacity)[0];
+    this.logFd = rawFiles(this.f.dir, ['raw-log.img'], 0)[0];
+  }
+
+  /** Baseline append to the raw log file (sequential, never rewritten, like the marklog log). */
+  append(data: Uint8Array): void {
+    fs.writeSync(this.logFd, data, 0, data.length, this.logPos);
+    this.logPos += recordBytes(data.length);
+  }
+
+  close(ctx: Context): void {
+    fs.closeSync(this.volFd);
+    fs.closeSync(this.logFd);
+    closeSites(this.f);
+    ctx.cleanup(this.f.dir);
+  }
+}
+
+export async function logWriteSeq(ctx: Context, fx: LogWriteFixture): Promise<RowResult> {
+  const p = ctx.params;
+  const started = now();
+  const pool = randomPool(16 * MiB);
+  const slice = (i: number) => pool.subarray((i % 16) * MiB, (i % 16 + 1) * MiB);
+  const count = p.writeMib;
+  const sides = await runPaired({
+    warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log('log-write-seq'),
+    marklog: () => {
+      const t = now();
+      for (let i = 0; i < count; i++) hostWrite(fx.f.primary, fx.f.mvol, i * MiB, slice(i));
+      return since(t);
+    },
+    baseline: () => {
+      const t = now();
+      for (let i = 0; i < count; i++) {
+        fs.writeSync(fx.volFd, slice(i), 0, MiB, i * MiB);
+        fx.append(slice(i));
+      }
+      return since(t);
+    },
+  });
+  return makeRow({
+    n: 2, name: 'log-write-seq', figure: 'host writes, log mode, 1 MiB sequential (hostWrite)', unit: 'MiB/s',
+    marklog: series(`hostWrite of ${count} × 1 MiB, each also a log record`, rates(count, sides.marklog)),
+    baseline: series('pwrite to a volume file + append to a log file', rates(count, sides.baseline)),
+    target: {op: '>=', value: 0.8},
+    detail: {bytesPerRep: count * MiB},
+  }, since(started));
+}
+
+export async function logWriteRand(ctx: Context, fx: LogWriteFixture): Promise<RowResult> {
+  const p = ctx.params;
+  const started = now();
+  const pool = randomPool(4 * MiB);
+  const blocks = fx.capacity / KiB4;
+  const random = prng(0x5eed);
+  const offsets = Array.from({length: p.randomOps}, () => Math.floor(random() * blocks) * KiB4);
+  const slice = (i: number) => pool.subarray((i * KiB4) % pool.length, (i * KiB4) % pool.length + KiB4);
+  const sides = await runPaired({
+    warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log('log-write-rand'),
+    marklog: () => {
+      const t = now();
+      for (let i = 0; i < offsets.length; i++) hostWrite(fx.f.primary, fx.f.mvol, offsets[i], slice(i));
+      return since(t);
+    },
+    baseline: () => {
+      const t = now();
+      for (let i = 0; i < offsets.length; i++) {
+        fs.writeSync(fx.volFd, slice(i), 0, KiB4, offsets[i]);
+        fx.append(slice(i));
+      }
+      return since(t);
+    },
+  });
+  return makeRow({
+    n: 3, name: 'log-write-rand', figure: 'host writes, log mode, 4 KiB random (hostWrite)', unit: 'ops/s',
+    marklog: series(`hostWrite of ${p.randomOps} × 4 KiB at random offsets`, rates(p.randomOps, sides.marklog)),
+    baseline: series('4 KiB pwrite to a volume file + append to a log file', rates(p.randomOps, sides.baseline)),
+    target: {op: '>=', value: 0.6},
+    detail: {opsPerRep: p.randomOps, volumeBytes: fx.capacity,
+      marklogMicrosPerOp: series('µs per op', sides.marklog.map(s => s / p.randomOps * 1e6)).median,
+      baselineMicrosPerOp: series('µs per op', sides.baseline.map(s => s / p.randomOps * 1e6)).median},
+  }, since(started));
+}
