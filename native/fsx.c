@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <stdint.h>
 #include <unistd.h>
 #include <node_api.h>
@@ -127,34 +126,6 @@ static napi_value copy_range(napi_env env, napi_callback_info info) {
   return number(env, (double)done);
 }
 
-static void unmap(napi_env env, void *data, void *hint) {
-  munmap(data, (size_t)(uintptr_t)hint);
-}
-
-// map(fd, offset, length) -> a Buffer over a shared, writable mapping. The offset
-// is 64-bit (mmap-io reads it as a C int, which breaks windows past 2 GiB); the
-// mapping is released when the Buffer is collected.
-static napi_value map(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  if (!args(env, info, 3, argv)) return NULL;
-  int fd = (int)int_arg(env, argv[0]);
-  off_t offset = (off_t)int_arg(env, argv[1]);
-  size_t length = (size_t)int_arg(env, argv[2]);
-  if (length == 0) {
-    napi_throw_range_error(env, NULL, "fsx.map: empty mapping");
-    return NULL;
-  }
-  void *at = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
-  if (at == MAP_FAILED) return throw_errno(env, "mmap", errno);
-  napi_value out;
-  if (napi_create_external_buffer(env, length, at, unmap, (void *)(uintptr_t)length, &out) != napi_ok) {
-    munmap(at, length);
-    napi_throw_error(env, NULL, "fsx.map: cannot wrap the mapping");
-    return NULL;
-  }
-  return out;
-}
-
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"tryLock", NULL, try_lock, NULL, NULL, NULL, napi_default, NULL},
@@ -162,7 +133,6 @@ static napi_value init(napi_env env, napi_value exports) {
     {"seek", NULL, seek, NULL, NULL, NULL, napi_default, NULL},
     {"punchHole", NULL, punch_hole, NULL, NULL, NULL, napi_default, NULL},
     {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_default, NULL},
-    {"map", NULL, map, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

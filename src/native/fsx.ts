@@ -12,8 +12,6 @@ export interface Fsx {
   punchHole(fd: number, offset: number, length: number): boolean;
   /** copy_file_range; 0 when the kernel cannot copy between these files. */
   copyRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number;
-  /** A shared writable mapping of [offset, offset+length); offset page-aligned, 64-bit. */
-  map(fd: number, offset: number, length: number): Buffer;
 }
 
 const require = createRequire(import.meta.url);

@@ -16,6 +16,8 @@ const POPCOUNT = Uint8Array.from({length: 256}, (_, n) => {
   return bits;
 });
 
+const openBitmaps = new Map<string, {identity: string; bitmap: PairBitmap}>();
+
 export class PairBitmap {
   private constructor(
     readonly file: string,
@@ -58,7 +60,29 @@ export class PairBitmap {
     this.map.fill(0, BITMAP_HEADER_SIZE, BITMAP_HEADER_SIZE + Math.ceil(this.chunkCount / 8));
   }
 
+  /**
+   * A handle on the bitmap file, kept open and mapped for the life of the process:
+   * a mapping is released only by a garbage collection, so mapping the file for
+   * every host write would pile mappings up (and costs four system calls). The
+   * cache follows the file: a replaced file (new inode) gets a new handle.
+   */
   static open(file: string): PairBitmap {
+    let identity: string;
+    try {
+      const stat = fs.statSync(file, {bigint: true});
+      identity = `${stat.ino}:${stat.size}`;
+    } catch (error) {
+      throw new CorruptBitmapError(`pair bitmap ${file} cannot be opened (${(error as NodeJS.ErrnoException).code})`);
+    }
+    const cached = openBitmaps.get(file);
+    if (cached?.identity === identity) return cached.bitmap;
+    cached?.bitmap.release();
+    const bitmap = PairBitmap.openFile(file);
+    openBitmaps.set(file, {identity, bitmap});
+    return bitmap;
+  }
+
+  private static openFile(file: string): PairBitmap {
     let fd: number;
     try {
       fd = fs.openSync(file, 'r+');
@@ -149,7 +173,10 @@ export class PairBitmap {
     mmap().sync(this.map, true);
   }
 
-  close(): void {
+  /** Handles are shared and stay open (see open); closing is a no-op kept for readability at call sites. */
+  close(): void {}
+
+  private release(): void {
     fs.closeSync(this.fd);
   }
 }

@@ -1,17 +1,14 @@
-// A volume image: a raw file read through memory-mapped windows (so volumes larger
-// than a Buffer, and than 4 GiB, work without a copy through the kernel) and
-// written with pwrite. Windows come from the project's addon: its map takes a
-// 64-bit offset, which mmap-io's does not.
+// A volume image: a raw file read and written with pread and pwrite at 64-bit
+// offsets. Memory-mapped windows were tried and measured worse here: each window
+// is released only by a garbage collection, so a restore of a 256 MiB log held
+// 350 MiB resident, a long run of writes exhausted the kernel's mapping limit, and
+// the collections they caused cost more than the copies they saved (PERFORMANCE.md).
 import fs from 'node:fs';
 import {fsx} from '../native/fsx.js';
 import {VolumeIoError, OutOfRangeError} from '../errors.js';
 
-export const WINDOW_SIZE = 64 * 1024 * 1024;
-const MAX_OPEN_WINDOWS = 8;
 
 export class VolumeImage {
-  private readonly windows = new Map<number, Buffer>();
-
   private constructor(readonly file: string, readonly fd: number, readonly capacity: number) {}
 
   static open(file: string, capacity: number): VolumeImage {
@@ -53,35 +50,6 @@ export class VolumeImage {
     }
   }
 
-  private window(index: number): Buffer {
-    const cached = this.windows.get(index);
-    if (cached) {
-      this.windows.delete(index);
-      this.windows.set(index, cached);
-      return cached;
-    }
-    const start = index * WINDOW_SIZE;
-    const size = Math.min(WINDOW_SIZE, this.capacity - start);
-    const window = fsx.map(this.fd, start, size);
-    this.windows.set(index, window);
-    if (this.windows.size > MAX_OPEN_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
-    return window;
-  }
-
-  /** Calls `visit` for each piece of [offset, offset+length) that lies within one window. */
-  private each(offset: number, length: number, visit: (window: Buffer, at: number, done: number, size: number) => void): void {
-    let done = 0;
-    while (done < length) {
-      const position = offset + done;
-      const index = Math.floor(position / WINDOW_SIZE);
-      const at = position - index * WINDOW_SIZE;
-      const window = this.window(index);
-      const size = Math.min(length - done, window.length - at);
-      visit(window, at, done, size);
-      done += size;
-    }
-  }
-
   /**
    * Writes go through pwrite, not the mapping: filling a hole of a sparse image on
    * a full file system must fail with ENOSPC, where a store into a mapping would
@@ -102,9 +70,12 @@ export class VolumeImage {
   read(offset: number, length: number): Buffer {
     this.checkRange(offset, length);
     const out = Buffer.allocUnsafe(length);
-    this.each(offset, length, (window, at, done, size) => {
-      window.copy(out, done, at, at + size);
-    });
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) throw new VolumeIoError(`${this.file} ended at ${offset + done}, inside its capacity`);
+      done += n;
+    }
     return out;
   }
 
@@ -137,7 +108,6 @@ export class VolumeImage {
   }
 
   close(): void {
-    this.windows.clear();
     fs.closeSync(this.fd);
   }
 }
