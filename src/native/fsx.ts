@@ -12,6 +12,8 @@ export interface Fsx {
   punchHole(fd: number, offset: number, length: number): boolean;
   /** copy_file_range; 0 when the kernel cannot copy between these files. */
   copyRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number;
+  /** CRC-32C of the bytes, continuing from `seed` (0 to start). */
+  crc32c(data: Uint8Array, seed: number): number;
 }
 
 const require = createRequire(import.meta.url);
