@@ -4,6 +4,7 @@
 // oldest. Interrupted, it is run again and ends in the same state.
 import {checkBase, checkRecordsBefore, chooseMark, type MarkChoice} from '../restore/locate.js';
 import {replayUpTo} from '../restore/replay.js';
+import {LogScan} from '../restore/scan.js';
 import {Journal, type LogUsage} from './journal.js';
 import {findGroup, checkThreshold} from './remote-log.js';
 import type {Site} from '../site/site.js';
@@ -24,8 +25,9 @@ export function applyLog(site: Site, groupNumber: number, choice: MarkChoice): A
   return site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, groupNumber);
-    const mark = chooseMark(Journal.open(site, tables, group), choice);
-    const {replayed, journal} = applyThrough(site, tables, group, mark.logId, `mark ${mark.markId}`);
+    const scan = LogScan.of(Journal.open(site, tables, group));
+    const mark = chooseMark(scan, choice);
+    const {replayed, journal} = applyThrough(site, tables, group, mark.logId, `mark ${mark.markId}`, scan);
     return {
       group: groupNumber, markId: mark.markId, logId: mark.logId, appliedRecords: replayed.records, appliedBytes: replayed.bytes,
       baseGeneration: group.baseGeneration, usage: journal.usage(),
@@ -38,11 +40,12 @@ export function applyLog(site: Site, groupNumber: number, choice: MarkChoice): A
  * from the log. The caller holds the site lock. A rerun after a crash finds the
  * `applying` marker and finishes the same work.
  */
-export function applyThrough(site: Site, tables: Tables, group: LogGroupRow, upto: number, what: string): {replayed: {records: number; bytes: number}; journal: Journal} {
-  let journal = Journal.open(site, tables, group);
+export function applyThrough(site: Site, tables: Tables, group: LogGroupRow, upto: number, what: string, scanned?: LogScan): {replayed: {records: number; bytes: number}; journal: Journal} {
+  const scan = scanned ?? LogScan.of(Journal.open(site, tables, group));
+  let journal = scan.journal;
   const resuming = group.applying === upto;
   if (!resuming) checkBase(site, tables, group, journal);
-  checkRecordsBefore(journal, upto, what);
+  checkRecordsBefore(scan, upto, what);
   if (!resuming) {
     // The new generation is fixed before any byte moves, so a rerun ends the same way.
     group.applying = upto;
@@ -50,7 +53,7 @@ export function applyThrough(site: Site, tables: Tables, group: LogGroupRow, upt
     site.save(tables);
   }
   const targets = new Map<number, VolumeImage>(group.members.map(m => [m.rvol, site.image(site.volume(tables, m.rvol))]));
-  const replayed = replayUpTo(journal, upto, targets);
+  const replayed = replayUpTo(scan, upto, targets);
   for (const image of targets.values()) image.syncAll();
 
   group.logVolumes = journal.consumeBefore(upto);

@@ -3,11 +3,12 @@
 // damaged record before the mark.
 import {BaseMismatchError, CorruptLogError, InvalidArgumentError, MarkNotFoundError} from '../errors.js';
 import type {Corruption, Journal} from '../log/journal.js';
+import type {LocatedMark, LogScan} from './scan.js';
 import type {MarkRecord} from '../format/log-format.js';
 import type {Site} from '../site/site.js';
 import type {LogGroupRow, Tables} from '../site/tables.js';
 
-export type LocatedMark = MarkRecord & {logLdev: number; address: number};
+export type {LocatedMark} from './scan.js';
 
 export interface MarkChoice {
   markId?: number;
@@ -15,13 +16,12 @@ export interface MarkChoice {
   time?: Date;
 }
 
-export function chooseMark(journal: Journal, choice: MarkChoice): LocatedMark {
-  const damage: Corruption[] = [];
-  const marks = journal.marks(found => damage.push(found));
+export function chooseMark(scan: LogScan, choice: MarkChoice): LocatedMark {
+  const {journal, marks} = scan;
   const group = journal.group.group;
   const missing = (what: string): never => {
     // A mark that cannot be found in a damaged log may be behind the damage: say so.
-    if (damage.length > 0) throw corruptionError(journal, damage[0], what);
+    if (scan.damage.length > 0) throw corruptionError(journal, scan.damage[0].damage, what);
     const known = marks.length ? `marks in the log: ${marks[0].markId}..${marks.at(-1)!.markId}` : 'the log holds no marks';
     throw new MarkNotFoundError(`log group ${group} has no ${what} (${known})`, 'see `marklog mark list`');
   };
@@ -62,24 +62,20 @@ export function checkBase(site: Site, tables: Tables, group: LogGroupRow, journa
 }
 
 /**
- * Reads every record before log ID `upto`, in log order, and fails on the first
- * damage met before getting there — before anything is written. "Before" is by
- * position in the log: a damaged record's own log ID proves nothing.
+ * Fails on the first damage met before reaching log ID `upto` — before anything
+ * is written. "Before" is by position in the log: a damaged record's own log ID
+ * proves nothing. Returns the write records and bytes before it.
  */
-export function checkRecordsBefore(journal: Journal, upto: number, what: string): {records: number; bytes: number} {
+export function checkRecordsBefore(scan: LogScan, upto: number, what: string): {records: number; bytes: number} {
+  const position = scan.positionOf(upto);
+  const damage = scan.damageBefore(position);
+  if (damage) throw corruptionError(scan.journal, damage, what);
   let records = 0;
   let bytes = 0;
-  let damage: Corruption | undefined;
-  for (const {record} of journal.records(found => {
-    damage ??= found;
-  })) {
-    if (damage) throw corruptionError(journal, damage, what);
-    if (record.logId >= upto) return {records, bytes};
-    if (record.kind === 'write') {
-      records++;
-      bytes += record.data.length;
-    }
+  for (const write of scan.writes) {
+    if (write.logId >= upto) break;
+    records++;
+    bytes += write.length;
   }
-  if (damage) throw corruptionError(journal, damage, what);
   return {records, bytes};
 }

@@ -1,9 +1,8 @@
 // Building a volume as base + log up to a mark (patent Fig. 23): clone the base
 // image into the target, then write every record before the mark, in log order.
 import {fsx} from '../native/fsx.js';
-import type {Journal} from '../log/journal.js';
+import type {LogScan} from './scan.js';
 import {ExtentMap} from './extent-map.js';
-import {RECORD_HEADER_SIZE, WRITE_DATA_HEADER} from '../format/log-format.js';
 import type {VolumeImage} from '../volume/image.js';
 
 /** Copies a base image into a target of at least its size, sparse-aware: holes stay holes. */
@@ -47,23 +46,23 @@ export interface ReplayResult {
  * `coalesce: false` every record is written in log order (the naive replay, kept
  * for comparison in the benchmarks).
  */
-export function replayUpTo(journal: Journal, upto: number, targets: Map<number, VolumeImage>, options: {coalesce?: boolean} = {}): ReplayResult {
+export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, options: {coalesce?: boolean} = {}): ReplayResult {
   const result: ReplayResult = {records: 0, bytes: 0, written: 0};
+  const logImages = new Map(scan.journal.volumes.map(v => [v.header.ldev, v.image]));
   const maps = new Map<number, ExtentMap>([...targets.keys()].map(ldev => [ldev, new ExtentMap()]));
-  for (const {record, logLdev, address} of journal.records()) {
-    if (record.logId >= upto) break;
-    if (record.kind !== 'write' || !targets.has(record.ldev)) continue;
+  for (const write of scan.writes) {
+    if (write.logId >= upto) break;
+    if (!targets.has(write.ldev)) continue;
     result.records++;
-    result.bytes += record.data.length;
+    result.bytes += write.length;
     if (options.coalesce === false) {
-      targets.get(record.ldev)!.write(record.address, record.data);
-      result.written += record.data.length;
+      targets.get(write.ldev)!.write(write.address, logImages.get(write.logLdev)!.read(write.source, write.length));
+      result.written += write.length;
     } else {
-      maps.get(record.ldev)!.put(record.address, record.address + record.data.length, logLdev, address + RECORD_HEADER_SIZE + WRITE_DATA_HEADER);
+      maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source);
     }
   }
   if (options.coalesce === false) return result;
-  const logImages = new Map(journal.volumes.map(v => [v.header.ldev, v.image]));
   for (const [ldev, map] of maps) {
     const target = targets.get(ldev)!;
     for (const extent of map.extents()) {

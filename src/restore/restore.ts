@@ -4,7 +4,7 @@
 // under its name only when complete.
 import fs from 'node:fs';
 import path from 'node:path';
-import {InvalidArgumentError, TargetError, VolumeInUseError} from '../errors.js';
+import {BaseMismatchError, InvalidArgumentError, TargetError, VolumeInUseError} from '../errors.js';
 import {applyLog} from '../log/apply.js';
 import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
@@ -12,6 +12,7 @@ import {peerLinkOf} from '../site/connect.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkChoice} from './locate.js';
 import {cloneImage, replayUpTo} from './replay.js';
+import {LogScan} from './scan.js';
 import type {Site} from '../site/site.js';
 import type {Tables} from '../site/tables.js';
 
@@ -71,12 +72,13 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     const tables = site.tables();
     const group = findGroup(site, tables, options.group);
     const journal = Journal.open(site, tables, group);
-    const mark = chooseMark(journal, options);
+    const scan = LogScan.of(journal);
+    const mark = chooseMark(scan, options);
     checkBase(site, tables, group, journal);
     const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
-    const totals = checkRecordsBefore(journal, mark.logId, `mark ${mark.markId}`);
+    const totals = checkRecordsBefore(scan, mark.logId, `mark ${mark.markId}`);
     const targets = planTargets(site, tables, options, rvols);
-    return {tables, group, journal, mark, rvols, totals, targets};
+    return {tables, group, scan, mark, rvols, totals, targets, baseGeneration: group.baseGeneration};
   });
   const {mark} = prepared;
   const result: RestoreResult = {
@@ -92,16 +94,22 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     restoreOntoMvols(site, options, prepared.rvols, mark);
     return result;
   }
-  site.lock.run(() => {
-    const tables = site.tables();
-    const journal = Journal.open(site, tables, findGroup(site, tables, options.group));
-    for (const [i, rvol] of prepared.rvols.entries()) {
-      const base = site.image(site.volume(tables, rvol));
-      const target = prepared.targets[i];
-      if (options.target.kind === 'file') buildFile(journal, mark, base, rvol, target.target);
-      else buildVolume(journal, mark, base, rvol, site.image(site.volume(tables, (options.target as {ldev: number}).ldev)));
+  // Built without the site lock, so host writes go on being logged meanwhile; an
+  // apply in between would move the base, which the check after each build catches.
+  const tables = prepared.tables;
+  const stillTheBase = () => {
+    const now = findGroup(site, site.tables(), options.group);
+    if (now.baseGeneration !== prepared.baseGeneration || now.applying) {
+      throw new BaseMismatchError(`log group ${options.group} was applied while the restore ran; run the restore again`);
     }
-  });
+  };
+  for (const [i, rvol] of prepared.rvols.entries()) {
+    const base = site.image(site.volume(tables, rvol));
+    const target = prepared.targets[i];
+    if (options.target.kind === 'file') buildFile(prepared.scan, mark, base, rvol, target.target, stillTheBase);
+    else buildVolume(prepared.scan, mark, base, rvol, site.image(site.volume(tables, (options.target as {ldev: number}).ldev)));
+  }
+  stillTheBase();
   return result;
 }
 
@@ -153,7 +161,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function buildFile(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol: number, file: string): void {
+function buildFile(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: number, file: string, beforeRename: () => void = () => {}): void {
   clearAbandoned(file);
   const temp = `${file}.partial-${process.pid}`;
   VolumeImage.create(temp, base.capacity);
@@ -161,11 +169,12 @@ function buildFile(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol:
     const image = VolumeImage.open(temp, base.capacity);
     try {
       cloneImage(base, image);
-      replayUpTo(journal, mark.logId, new Map([[rvol, image]]));
+      replayUpTo(scan, mark.logId, new Map([[rvol, image]]));
       image.syncAll();
     } finally {
       image.close();
     }
+    beforeRename();
     fs.renameSync(temp, file);
   } catch (error) {
     fs.rmSync(temp, {force: true});
@@ -173,9 +182,9 @@ function buildFile(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol:
   }
 }
 
-function buildVolume(journal: Journal, mark: LocatedMark, base: VolumeImage, rvol: number, target: VolumeImage): void {
+function buildVolume(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: number, target: VolumeImage): void {
   cloneImage(base, target);
-  replayUpTo(journal, mark.logId, new Map([[rvol, target]]));
+  replayUpTo(scan, mark.logId, new Map([[rvol, target]]));
   target.syncAll();
 }
 
@@ -190,11 +199,11 @@ function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], 
     const {link, members} = site.lock.run(() => {
       const tables = site.tables();
       const group = findGroup(site, tables, options.group);
-      const journal = Journal.open(site, tables, group);
+      const scan = LogScan.of(Journal.open(site, tables, group));
       for (const rvol of rvols) {
         const staging = path.join(site.dir, `restore-${process.pid}-${rvol}.img`);
         staged.set(rvol, staging);
-        buildFile(journal, mark, site.image(site.volume(tables, rvol)), rvol, staging);
+        buildFile(scan, mark, site.image(site.volume(tables, rvol)), rvol, staging);
       }
       return {link: peerLinkOf(site, tables, group.primarySite), members: group.members};
     });

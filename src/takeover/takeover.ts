@@ -8,6 +8,7 @@ import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {chooseMark} from '../restore/locate.js';
+import {LogScan} from '../restore/scan.js';
 import {takeoverBitmapName} from '../site/layout.js';
 import type {Site} from '../site/site.js';
 
@@ -35,16 +36,16 @@ export function takeover(site: Site, options: TakeoverOptions): TakeoverResult {
     const group = findGroup(site, tables, options.group);
     if (group.takenOver) throw new PairStateError(`log group ${options.group} was already taken over on ${group.takenOver}`);
     let journal = Journal.open(site, tables, group);
+    const scan = LogScan.of(journal);
     let markId: number | null = null;
     let upto = journal.lastLogId() + 1;
     if (options.mark !== undefined) {
-      const marks = journal.marks();
-      if (options.mark === 'latest' && marks.length === 0) throw new MarkNotFoundError(`log group ${options.group} holds no mark to take over at`);
-      const mark = options.mark === 'latest' ? marks.at(-1)! : chooseMark(journal, {markId: options.mark});
+      if (options.mark === 'latest' && scan.marks.length === 0) throw new MarkNotFoundError(`log group ${options.group} holds no mark to take over at`);
+      const mark = options.mark === 'latest' ? scan.marks.at(-1)! : chooseMark(scan, {markId: options.mark});
       markId = mark.markId;
       upto = mark.logId;
     }
-    const {replayed} = applyThrough(site, tables, group, upto, markId === null ? 'the end of the log' : `mark ${markId}`);
+    const {replayed} = applyThrough(site, tables, group, upto, markId === null ? 'the end of the log' : `mark ${markId}`, scan);
     journal = Journal.open(site, tables, group);
     let dropped = 0;
     for (const {record} of journal.records()) if (record.kind === 'write') dropped++;

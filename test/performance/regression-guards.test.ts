@@ -14,6 +14,7 @@ import {Journal} from '../../src/log/journal.js';
 import {findGroup} from '../../src/log/remote-log.js';
 import {chooseMark} from '../../src/restore/locate.js';
 import {replayUpTo} from '../../src/restore/replay.js';
+import {LogScan} from '../../src/restore/scan.js';
 import {VolumeImage} from '../../src/volume/image.js';
 
 // Properties the benchmarks rely on that do not depend on the machine's speed.
@@ -47,13 +48,13 @@ test('restore of an overwrite-heavy log writes each final byte to the target onc
   issueMark(primary, {app: 'guard'});
 
   const tables = remote.tables();
-  const journal = Journal.open(remote, tables, findGroup(remote, tables, 1));
-  const mark = chooseMark(journal, {markId: 1});
+  const scan = LogScan.of(Journal.open(remote, tables, findGroup(remote, tables, 1)));
+  const mark = chooseMark(scan, {markId: 1});
   const build = (name: string, coalesce: boolean) => {
     const file = path.join(root, name);
     VolumeImage.create(file, capacity);
     const image = VolumeImage.open(file, capacity);
-    const result = replayUpTo(journal, mark.logId, new Map([[0, image]]), {coalesce});
+    const result = replayUpTo(scan, mark.logId, new Map([[0, image]]), {coalesce});
     image.close();
     return {result, bytes: fs.readFileSync(file)};
   };

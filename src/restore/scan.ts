@@ -1,0 +1,67 @@
+// One pass over a log, for everything a restore, an apply or a takeover needs to
+// decide and do: where each write's data sits, the marks, and any damage with its
+// position. The data is checksummed once here and read again only for the bytes
+// that end up in the target.
+import {RECORD_HEADER_SIZE, WRITE_DATA_HEADER, type MarkRecord} from '../format/log-format.js';
+import type {Corruption, Journal} from '../log/journal.js';
+
+export interface ScannedWrite {
+  logId: number;
+  ldev: number;
+  address: number;
+  length: number;
+  /** Where the written bytes sit in the log. */
+  logLdev: number;
+  source: number;
+}
+
+export type LocatedMark = MarkRecord & {logLdev: number; address: number; position: number};
+
+export interface ScannedDamage {
+  /** How many good records the reader had yielded when it met the damage. */
+  position: number;
+  damage: Corruption;
+}
+
+export class LogScan {
+  readonly writes: ScannedWrite[] = [];
+  readonly marks: LocatedMark[] = [];
+  readonly damage: ScannedDamage[] = [];
+  /** Every good record's log ID in order, so a position can be found by log ID. */
+  private readonly logIds: number[] = [];
+
+  private constructor(readonly journal: Journal) {}
+
+  static of(journal: Journal): LogScan {
+    const scan = new LogScan(journal);
+    for (const {record, logLdev, address} of journal.records(damage => scan.damage.push({position: scan.logIds.length, damage}))) {
+      const position = scan.logIds.length;
+      scan.logIds.push(record.logId);
+      if (record.kind === 'mark') scan.marks.push({...record, logLdev, address, position});
+      else {
+        scan.writes.push({
+          logId: record.logId, ldev: record.ldev, address: record.address, length: record.data.length,
+          logLdev, source: address + RECORD_HEADER_SIZE + WRITE_DATA_HEADER,
+        });
+      }
+    }
+    return scan;
+  }
+
+  /** The position of the first good record with a log ID at or above `logId` (the end when none). */
+  positionOf(logId: number): number {
+    let low = 0;
+    let high = this.logIds.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.logIds[mid] < logId) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** The first damage met before reaching `position` in the log, if any. */
+  damageBefore(position: number): Corruption | undefined {
+    return this.damage.find(d => d.position <= position)?.damage;
+  }
+}
