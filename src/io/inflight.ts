@@ -36,8 +36,6 @@ export function endWrite(site: Site): void {
  * Returns the region it repaired, if any.
  */
 export function repairInflight(site: Site, tables: Tables): Inflight | null {
-  const file = path.join(site.dir, INFLIGHT_FILE);
-  if (!fs.existsSync(file)) return null;
   const bytes = Buffer.alloc(INFLIGHT_SIZE);
   const read = fs.readSync(fdOf(site), bytes, 0, INFLIGHT_SIZE, 0);
   const decoded = decodeInflight(bytes.subarray(0, read));

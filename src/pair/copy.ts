@@ -10,6 +10,8 @@ import type {PairRow} from '../site/tables.js';
 
 /** How long one batch may hold the site lock before host writes get their turn. */
 const BATCH_MS = 50;
+/** The most chunks sent to the R-VOL in one piece. */
+const RUN_CHUNKS = 64;
 
 export interface CopyProgress {
   pair: number;
@@ -75,11 +77,15 @@ function copyBatch(site: Site, pairNumber: number, result: CopyResult): boolean 
         result.holeBytes += length;
         chunk = holeEnd;
       } else {
-        const length = bitmap.chunkLength(chunk);
-        link.writeRvol(pair.rvol.ldev, start, image.read(start, length));
-        bitmap.clear(chunk);
+        // A run of dirty chunks with data, sent in one piece (in-kernel where the link can).
+        const holeAt = image.nextHole(start);
+        let end = chunk + 1;
+        while (end < bitmap.chunkCount && end - chunk < RUN_CHUNKS && bitmap.isSet(end) && end * bitmap.chunkSize < holeAt) end++;
+        const length = Math.min(end * bitmap.chunkSize, bitmap.geometry.capacity) - start;
+        link.writeRvolFrom(pair.rvol.ldev, start, length, image);
+        for (let c = chunk; c < end; c++) bitmap.clear(c);
         result.copiedBytes += length;
-        chunk++;
+        chunk = end;
       }
       bitmap.copyPointer = chunk;
     }

@@ -2,6 +2,7 @@
 // primary reaches its remote only through this interface, so a network transport
 // can replace the local-directory one without touching pairs or host I/O.
 import type {LinkRow, RvolClaim, SiteRole} from './tables.js';
+import type {VolumeImage} from '../volume/image.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
@@ -28,6 +29,8 @@ export interface SiteLink {
   releaseRvol(ldev: number, claim: RvolClaim): void;
   /** A replicated write; the remote passes it on to its own pairs (cascade). */
   writeRvol(ldev: number, offset: number, data: Uint8Array): void;
+  /** A replicated write of a range of a local image (the initial copy and resync): in-kernel where the transport can. */
+  writeRvolFrom(ldev: number, offset: number, length: number, source: VolumeImage): void;
   /** Makes a range of the R-VOL read as zeros (holes of a sparse M-VOL). */
   zeroRvol(ldev: number, offset: number, length: number): void;
   readRvol(ldev: number, offset: number, length: number): Buffer;

@@ -6,6 +6,7 @@ import type {LinkRow, RvolClaim} from './tables.js';
 import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
 import {appendToLog, prepareLogGroup, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
+import type {VolumeImage} from '../volume/image.js';
 import {stopLogAtRemote} from '../log/log-admin.js';
 import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
 
@@ -72,6 +73,10 @@ export class LocalDirectoryLink implements SiteLink {
 
   writeRvol(ldev: number, offset: number, data: Uint8Array): void {
     endpoint.writeVolume(this.site, ldev, offset, data);
+  }
+
+  writeRvolFrom(ldev: number, offset: number, length: number, source: VolumeImage): void {
+    endpoint.writeVolumeFrom(this.site, ldev, offset, length, source);
   }
 
   zeroRvol(ldev: number, offset: number, length: number): void {

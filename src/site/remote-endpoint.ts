@@ -3,6 +3,7 @@
 import {CapacityMismatchError, InvalidArgumentError, PairStateError, TakenOverError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {VolumeImage} from '../volume/image.js';
+import {fsx} from '../native/fsx.js';
 import {cloneImage} from '../restore/replay.js';
 import fs from 'node:fs';
 import {writeThrough} from '../io/write-through.js';
@@ -76,6 +77,30 @@ export function writeVolume(site: Site, ldev: number, offset: number, data: Uint
     }
     noteBaseChange(site, tables, row);
     writeThrough(site, tables, row, offset, data);
+  });
+}
+
+/**
+ * The copy's write: copy_file_range from the M-VOL's image when this volume passes
+ * writes on to nobody (no cascade pair), the ordinary write path otherwise.
+ */
+export function writeVolumeFrom(site: Site, ldev: number, offset: number, length: number, source: VolumeImage): void {
+  site.lock.run(() => {
+    const tables = site.tables();
+    const row = site.volume(tables, ldev);
+    if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
+      throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
+    }
+    noteBaseChange(site, tables, row);
+    const target = site.image(row);
+    target.checkRange(offset, length);
+    const plain = !tables.pairs.some(p => p.mvol === ldev);
+    let done = plain ? fsx.copyRange(source.fd, offset, target.fd, offset, length) : 0;
+    while (done < length) {
+      const piece = Math.min(length - done, 8 * 1024 * 1024);
+      writeThrough(site, tables, row, offset + done, source.read(offset + done, piece));
+      done += piece;
+    }
   });
 }
 

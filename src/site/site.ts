@@ -99,5 +99,6 @@ export class Site {
   close(): void {
     for (const image of this.images.values()) image.close();
     this.images.clear();
+    this.lock.close();
   }
 }

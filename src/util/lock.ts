@@ -39,9 +39,9 @@ export class FileLock {
       this.depth++;
       return;
     }
-    const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-    if (!fsx.tryLock(fd, true)) this.waitFor(fd);
-    this.fd = fd;
+    // The file stays open between holds: opening it costs as much as the lock itself.
+    this.fd ??= fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    if (!fsx.tryLock(this.fd, true)) this.waitFor(this.fd);
     this.depth = 1;
   }
 
@@ -54,10 +54,7 @@ export class FileLock {
       let pause = 1;
       while (!fsx.tryLock(fd, true)) {
         const waited = Date.now() - start;
-        if (waited >= limit) {
-          fs.closeSync(fd);
-          throw new LockTimeoutError(this.path, waited);
-        }
+        if (waited >= limit) throw new LockTimeoutError(this.path, waited);
         sleep(Math.min(pause, limit - waited));
         pause = Math.min(pause * 2, 8);
       }
@@ -92,10 +89,15 @@ export class FileLock {
   release(): void {
     if (this.depth === 0) return;
     if (--this.depth > 0) return;
-    const fd = this.fd!;
+    fsx.unlock(this.fd!);
+  }
+
+  /** Lets go of the lock file (the handle is done with). */
+  close(): void {
+    if (this.depth > 0) fsx.unlock(this.fd!);
+    this.depth = 0;
+    if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
-    fsx.unlock(fd);
-    fs.closeSync(fd);
   }
 
   get held(): boolean {
