@@ -68,14 +68,20 @@ function noteBaseChange(site: Site, tables: Tables, row: VolumeRow): void {
   site.save(tables);
 }
 
+/** The volume a replicated write lands on; refused once the remote took it over (no split brain). */
+function replicaTarget(site: Site, tables: Tables, ldev: number): VolumeRow {
+  const row = site.volume(tables, ldev);
+  if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
+    throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
+  }
+  noteBaseChange(site, tables, row);
+  return row;
+}
+
 export function writeVolume(site: Site, ldev: number, offset: number, data: Uint8Array): void {
   site.lock.run(() => {
     const tables = site.tables();
-    const row = site.volume(tables, ldev);
-    if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
-      throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
-    }
-    noteBaseChange(site, tables, row);
+    const row = replicaTarget(site, tables, ldev);
     writeThrough(site, tables, row, offset, data);
   });
 }
@@ -87,11 +93,7 @@ export function writeVolume(site: Site, ldev: number, offset: number, data: Uint
 export function writeVolumeFrom(site: Site, ldev: number, offset: number, length: number, source: VolumeImage): void {
   site.lock.run(() => {
     const tables = site.tables();
-    const row = site.volume(tables, ldev);
-    if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
-      throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
-    }
-    noteBaseChange(site, tables, row);
+    const row = replicaTarget(site, tables, ldev);
     const target = site.image(row);
     target.checkRange(offset, length);
     const plain = !tables.pairs.some(p => p.mvol === ldev);

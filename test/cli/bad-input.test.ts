@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
+import {refusedMacro} from '../helpers/refused.js';
 import {EXIT_CODES} from '../../src/errors.js';
 import {createVolume, snapshot} from '../helpers/sites.js';
 
@@ -39,35 +40,10 @@ test.after.always(() => {
   if (fixture) fs.rmSync(fixture.root, {recursive: true, force: true});
 });
 
-interface BadInvocation {
-  args: (f: Fixture) => string[];
-  input?: string;
-  code: string;
-  exitCode: number;
-}
+const rejected = refusedMacro(sites);
 
-// As an administrator's shell runs it: without the NODE_ENV=test that ava sets, under
-// which oclif adds development warnings to stderr.
+// As an administrator's shell runs it, without ava's NODE_ENV=test.
 const env = {NODE_ENV: undefined};
-
-const rejected = test.macro<[BadInvocation]>({
-  exec(t, {args, input = '', code, exitCode}) {
-    const f = sites();
-    const before = snapshot(f.root);
-
-    const human = cli(args(f), {input, env});
-    t.is(human.code, exitCode, human.stderr);
-    t.regex(human.stderr, /^marklog: [^\n]+\n$/, 'one line on stderr');
-    t.is(human.stdout, '');
-
-    const json = cli([...args(f), '--json'], {input, env});
-    t.is(json.code, exitCode);
-    t.is(JSON.parse(json.stdout).error.code, code);
-
-    t.deepEqual(snapshot(f.root), before, 'nothing on disk changed');
-  },
-  title: (what = '', {code, exitCode}) => `${what} is refused with ${code} (exit ${exitCode}) and changes nothing`,
-});
 
 test.serial('a site directory that does not exist', rejected, {
   args: f => ['volume', 'list', '--site', path.join(f.root, 'nowhere')], code: 'SITE_NOT_FOUND', exitCode: EXIT_CODES.notFound,

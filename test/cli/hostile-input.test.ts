@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import {cli, cliJson} from '../helpers/cli.js';
+import {cliJson} from '../helpers/cli.js';
+import {refusedMacro} from '../helpers/refused.js';
 import {EXIT_CODES} from '../../src/errors.js';
-import {createVolume, imagePath, snapshot} from '../helpers/sites.js';
+import {createVolume, imagePath} from '../helpers/sites.js';
 
 // Hostile input against a logging pair: every row must be refused with its code and
 // exit status, one line on stderr, and both sites left exactly as they were.
@@ -43,29 +44,7 @@ test.after.always(() => {
   if (fixture) fs.rmSync(fixture.root, {recursive: true, force: true});
 });
 
-interface Hostile {
-  args: (f: Fixture) => string[];
-  input?: string;
-  code: string;
-  exitCode: number;
-}
-
-const env = {NODE_ENV: undefined};
-
-const refused = test.macro<[Hostile]>({
-  exec(t, {args, input = '', code, exitCode}) {
-    const f = sites();
-    const before = snapshot(f.root);
-    const human = cli(args(f), {input, env});
-    t.is(human.code, exitCode, human.stderr);
-    t.regex(human.stderr, /^marklog: [^\n]+\n$/, 'one line on stderr');
-    const json = cli([...args(f), '--json'], {input, env});
-    t.is(json.code, exitCode);
-    t.is(JSON.parse(json.stdout).error.code, code);
-    t.deepEqual(snapshot(f.root), before, 'nothing on disk changed');
-  },
-  title: (what = '', {code, exitCode}) => `${what} is refused with ${code} (exit ${exitCode}) and changes nothing`,
-});
+const refused = refusedMacro(sites);
 
 test.serial('a restore to a mark the log does not hold', refused, {
   args: f => ['restore', '--site', f.remote, '--group', '1', '--mark', '99', '--to', path.join(f.root, 'x.img')], code: 'MARK_NOT_FOUND', exitCode: EXIT_CODES.notFound,

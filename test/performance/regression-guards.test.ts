@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {tempDir} from '../helpers/sites.js';
-import {initSite, linkSites} from '../../src/site/site-admin.js';
-import {Site} from '../../src/site/site.js';
+import {librarySites} from '../helpers/library-sites.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
 import {createPair} from '../../src/pair/pair-create.js';
 import {suspendPair, resyncPair} from '../../src/pair/pair-control.js';
@@ -19,22 +17,8 @@ import {VolumeImage} from '../../src/volume/image.js';
 
 // Properties the benchmarks rely on that do not depend on the machine's speed.
 
-function sites(t: Parameters<typeof tempDir>[0]) {
-  const root = tempDir(t);
-  initSite({dir: path.join(root, 'p'), role: 'primary'});
-  initSite({dir: path.join(root, 'r'), role: 'remote'});
-  linkSites(path.join(root, 'p'), path.join(root, 'r'));
-  const primary = Site.open(path.join(root, 'p'));
-  const remote = Site.open(path.join(root, 'r'));
-  t.teardown(() => {
-    primary.close();
-    remote.close();
-  });
-  return {root, primary, remote};
-}
-
 test('restore of an overwrite-heavy log writes each final byte to the target once, and the same image as a naive replay', t => {
-  const {root, primary, remote} = sites(t);
+  const {root, primary, remote} = librarySites(t);
   const capacity = 1024 * 1024;
   createVolume(primary, capacity);
   createVolume(remote, capacity);
@@ -68,7 +52,7 @@ test('restore of an overwrite-heavy log writes each final byte to the target onc
 });
 
 test('resync copies only dirty chunks, and pair create moves no byte of a hole', t => {
-  const {primary, remote} = sites(t);
+  const {primary, remote} = librarySites(t);
   const capacity = 64 * 1024 * 1024;
   createVolume(primary, capacity);
   createVolume(remote, capacity);

@@ -3,13 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import test from 'ava';
-import {tempDir} from '../helpers/sites.js';
 import {exited} from '../helpers/processes.js';
-import {initSite, linkSites} from '../../src/site/site-admin.js';
-import {Site} from '../../src/site/site.js';
-import {createVolume} from '../../src/volume/volume-admin.js';
-import {createPair} from '../../src/pair/pair-create.js';
-import {startLogging} from '../../src/log/log-start.js';
+import {loggedPair} from '../helpers/library-sites.js';
 import {Journal} from '../../src/log/journal.js';
 import {findGroup} from '../../src/log/remote-log.js';
 import {loadRegistry} from '../../src/mark/host-registry.js';
@@ -19,19 +14,7 @@ const HOST = fileURLToPath(new URL('../helpers/busy-host.js', import.meta.url));
 const CAPACITY = 4 * 1024 * 1024;
 
 test('four hosts writing, marking and reading status at once: no log ID or mark ID is lost or repeated, tables stay intact', async t => {
-  const root = tempDir(t);
-  const p = path.join(root, 'p');
-  const r = path.join(root, 'r');
-  initSite({dir: p, role: 'primary'});
-  initSite({dir: r, role: 'remote'});
-  linkSites(p, r);
-  const primary = Site.open(p);
-  const remote = Site.open(r);
-  const mvol = createVolume(primary, CAPACITY).ldev;
-  const rvol = createVolume(remote, CAPACITY).ldev;
-  createVolume(remote, 256 * 1024 * 1024, true);
-  createPair(primary, {mvol, rvol});
-  startLogging(primary, {pairs: [1], group: 1});
+  const {p, r, remote, mvol} = loggedPair(t, CAPACITY);
 
   const hosts = [1, 2, 3, 4].map(seed =>
     exited(spawn(process.execPath, [HOST, p, r, String(mvol), String(CAPACITY), String(seed), '3000'], {stdio: ['ignore', 'pipe', 'pipe']})));
@@ -58,26 +41,10 @@ test('four hosts writing, marking and reading status at once: no log ID or mark 
   t.deepEqual(loadRegistry(p).groups['1'].marks.map(m => m.markId), marks.map(m => m.markId), 'the host registry agrees');
   for (const dir of [p, r]) t.deepEqual(verifySite(dir).findings, []);
   t.true(fs.existsSync(path.join(p, 'tables.json')));
-  primary.close();
-  remote.close();
 });
 
 test('site files are readable by their owner only', t => {
-  const root = tempDir(t);
-  const p = path.join(root, 'p');
-  const r = path.join(root, 'r');
-  initSite({dir: p, role: 'primary'});
-  initSite({dir: r, role: 'remote'});
-  linkSites(p, r);
-  const primary = Site.open(p);
-  const remote = Site.open(r);
-  createVolume(primary, CAPACITY);
-  createVolume(remote, CAPACITY);
-  createVolume(remote, CAPACITY, true);
-  createPair(primary, {mvol: 0, rvol: 0});
-  startLogging(primary, {pairs: [1]});
-  primary.close();
-  remote.close();
+  const {root, p, r} = loggedPair(t, CAPACITY, CAPACITY);
   const walk = (dir: string): string[] => fs.readdirSync(dir, {withFileTypes: true})
     .flatMap(entry => entry.isDirectory() ? [path.join(dir, entry.name), ...walk(path.join(dir, entry.name))] : [path.join(dir, entry.name)]);
   for (const file of [p, r, ...walk(p), ...walk(r)]) {

@@ -3,13 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import test from 'ava';
-import {tempDir} from '../helpers/sites.js';
 import {blockFor} from '../helpers/crash-blocks.js';
-import {initSite, linkSites} from '../../src/site/site-admin.js';
-import {Site} from '../../src/site/site.js';
-import {createVolume} from '../../src/volume/volume-admin.js';
-import {createPair} from '../../src/pair/pair-create.js';
-import {startLogging} from '../../src/log/log-start.js';
+import {loggedPair} from '../helpers/library-sites.js';
 import {issueMark} from '../../src/mark/mark.js';
 import {marksInLog} from '../../src/mark/remote-marks.js';
 import {restoreToMark} from '../../src/restore/restore.js';
@@ -57,19 +52,7 @@ test('SIGKILL at random moments of writes and marks: every acknowledged write an
     state = (state * 1103515245 + 12345) % 2147483648;
     return state / 2147483648;
   };
-  const root = tempDir(t);
-  const p = path.join(root, 'p');
-  const r = path.join(root, 'r');
-  initSite({dir: p, role: 'primary'});
-  initSite({dir: r, role: 'remote'});
-  linkSites(p, r);
-  const primary = Site.open(p);
-  const remote = Site.open(r);
-  const mvol = createVolume(primary, CAPACITY).ldev;
-  const rvol = createVolume(remote, CAPACITY).ldev;
-  createVolume(remote, 256 * 1024 * 1024, true);
-  createPair(primary, {mvol, rvol});
-  const {group} = startLogging(primary, {pairs: [1]});
+  const {root, p, r, primary, remote, mvol, rvol, group} = loggedPair(t, CAPACITY);
   const mvolFile = path.join(p, 'volumes', `ldev-${String(mvol).padStart(4, '0')}.img`);
 
   const model = Buffer.alloc(CAPACITY);
@@ -119,6 +102,4 @@ test('SIGKILL at random moments of writes and marks: every acknowledged write an
     t.true(fs.readFileSync(file).equals(expected), `mark ${markId} restores exactly (seed ${seed})`);
     fs.rmSync(file);
   }
-  primary.close();
-  remote.close();
 });
