@@ -11,20 +11,24 @@ import {cli, cliJson} from './cli.js';
  * tests: it stands for data the host wrote before the pair existed). Every 4 MiB block
  * differs, so a chunk copied to the wrong place changes the hash.
  */
-export function fillImage(file: string): void {
-  const block = crypto.randomBytes(4 * 1024 * 1024);
+/**
+ * Data in every other chunk, holes between: the copy then moves one chunk per step,
+ * slow enough for a test to watch it and race it even with in-kernel copies.
+ */
+export function fillAlternateChunks(file: string, chunk = 4096): void {
+  const block = crypto.randomBytes(chunk);
   const fd = fs.openSync(file, 'r+');
   try {
     const size = fs.fstatSync(fd).size;
-    for (let at = 0, n = 0; at < size; at += block.length, n++) {
+    for (let at = 0, n = 0; at < size; at += 2 * chunk, n++) {
       block.writeUInt32LE(n, 0);
-      block.writeUInt32LE(n, block.length - 4);
-      fs.writeSync(fd, block, 0, Math.min(block.length, size - at), at);
+      fs.writeSync(fd, block, 0, block.length, at);
     }
   } finally {
     fs.closeSync(fd);
   }
 }
+
 
 /** Runs `work` with a scratch directory that is removed afterwards. */
 function withScratch<T>(work: (dir: string) => T): T {

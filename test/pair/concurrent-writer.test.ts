@@ -2,7 +2,7 @@ import test, {type ExecutionContext} from 'ava';
 import {cliSpawn} from '../helpers/cli.js';
 import {exited, helperProgram, killIfRunning} from '../helpers/processes.js';
 import {createVolume, imagePath, sha256, twoSites} from '../helpers/sites.js';
-import {fillImage} from '../helpers/volumes.js';
+import {fillAlternateChunks} from '../helpers/volumes.js';
 import type {HostWriterPlan, HostWriterReport} from '../helpers/host-writer.js';
 
 type Plan = Pick<HostWriterPlan, 'writes' | 'maxLength' | 'pauseMs' | 'placement' | 'lock'>;
@@ -16,7 +16,7 @@ async function copyWhileWriting(t: ExecutionContext, plan: Plan) {
   const {primary, remote} = twoSites(t);
   const mvol = createVolume(primary, '512M');
   const rvol = createVolume(remote, '512M');
-  fillImage(imagePath(primary, mvol));
+  fillAlternateChunks(imagePath(primary, mvol));
 
   const copier = cliSpawn(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol), '--chunk-size', '4K', '--json']);
   t.teardown(() => killIfRunning(copier));

@@ -2,14 +2,14 @@ import test from 'ava';
 import {cliSpawn} from '../helpers/cli.js';
 import {exited, helperProgram, killIfRunning, sleep} from '../helpers/processes.js';
 import {createVolume, imagePath, twoSites} from '../helpers/sites.js';
-import {fillImage, tryPairView} from '../helpers/volumes.js';
+import {fillAlternateChunks, tryPairView} from '../helpers/volumes.js';
 import type {DisplayPollReport} from '../helpers/display-poller.js';
 
 test.serial('Fig. 14: pair display shows the copy progress on every call while the copy runs', async t => {
   const {primary, remote} = twoSites(t);
   const mvol = createVolume(primary, '512M');
   const rvol = createVolume(remote, '512M');
-  fillImage(imagePath(primary, mvol));
+  fillAlternateChunks(imagePath(primary, mvol));
 
   // Small chunks: many copy-pointer updates, and a copy long enough to watch.
   const copier = cliSpawn(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol), '--chunk-size', '4K', '--json']);

@@ -2,16 +2,8 @@ import test from 'ava';
 import {cliJson, cliSpawn} from '../helpers/cli.js';
 import {exited, killIfRunning, sleep} from '../helpers/processes.js';
 import {createVolume, imagePath, sha256, twoSites} from '../helpers/sites.js';
-import fs from 'node:fs';
-import crypto from 'node:crypto';
-import {pairView, tryPairView, type PairView} from '../helpers/volumes.js';
+import {fillAlternateChunks, pairView, tryPairView, type PairView} from '../helpers/volumes.js';
 
-function fillAlternateChunks(file: string): void {
-  const fd = fs.openSync(file, 'r+');
-  const block = crypto.randomBytes(4096);
-  for (let at = 0; at < CAPACITY; at += 8192) fs.writeSync(fd, block, 0, block.length, at);
-  fs.closeSync(fd);
-}
 
 const CAPACITY = 512 * 1024 ** 2;
 
