@@ -113,23 +113,10 @@ export function roundUp(value: number, unit: number): number {
   return Math.ceil(value / unit) * unit;
 }
 
-export function sha256(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const buffer = Buffer.allocUnsafe(8 * MiB);
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buffer, 0, buffer.length, null);
-      if (n === 0) break;
-      hash.update(buffer.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** Allocated bytes of a file (holes excluded). */
 export function allocated(file: string): number {
   return fs.statSync(file).blocks * 512;
 }
+
+export {sha256File as sha256} from '../../src/util/file-hash.js';

@@ -2,6 +2,7 @@
 // story an administrator can follow. Every step calls the same functions the CLI
 // commands call; the events let a caller show the story, the result is for --json.
 import crypto from 'node:crypto';
+import {sha256File} from '../util/file-hash.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,17 +177,6 @@ function volumeHash(site: Site, ldev: number, capacity: number): string {
   return hash.digest('hex');
 }
 
-function fileHash(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const piece = Buffer.alloc(HASH_PIECE);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let n; (n = fs.readSync(fd, piece, 0, piece.length, null)) > 0;) hash.update(piece.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** An offset as an administrator would type it: 2M or 2056K rather than 2097152 or 2105344. */
 function offsetText(offset: number): string {
@@ -394,7 +384,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     say(`osaka built a new image file from the base (R-VOL osaka:${rvol.ldev}) and the ${restored.records} write records before mark ${restored.markId} `
       + `(${formatBytes(restored.bytes)}) in ${restoreMs} ms, without touching tokyo. The ${garbageWrites.length} garbage writes after the mark `
       + 'were not replayed; the R-VOL, the log and the tables are unchanged, so every mark stays restorable.');
-    const restoredHash = fileHash(restoreFile);
+    const restoredHash = sha256File(restoreFile);
     const restoredHashMatches = restoredHash === lastGood.mvolHash;
     const differsFromCurrentMvol = restoredHash !== garbageHash;
     emit({

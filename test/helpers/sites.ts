@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {ExecutionContext} from 'ava';
+import {sha256File as sha256} from '../../src/util/file-hash.js';
+
+export {sha256};
 import {cli, cliJson} from './cli.js';
 
 export function tempDir(t: ExecutionContext): string {
@@ -39,21 +42,6 @@ export function imagePath(site: string, ldev: number): string {
   return path.join(site, 'volumes', `ldev-${String(ldev).padStart(4, '0')}.img`);
 }
 
-export function sha256(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buffer, 0, buffer.length, null);
-      if (n === 0) break;
-      hash.update(buffer.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** Every file under a directory with its size, mode and hash: to prove a command changed nothing. */
 export function snapshot(dir: string): Record<string, string> {
