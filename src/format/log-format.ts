@@ -197,28 +197,40 @@ export function encodedSize(record: LogRecord): number {
 }
 
 export function encodeRecord(record: LogRecord): Buffer {
+  return Buffer.concat(encodeRecordPieces(record));
+}
+
+/**
+ * A record as the pieces that lie one after the other in the log: for a write,
+ * the headers, the host's data buffer itself (not copied: a 1 MiB write would
+ * otherwise be copied once more before reaching the log) and the padding.
+ */
+export function encodeRecordPieces(record: LogRecord): Buffer[] {
   const dataLength = dataLengthOf(record);
-  const out = Buffer.alloc(alignRecord(RECORD_HEADER_SIZE + dataLength));
+  const size = alignRecord(RECORD_HEADER_SIZE + dataLength);
+  const fixed = record.kind === 'write' ? RECORD_HEADER_SIZE + WRITE_DATA_HEADER : size;
+  const out = Buffer.alloc(fixed);
   out[RecordHeader.markFlag] = record.kind === 'mark' ? 1 : 0;
   out[RecordHeader.type] = record.kind === 'mark' ? RecordType.mark : RecordType.write;
   out.writeUInt16LE(RECORD_MAGIC, RecordHeader.magic);
   out.writeBigUInt64LE(BigInt(record.logId), RecordHeader.logId);
   out.writeBigUInt64LE(BigInt(record.timer), RecordHeader.timer);
   out.writeUInt32LE(dataLength, RecordHeader.dataLength);
-  const data = out.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + dataLength);
-  if (record.kind === 'write') {
-    data.writeUInt32LE(record.ldev, 0);
-    data.writeBigUInt64LE(BigInt(record.address), 8);
-    record.data.copy(data, WRITE_DATA_HEADER);
-  } else {
+  const data = out.subarray(RECORD_HEADER_SIZE);
+  if (record.kind === 'mark') {
     data.writeBigUInt64LE(BigInt(record.logAddress), 0);
     data.writeBigUInt64LE(BigInt(record.markId), 8);
     data.writeBigUInt64LE(BigInt(record.markTime), 16);
     data.writeUInt16LE(Buffer.byteLength(record.app, 'utf8'), 24);
     data.write(record.app, MARK_DATA_FIXED, 'utf8');
+    out.writeUInt32LE(recordCrc(out, data.subarray(0, dataLength)), RecordHeader.crc);
+    return [out];
   }
-  out.writeUInt32LE(recordCrc(out.subarray(0, RECORD_HEADER_SIZE), data), RecordHeader.crc);
-  return out;
+  data.writeUInt32LE(record.ldev, 0);
+  data.writeBigUInt64LE(BigInt(record.address), 8);
+  out.writeUInt32LE(crc32c(record.data, recordCrc(out, data)), RecordHeader.crc);
+  const padding = size - fixed - record.data.length;
+  return padding > 0 ? [out, record.data, Buffer.alloc(padding)] : [out, record.data];
 }
 
 export function recordCrc(header: Buffer, data: Buffer): number {

@@ -40,12 +40,14 @@ function checkHostAccess(tables: Tables, volume: VolumeRow, writing: boolean): v
 export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8Array, options: HostWriteOptions = {}): HostWriteResult {
   if (data.length === 0) throw new InvalidArgumentError('nothing to write: the input is empty');
   return site.lock.run(() => {
-    const tables = site.tables();
+    const before = site.view();
+    const target = site.volume(before, ldev);
+    checkHostAccess(before, target, true);
+    site.image(target).checkRange(offset, data.length);
+    repairInflight(site);
+    // Read after the repair, which may have moved a pair to PSUE.
+    const tables = site.view();
     const volume = site.volume(tables, ldev);
-    checkHostAccess(tables, volume, true);
-    const image = site.image(volume);
-    image.checkRange(offset, data.length);
-    repairInflight(site, tables);
     beginWrite(site, {ldev, offset, length: data.length});
     const outcome = writeThrough(site, tables, volume, offset, data);
     endWrite(site);
@@ -61,7 +63,7 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
 }
 
 export function hostRead(site: Site, ldev: number, offset: number, length: number): Buffer {
-  const tables = site.tables();
+  const tables = site.view();
   const volume = site.volume(tables, ldev);
   checkHostAccess(tables, volume, false);
   return site.image(volume).read(offset, length);

@@ -7,11 +7,12 @@ import path from 'node:path';
 import {decodeInflight, encodeInflight, INFLIGHT_SIZE, type Inflight} from '../format/inflight-format.js';
 import {writeThrough} from './write-through.js';
 import type {Site} from '../site/site.js';
-import type {Tables} from '../site/tables.js';
 
 export const INFLIGHT_FILE = 'inflight';
 
 const open = new WeakMap<Site, number>();
+/** The record's state as this process last wrote it, and under which hold of the site lock. */
+const lastWritten = new WeakMap<Site, {hold: number; inFlight: boolean}>();
 
 function fdOf(site: Site): number {
   let fd = open.get(site);
@@ -24,18 +25,24 @@ function fdOf(site: Site): number {
 
 export function beginWrite(site: Site, write: Inflight): void {
   fs.writeSync(fdOf(site), encodeInflight(write), 0, INFLIGHT_SIZE, 0);
+  lastWritten.set(site, {hold: site.lock.hold, inFlight: true});
 }
 
 export function endWrite(site: Site): void {
   fs.writeSync(fdOf(site), encodeInflight(null), 0, INFLIGHT_SIZE, 0);
+  lastWritten.set(site, {hold: site.lock.hold, inFlight: false});
 }
 
 /**
  * Finishes a write a killed process left in flight: whatever the volume now holds
- * in that region is passed to the pairs like a host write. Callers hold the lock.
+ * in that region is passed to the pairs like a host write. Callers hold the lock
+ * and read the tables after it (a pair may have fallen to PSUE).
  * Returns the region it repaired, if any.
  */
-export function repairInflight(site: Site, tables: Tables): Inflight | null {
+export function repairInflight(site: Site): Inflight | null {
+  // Cleared by this process within this hold of the lock: nobody else can have set it since.
+  const known = lastWritten.get(site);
+  if (known && !known.inFlight && known.hold !== 0 && known.hold === site.lock.hold) return null;
   const bytes = Buffer.alloc(INFLIGHT_SIZE);
   const read = fs.readSync(fdOf(site), bytes, 0, INFLIGHT_SIZE, 0);
   const decoded = decodeInflight(bytes.subarray(0, read));
@@ -45,6 +52,7 @@ export function repairInflight(site: Site, tables: Tables): Inflight | null {
     endWrite(site);
     return null;
   }
+  const tables = site.view();
   const volume = tables.volumes.find(v => v.ldev === decoded.ldev);
   if (volume && decoded.offset + decoded.length <= volume.capacity) {
     writeThrough(site, tables, volume, decoded.offset, site.image(volume).read(decoded.offset, decoded.length));

@@ -1,6 +1,7 @@
 // The write path below host I/O (patent Figs. 15 and 4.4 of DESIGN): the data lands
 // on the volume, then each pair whose M-VOL it is decides where else it goes.
-// Callers hold the site lock.
+// Callers hold the site lock. The tables passed in are only looked at (they may be
+// the site's frozen view); a pair that falls to PSUE or SSWS is saved through update().
 import {MarklogError, TakenOverError} from '../errors.js';
 import {linkOf, peerLinkOf} from '../site/connect.js';
 import {PairBitmap} from '../pair/bitmap.js';
@@ -17,17 +18,24 @@ export interface WriteOutcome {
   warnings: string[];
 }
 
+/** New values for pair rows, saved once the write has gone everywhere it could. */
+type PairChanges = Map<number, Partial<PairRow>>;
+
 export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
   site.image(volume).write(offset, data);
   const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], logged: [], warnings: []};
-  const states = tables.pairs.map(p => p.state).join();
+  const changes = new Map<number, Partial<PairRow>>();
   if (volume.rvolOf?.takeover) followTakeover(site, tables, volume, offset, data, outcome);
   for (const pair of tables.pairs) {
     if (pair.mvol !== volume.ldev || pair.direction === 'reverse') continue;
-    const failure = propagate(site, tables, pair, offset, data, outcome);
+    const failure = propagate(site, tables, pair, offset, data, outcome, changes);
     if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
   }
-  if (tables.pairs.map(p => p.state).join() !== states) site.save(tables);
+  if (changes.size > 0) {
+    site.update(current => {
+      for (const [pair, change] of changes) Object.assign(site.pair(current, pair), change);
+    });
+  }
   return outcome;
 }
 
@@ -38,7 +46,7 @@ export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offs
  */
 function followTakeover(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array, outcome: WriteOutcome): void {
   const claim = volume.rvolOf!;
-  const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap));
+  const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap), site.lock.hold);
   try {
     if (claim.direction !== 'reverse') {
       bitmap.markRange(offset, data.length);
@@ -56,23 +64,23 @@ function followTakeover(site: Site, tables: Tables, volume: VolumeRow, offset: n
 }
 
 /** Sends the write where the pair's state says; returns why, when the pair fell to PSUE. */
-function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome): string | undefined {
-  const bitmap = PairBitmap.open(site.path(pair.bitmap));
+function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
+  const bitmap = PairBitmap.open(site.path(pair.bitmap), site.lock.hold);
   try {
     switch (pair.state) {
       case 'PAIR':
-        return replicate(site, tables, pair, bitmap, offset, data, outcome);
+        return replicate(site, tables, pair, bitmap, offset, data, outcome, changes);
       case 'COPY': {
         // Fig. 15: the part behind the copy pointer is replicated now; the part
         // ahead is only marked, and the copy carries it.
         const copiedUpTo = Math.min(bitmap.copyPointer * bitmap.chunkSize, offset + data.length);
         const behind = Math.max(0, copiedUpTo - offset);
         if (behind < data.length) bitmap.markRange(offset + behind, data.length - behind);
-        return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind), outcome);
+        return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind), outcome, changes);
       }
       case 'PSUS':
         bitmap.markRange(offset, data.length);
-        return pair.logGroup === null ? undefined : log(site, tables, pair, offset, data, outcome);
+        return pair.logGroup === null ? undefined : log(site, tables, pair, offset, data, outcome, changes);
       case 'SSWS':
         bitmap.markRange(offset, data.length);
         outcome.takenOver.push(pair.pair);
@@ -86,19 +94,19 @@ function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, da
   }
 }
 
-function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, offset: number, data: Uint8Array, outcome: WriteOutcome): string | undefined {
+function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   try {
     linkOf(site, tables).writeRvol(pair.rvol.ldev, offset, data);
     return undefined;
   } catch (error) {
     // The host write already landed on the M-VOL: keep it, track it, and say why.
     bitmap.markRange(offset, data.length);
-    return suspend(pair, error, outcome);
+    return suspend(pair, error, outcome, changes);
   }
 }
 
 /** Log mode: the write becomes a record in the group's log at the remote (DESIGN §3.4). */
-function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome): string | undefined {
+function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   try {
     const result = linkOf(site, tables).appendToLog(pair.logGroup!, [{kind: 'write', ldev: pair.rvol.ldev, address: offset, data}]);
     outcome.logged.push({group: pair.logGroup!, logId: result.appended[0].logId});
@@ -106,19 +114,17 @@ function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Ui
     return undefined;
   } catch (error) {
     // The bit is already set: the write is on the M-VOL and tracked for resync.
-    return suspend(pair, error, outcome);
+    return suspend(pair, error, outcome, changes);
   }
 }
 
 /** A pair whose copy failed: SSWS when the remote took over (no split brain), PSUE otherwise. */
-function suspend(pair: PairRow, error: unknown, outcome: WriteOutcome): string | undefined {
+function suspend(pair: PairRow, error: unknown, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   if (error instanceof TakenOverError) {
-    pair.state = 'SSWS';
-    pair.logGroup = null;
+    changes.set(pair.pair, {state: 'SSWS', logGroup: null});
     outcome.takenOver.push(pair.pair);
     return undefined;
   }
-  pair.state = 'PSUE';
-  pair.suspendedBy = error instanceof MarklogError ? error.code : 'IO_ERROR';
+  changes.set(pair.pair, {state: 'PSUE', suspendedBy: error instanceof MarklogError ? error.code : 'IO_ERROR'});
   return (error as Error).message;
 }

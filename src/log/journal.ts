@@ -3,7 +3,7 @@
 // damage instead of guessing past it. Callers hold the lock of the site holding it.
 import {CorruptLogError, LogFullError} from '../errors.js';
 import {
-  decodeRecordData, decodeRecordHeader, encodeRecord, encodedSize, recordCrc, LOG_DATA_START, RECORD_HEADER_SIZE, alignRecord,
+  decodeRecordData, decodeRecordHeader, encodeRecordPieces, encodedSize, recordCrc, LOG_DATA_START, RECORD_HEADER_SIZE, alignRecord,
   type LogRecord, type MarkRecord,
 } from '../format/log-format.js';
 import {LogVolume} from './log-volume.js';
@@ -52,7 +52,7 @@ export class Journal {
 
   static open(site: Site, tables: Tables, group: LogGroupRow): Journal {
     const volumes = group.logVolumes.map(ldev => {
-      const volume = LogVolume.open(site.image(site.volume(tables, ldev)));
+      const volume = LogVolume.open(site.image(site.volume(tables, ldev)), site.lock.hold);
       const h = volume.header;
       // A header that names another group, volume or site is someone else's log.
       if (h.group !== group.group || h.ldev !== ldev || h.siteId !== tables.site.id.slice(0, 16)) {
@@ -92,7 +92,7 @@ export class Journal {
       const size = encodedSize(record);
       const {volume, address, wraps} = this.placeFor(size);
       if (record.kind === 'mark') record.logAddress = address;
-      volume.image.write(address, encodeRecord(record));
+      volume.image.writePieces(address, encodeRecordPieces(record));
       const h = volume.header;
       const first = h.records === 0;
       volume.writeHeader({

@@ -23,22 +23,25 @@ export function startLogging(site: Site, options: LogStartOptions): LogStartResu
   if (new Set(options.pairs).size !== options.pairs.length) throw new InvalidArgumentError('a pair is named twice in --pairs');
   // The primary lock is held throughout so no host write slips between the base
   // freezing at the remote and the pairs leaving PAIR state.
-  return site.update(tables => {
-    repairInflight(site, tables);
-    const pairs = options.pairs.map(n => site.pair(tables, n));
-    for (const pair of pairs) {
-      if (pair.state !== 'PAIR') throw new PairStateError(`pair ${pair.pair} is ${pair.state}; log start needs every pair in PAIR state`);
-    }
-    const link = linkOf(site, tables);
-    const prepared = link.prepareLogGroup({
-      group: options.group,
-      primarySite: tables.site.id,
-      members: pairs.map(p => ({rvol: p.rvol.ldev, mvol: p.mvol, pair: p.pair})),
+  return site.lock.run(() => {
+    // A write killed in flight reaches the R-VOLs before the pairs leave PAIR state.
+    repairInflight(site);
+    return site.update(tables => {
+      const pairs = options.pairs.map(n => site.pair(tables, n));
+      for (const pair of pairs) {
+        if (pair.state !== 'PAIR') throw new PairStateError(`pair ${pair.pair} is ${pair.state}; log start needs every pair in PAIR state`);
+      }
+      const link = linkOf(site, tables);
+      const prepared = link.prepareLogGroup({
+        group: options.group,
+        primarySite: tables.site.id,
+        members: pairs.map(p => ({rvol: p.rvol.ldev, mvol: p.mvol, pair: p.pair})),
+      });
+      for (const pair of pairs) {
+        pair.state = 'PSUS';
+        pair.logGroup = prepared.group;
+      }
+      return {group: prepared.group, pairs: options.pairs, logVolumes: prepared.logVolumes, baseGeneration: prepared.baseGeneration};
     });
-    for (const pair of pairs) {
-      pair.state = 'PSUS';
-      pair.logGroup = prepared.group;
-    }
-    return {group: prepared.group, pairs: options.pairs, logVolumes: prepared.logVolumes, baseGeneration: prepared.baseGeneration};
   });
 }

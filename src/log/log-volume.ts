@@ -17,6 +17,9 @@ function otherSlotDamaged(front: Buffer, sequence: number): boolean {
 }
 import type {VolumeImage} from '../volume/image.js';
 
+/** The volume read under a hold of the site lock, reused while that hold lasts (see FileLock.hold). */
+const openUnderHold = new WeakMap<VolumeImage, {hold: number; volume: LogVolume}>();
+
 export class LogVolume {
   private current: LogHeaderFields;
 
@@ -27,7 +30,20 @@ export class LogVolume {
     this.current = header;
   }
 
-  static open(image: VolumeImage): LogVolume {
+  /**
+   * The volume's header as it is now. `hold` is the number of the site lock's
+   * current hold: within it, the handle read before is still the truth (every
+   * update in between went through it) and no read is needed.
+   */
+  static open(image: VolumeImage, hold = 0): LogVolume {
+    const known = hold === 0 ? undefined : openUnderHold.get(image);
+    if (known?.hold === hold) return known.volume;
+    const volume = LogVolume.read(image);
+    if (hold !== 0) openUnderHold.set(image, {hold, volume});
+    return volume;
+  }
+
+  private static read(image: VolumeImage): LogVolume {
     const front = image.read(0, LOG_DATA_START);
     const decoded = pickLogHeader(front);
     if ('reason' in decoded) {
@@ -74,6 +90,7 @@ export class LogVolume {
 
   /** Writes an empty log header (the volume's old contents become unreachable). */
   static format(image: VolumeImage, fields: Pick<LogHeaderFields, 'group' | 'place' | 'ldev' | 'baseGeneration' | 'siteId'> & {lastLogId: number}): LogVolume {
+    openUnderHold.delete(image);
     const previous = pickLogHeader(image.read(0, LOG_DATA_START));
     // Without a valid header, stale bytes in either slot must not outrank the new one.
     if ('reason' in previous) image.write(0, Buffer.alloc(LOG_DATA_START));

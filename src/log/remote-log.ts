@@ -87,7 +87,8 @@ export interface AppendResult {
 /** Fig. 19/20: append records to a group in log mode, then check the capacity threshold (Fig. 21). */
 export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]): AppendResult {
   return site.lock.run(() => {
-    const tables = site.tables();
+    // Only looked at: every change below goes through update().
+    const tables = site.view();
     const group = findGroup(site, tables, groupNumber);
     if (group.takenOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} was taken over on ${group.takenOver}`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
@@ -108,25 +109,36 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
       appended = journal.append(entries);
     } catch (error) {
       if (error instanceof LogFullError && !group.full) {
-        group.full = true;
-        site.save(tables);
+        site.update(current => {
+          findGroup(site, current, groupNumber).full = true;
+        });
       }
       throw error;
     }
     if (marks.length > 0) {
-      group.lastMarkId = Math.max(lastMarkId, ...marks);
-      site.save(tables);
+      site.update(current => {
+        findGroup(site, current, groupNumber).lastMarkId = Math.max(lastMarkId, ...marks);
+      });
     }
+    if (alertDue(group, journal)) return site.update(current => ({appended, warnings: checkThreshold(site, current, findGroup(site, current, groupNumber), journal)}));
     return {appended, warnings: checkThreshold(site, tables, group, journal)};
   });
 }
 
+function usedRatioOf(journal: Journal): number {
+  return 1 - journal.usage().freeRatio;
+}
+
+/** True when the log crossed its threshold (either way) since the alert was last raised or cleared. */
+function alertDue(group: LogGroupRow, journal: Journal): boolean {
+  return (usedRatioOf(journal) >= group.threshold) !== group.alertRaised;
+}
+
 /** Raises the alert once per crossing of the threshold, and clears it when usage drops. */
 export function checkThreshold(site: Site, tables: Tables, group: LogGroupRow, journal: Journal): string[] {
-  const usage = journal.usage();
-  const usedRatio = 1 - usage.freeRatio;
+  const usedRatio = usedRatioOf(journal);
   const over = usedRatio >= group.threshold;
-  if (over === group.alertRaised) return over ? [alertText(group, usedRatio)] : [];
+  if (!alertDue(group, journal)) return over ? [alertText(group, usedRatio)] : [];
   group.alertRaised = over;
   site.save(tables);
   if (!over) return [];

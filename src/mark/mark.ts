@@ -47,9 +47,9 @@ export function loggingGroup(tables: Tables, group: number | undefined): number 
 export function issueMark(site: Site, options: MarkOptions): MarkResult {
   const app = checkAppName(options.app ?? 'manual');
   return site.lock.run(() => {
-    const tables = site.tables();
     // A write killed in flight goes to the log before any mark that could cover it.
-    repairInflight(site, tables);
+    repairInflight(site);
+    const tables = site.tables();
     const group = loggingGroup(tables, options.group);
     refuseIfWritesWereDropped(tables, group);
     const registry = loadRegistry(site.dir);

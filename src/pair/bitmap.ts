@@ -16,7 +16,7 @@ const POPCOUNT = Uint8Array.from({length: 256}, (_, n) => {
   return bits;
 });
 
-const openBitmaps = new Map<string, {identity: string; bitmap: PairBitmap}>();
+const openBitmaps = new Map<string, {identity: string; hold: number; bitmap: PairBitmap}>();
 
 export class PairBitmap {
   private constructor(
@@ -40,6 +40,9 @@ export class PairBitmap {
       if (tail) content[content.length - 1] = (1 << tail) - 1;
     }
     writeFileAtomic(file, content);
+    // Written anew in this process: the next open must look at the new file.
+    openBitmaps.get(file)?.bitmap.release();
+    openBitmaps.delete(file);
   }
 
   /** The dirty chunks as byte ranges, adjacent chunks merged. */
@@ -65,8 +68,12 @@ export class PairBitmap {
    * a mapping is released only by a garbage collection, so mapping the file for
    * every host write would pile mappings up (and costs four system calls). The
    * cache follows the file: a replaced file (new inode) gets a new handle.
+   * `hold` is the number of the site lock's current hold (FileLock.hold): within
+   * one hold nobody else can replace the file, so it is not looked at again.
    */
-  static open(file: string): PairBitmap {
+  static open(file: string, hold = 0): PairBitmap {
+    const cached = openBitmaps.get(file);
+    if (hold !== 0 && cached?.hold === hold) return cached.bitmap;
     let identity: string;
     try {
       const stat = fs.statSync(file, {bigint: true});
@@ -74,11 +81,13 @@ export class PairBitmap {
     } catch (error) {
       throw new CorruptBitmapError(`pair bitmap ${file} cannot be opened (${(error as NodeJS.ErrnoException).code})`);
     }
-    const cached = openBitmaps.get(file);
-    if (cached?.identity === identity) return cached.bitmap;
+    if (cached?.identity === identity) {
+      cached.hold = hold;
+      return cached.bitmap;
+    }
     cached?.bitmap.release();
     const bitmap = PairBitmap.openFile(file);
-    openBitmaps.set(file, {identity, bitmap});
+    openBitmaps.set(file, {identity, hold, bitmap});
     return bitmap;
   }
 

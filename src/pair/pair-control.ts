@@ -19,16 +19,18 @@ export interface PairStateChange {
 
 /** Stops replication; from now on writes only set bitmap bits. */
 export function suspendPair(site: Site, pairNumber: number): PairStateChange {
-  return site.update(tables => {
-    repairInflight(site, tables);
-    const pair = site.pair(tables, pairNumber);
-    const previous = pair.state;
-    if (previous === 'PSUS') return {pair: pairNumber, previous, state: previous, note: 'already suspended'};
-    if (previous !== 'PAIR' && previous !== 'COPY' && previous !== 'PSUE') {
-      throw new PairStateError(`pair ${pairNumber} is ${previous}; only PAIR, COPY or PSUE pairs can be suspended`);
-    }
-    pair.state = 'PSUS';
-    return {pair: pairNumber, previous, state: 'PSUS'};
+  return site.lock.run(() => {
+    repairInflight(site);
+    return site.update(tables => {
+      const pair = site.pair(tables, pairNumber);
+      const previous = pair.state;
+      if (previous === 'PSUS') return {pair: pairNumber, previous, state: previous, note: 'already suspended'};
+      if (previous !== 'PAIR' && previous !== 'COPY' && previous !== 'PSUE') {
+        throw new PairStateError(`pair ${pairNumber} is ${previous}; only PAIR, COPY or PSUE pairs can be suspended`);
+      }
+      pair.state = 'PSUS';
+      return {pair: pairNumber, previous, state: 'PSUS'};
+    });
   });
 }
 

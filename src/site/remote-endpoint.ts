@@ -62,10 +62,11 @@ export function releaseRvol(site: Site, ldev: number, claim: RvolClaim): void {
 }
 
 /** A base of a log group is changing outside log apply: its log no longer fits it. */
-function noteBaseChange(site: Site, tables: Tables, row: VolumeRow): void {
+function noteBaseChange(site: Site, row: VolumeRow): void {
   if (row.logGroup === null) return;
-  row.generation += 1;
-  site.save(tables);
+  site.update(tables => {
+    site.volume(tables, row.ldev).generation += 1;
+  });
 }
 
 /** The volume a replicated write lands on; refused once the remote took it over (no split brain). */
@@ -74,15 +75,16 @@ function replicaTarget(site: Site, tables: Tables, ldev: number): VolumeRow {
   if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
     throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
   }
-  noteBaseChange(site, tables, row);
+  noteBaseChange(site, row);
   return row;
 }
 
 export function writeVolume(site: Site, ldev: number, offset: number, data: Uint8Array): void {
   site.lock.run(() => {
-    const tables = site.tables();
-    const row = replicaTarget(site, tables, ldev);
-    writeThrough(site, tables, row, offset, data);
+    replicaTarget(site, site.view(), ldev);
+    // Read after the target's generation may have moved.
+    const tables = site.view();
+    writeThrough(site, tables, site.volume(tables, ldev), offset, data);
   });
 }
 
@@ -92,8 +94,9 @@ export function writeVolume(site: Site, ldev: number, offset: number, data: Uint
  */
 export function writeVolumeFrom(site: Site, ldev: number, offset: number, length: number, source: VolumeImage): void {
   site.lock.run(() => {
-    const tables = site.tables();
-    const row = replicaTarget(site, tables, ldev);
+    replicaTarget(site, site.view(), ldev);
+    const tables = site.view();
+    const row = site.volume(tables, ldev);
     const target = site.image(row);
     target.checkRange(offset, length);
     const plain = !tables.pairs.some(p => p.mvol === ldev);
@@ -111,7 +114,7 @@ export function zeroVolume(site: Site, ldev: number, offset: number, length: num
     const tables = site.tables();
     const row = site.volume(tables, ldev);
     const image = site.image(row);
-    if (length > 0 && image.nextData(offset) < offset + length) noteBaseChange(site, tables, row);
+    if (length > 0 && image.nextData(offset) < offset + length) noteBaseChange(site, row);
     image.zero(offset, length);
   });
 }

@@ -11,7 +11,7 @@ import {VolumeImage} from '../volume/image.js';
 
 export class Site {
   readonly lock: FileLock;
-  private cache: {key: string; tables: Tables} | undefined;
+  private cache: {key: string; hold: number; json: string; frozen: Tables} | undefined;
   private readonly images = new Map<string, VolumeImage>();
 
   private constructor(readonly dir: string) {
@@ -27,8 +27,24 @@ export class Site {
     return site;
   }
 
-  /** The tables as they are on disk now; re-read only when the file changed. */
+  /** The tables as they are on disk now, a copy the caller may change and save(). */
   tables(): Tables {
+    return JSON.parse(this.current().json) as Tables;
+  }
+
+  /**
+   * The tables as they are on disk now, shared and deeply frozen: for paths that
+   * only look (every host write does). Changing it throws; change through update().
+   */
+  view(): Tables {
+    return this.current().frozen;
+  }
+
+  /** Re-read only when the file changed; within one hold of the lock, not even looked at. */
+  private current(): {json: string; frozen: Tables} {
+    // Within one hold only this handle can change the tables, and save() drops the cache.
+    const hold = this.lock.hold;
+    if (hold !== 0 && this.cache?.hold === hold) return this.cache;
     const file = tablesPath(this.dir);
     let stat: fs.BigIntStats;
     try {
@@ -44,9 +60,11 @@ export class Site {
       } catch (error) {
         throw new CorruptTablesError(`${file}: not valid JSON (${(error as Error).message})`);
       }
-      this.cache = {key, tables: validateTables(parsed, file)};
+      const tables = validateTables(parsed, file);
+      this.cache = {key, hold, json: JSON.stringify(tables), frozen: deepFreeze(tables)};
     }
-    return structuredClone(this.cache.tables);
+    this.cache.hold = hold;
+    return this.cache;
   }
 
   save(tables: Tables): void {
@@ -101,4 +119,12 @@ export class Site {
     this.images.clear();
     this.lock.close();
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }

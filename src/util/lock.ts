@@ -6,6 +6,35 @@ import {fsx} from '../native/fsx.js';
 import {LockTimeoutError} from '../errors.js';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Counts every acquisition in this process, across all locks: a hold's number is never reused. */
+let acquisitions = 0;
+/** While above 0, a release keeps the lock that long (see lingering()). */
+let lingerMs = 0;
+/** Locks released inside lingering(), still held, by path: another handle on the same file ends them. */
+const lingeringByPath = new Map<string, FileLock>();
+let endScheduled = false;
+
+/**
+ * Runs `work` so that every lock it releases stays held for up to `ms` more
+ * (across later calls made the same way), until the event loop turns, or until
+ * another handle in this process wants the same lock. A stream of small writes
+ * then costs no lock system calls, while other processes still get the lock
+ * within `ms` (plus their polling interval).
+ */
+export function lingering<T>(ms: number, work: () => T): T {
+  const outer = lingerMs;
+  lingerMs = Math.max(outer, ms);
+  try {
+    return work();
+  } finally {
+    lingerMs = outer;
+  }
+}
+
+/** Lets go of every lingering lock nobody in this process is inside (before waiting on other processes). */
+export function endLingering(): void {
+  for (const lock of [...lingeringByPath.values()]) lock.endLinger();
+}
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function sleep(ms: number): void {
@@ -27,6 +56,10 @@ function timeoutMs(): number {
 export class FileLock {
   private fd: number | undefined;
   private depth = 0;
+  private holdNumber = 0;
+  /** When set, the lock is held with nobody inside: since this time, for at most `lingerLimit` ms. */
+  private lingerSince: number | undefined;
+  private lingerLimit = 0;
 
   constructor(readonly path: string) {}
 
@@ -39,10 +72,30 @@ export class FileLock {
       this.depth++;
       return;
     }
+    if (this.lingerSince !== undefined && Date.now() - this.lingerSince <= this.lingerLimit) {
+      this.depth = 1;
+      return;
+    }
+    // Never wait for a lock while keeping another one this process is not using:
+    // a process holding that one and waiting for this one would deadlock with us.
+    // (That includes another handle's hold of this very file.)
+    const lingered = this.lingerSince !== undefined;
+    endLingering();
+    if (lingered) this.yieldToWaiters();
     // The file stays open between holds: opening it costs as much as the lock itself.
     this.fd ??= fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     if (!fsx.tryLock(this.fd, true)) this.waitFor(this.fd);
     this.depth = 1;
+    this.holdNumber = ++acquisitions;
+  }
+
+  /**
+   * Names the current hold (0 when not held). Nobody else can change what this
+   * lock guards while the number stays the same, so state read under it may be
+   * reused without asking the file system again.
+   */
+  get hold(): number {
+    return this.depth > 0 ? this.holdNumber : 0;
   }
 
   private waitFor(fd: number): void {
@@ -89,12 +142,45 @@ export class FileLock {
   release(): void {
     if (this.depth === 0) return;
     if (--this.depth > 0) return;
+    if (lingerMs > 0) {
+      this.linger();
+      return;
+    }
+    this.forgetLinger();
+    fsx.unlock(this.fd!);
+  }
+
+  private forgetLinger(): void {
+    this.lingerSince = undefined;
+    if (lingeringByPath.get(this.path) === this) lingeringByPath.delete(this.path);
+  }
+
+  private linger(): void {
+    if (this.lingerSince === undefined) {
+      this.lingerSince = Date.now();
+      lingeringByPath.set(this.path, this);
+    }
+    this.lingerLimit = lingerMs;
+    if (!endScheduled) {
+      endScheduled = true;
+      setImmediate(() => {
+        endScheduled = false;
+        endLingering();
+      }).unref();
+    }
+  }
+
+  /** Unlocks a lingering hold nobody is inside (in use, it lingers on from when it started). */
+  endLinger(): void {
+    if (this.lingerSince === undefined || this.depth > 0) return;
+    this.forgetLinger();
     fsx.unlock(this.fd!);
   }
 
   /** Lets go of the lock file (the handle is done with). */
   close(): void {
-    if (this.depth > 0) fsx.unlock(this.fd!);
+    this.forgetLinger();
+    if (this.fd !== undefined && (this.depth > 0 || this.lingerSince !== undefined)) fsx.unlock(this.fd);
     this.depth = 0;
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
@@ -102,6 +188,11 @@ export class FileLock {
 
   get held(): boolean {
     return this.depth > 0;
+  }
+
+  /** True while the lock lingers after a release inside lingering(). */
+  get lingers(): boolean {
+    return this.lingerSince !== undefined;
   }
 
   run<T>(work: () => T): T {

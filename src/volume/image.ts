@@ -61,9 +61,33 @@ export class VolumeImage {
     try {
       while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done, offset + done);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new VolumeIoError(`writing ${data.length} bytes at ${offset} of ${this.file} failed: ${code}`,
-        code === 'ENOSPC' ? 'the file system is full: free space, then retry' : undefined);
+      throw this.writeError(error, data.length, offset);
+    }
+  }
+
+  private writeError(error: unknown, length: number, offset: number): VolumeIoError {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new VolumeIoError(`writing ${length} bytes at ${offset} of ${this.file} failed: ${code}`,
+      code === 'ENOSPC' ? 'the file system is full: free space, then retry' : undefined);
+  }
+
+  /** Writes buffers that lie one after the other, in one system call where it can. */
+  writePieces(offset: number, pieces: Uint8Array[]): void {
+    const total = pieces.reduce((sum, piece) => sum + piece.length, 0);
+    this.checkRange(offset, total);
+    let done: number;
+    try {
+      done = fs.writevSync(this.fd, pieces, offset);
+    } catch (error) {
+      throw this.writeError(error, total, offset);
+    }
+    if (done === total) return;
+    // A short write (a signal, a full disk): the rest goes piece by piece, reporting the error.
+    let at = offset;
+    for (const piece of pieces) {
+      const skip = Math.min(piece.length, Math.max(0, offset + done - at));
+      if (skip < piece.length) this.write(at + skip, piece.subarray(skip));
+      at += piece.length;
     }
   }
 

@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {loggedPair, librarySites} from '../helpers/library-sites.js';
+import {cli, cliSpawn} from '../helpers/cli.js';
+import {HostWriter} from '../../src/io/host-writer.js';
+import {hostRead} from '../../src/io/host-io.js';
+import {issueMark} from '../../src/mark/mark.js';
+import {marksInLog} from '../../src/mark/remote-marks.js';
+import {restoreToMark} from '../../src/restore/restore.js';
+import {verifySite} from '../../src/verify/verify.js';
+import {createVolume} from '../../src/volume/volume-admin.js';
+import {createPair} from '../../src/pair/pair-create.js';
+import {Site} from '../../src/site/site.js';
+import {Journal} from '../../src/log/journal.js';
+import {findGroup} from '../../src/log/remote-log.js';
+
+const CAPACITY = 4 * 1024 * 1024;
+
+function block(seed: number, length = 4096): Buffer {
+  const out = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) out[i] = (seed * 131 + i * 7) & 0xff;
+  return out;
+}
+
+test('writes through a HostWriter in log mode are each a log record, and a mark between them restores exactly', t => {
+  const {root, primary, remote, r, p, mvol, group} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+  const writer = new HostWriter(primary);
+  const model = Buffer.alloc(CAPACITY);
+  const logIds: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const offset = ((i * 7919) % 1000) * 4096;
+    const data = block(i, 4096 + (i % 3) * 512);
+    data.copy(model, offset);
+    logIds.push(...writer.write(mvol, offset, data).logged.map(l => l.logId));
+    if (i === 99) issueMark(primary, {app: 'writer-test'});
+  }
+  const atMark = Buffer.from(model);
+  writer.release();
+  t.deepEqual(logIds, [...Array.from({length: 100}, (_, i) => i + 1), ...Array.from({length: 100}, (_, i) => i + 102)]);
+  t.true(hostRead(primary, mvol, 0, CAPACITY).equals(model));
+  // The model at the mark is the first 100 writes: rebuild it.
+  atMark.fill(0);
+  for (let i = 0; i < 100; i++) block(i, 4096 + (i % 3) * 512).copy(atMark, ((i * 7919) % 1000) * 4096);
+  const target = path.join(root, 'at-mark.img');
+  restoreToMark(remote, {group, markId: marksInLog(remote, group)[0].markId, target: {kind: 'file', path: target}});
+  t.true(fs.readFileSync(target).equals(atMark));
+  t.true(verifySite(p).clean);
+  t.true(verifySite(r).clean);
+});
+
+test('a HostWriter in PAIR mode puts every write on the R-VOL before it returns', t => {
+  const {primary, remote} = librarySites(t);
+  const mvol = createVolume(primary, CAPACITY).ldev;
+  const rvol = createVolume(remote, CAPACITY).ldev;
+  createPair(primary, {mvol, rvol});
+  const writer = new HostWriter(primary);
+  for (let i = 0; i < 50; i++) {
+    writer.write(mvol, i * 65536, block(i));
+    t.true(hostRead(remote, rvol, i * 65536, 4096).equals(block(i)), `write ${i} is on the R-VOL`);
+  }
+  writer.release();
+});
+
+test('another handle on the same site in this process gets the lock at once while a HostWriter holds it', t => {
+  const {p, primary, mvol} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+  const writer = new HostWriter(primary, {holdMs: 60_000});
+  writer.write(mvol, 0, block(1));
+  const other = Site.open(p);
+  t.teardown(() => other.close());
+  const started = Date.now();
+  const mark = issueMark(other, {app: 'same-process'});
+  t.true(Date.now() - started < 5000, 'the mark did not wait out the lock timeout');
+  t.is(mark.markId, 1);
+  // The writer takes the lock back on its next write and sees the mark's record after its own.
+  t.deepEqual(writer.write(mvol, 4096, block(2)).logged.map(l => l.logId), [3]);
+  writer.release();
+});
+
+test('a mark from another process gets in while a HostWriter streams writes without turning the event loop', async t => {
+  const {p, r, primary, mvol, group} = loggedPair(t, CAPACITY, 256 * 1024 * 1024);
+  const writer = new HostWriter(primary, {holdMs: 20});
+  writer.write(mvol, 0, block(0));
+  const child = cliSpawn(['mark', '--site', p, '--app', 'cron', '--json'], {MARKLOG_LOCK_TIMEOUT_MS: '10000'});
+  const exited = new Promise<number>(resolve => child.on('close', code => resolve(code ?? -1)));
+  let out = '';
+  child.stdout.on('data', chunk => {
+    out += chunk;
+  });
+  // A synchronous burst of 4 s (small writes, so the log holds them all): the
+  // child can only get the locks between two writes.
+  const until = Date.now() + 4000;
+  let writes = 1;
+  let lastLogId = 0;
+  while (Date.now() < until) {
+    const {logged} = writer.write(mvol, (writes % 1000) * 4096, block(writes, 512));
+    if (logged.length !== 1) return t.fail(`write ${writes} was not logged`);
+    lastLogId = logged[0].logId;
+    writes++;
+  }
+  writer.release();
+  t.is(await exited, 0, out);
+  const {markId} = JSON.parse(out) as {markId: number};
+  const remote = Site.open(r);
+  t.teardown(() => remote.close());
+  const mark = marksInLog(remote, group).find(m => m.markId === markId);
+  t.truthy(mark);
+  t.true(mark!.logId < lastLogId, `the mark (log ID ${mark!.logId}) went in during the burst (last write ${lastLogId})`);
+  t.log(`${writes} writes in the burst; the mark took log ID ${mark!.logId}`);
+});
+
+test('a pair suspended by an admin command between bursts is seen: later writes only set bitmap bits', async t => {
+  const {p, primary, remote} = librarySites(t);
+  const mvol = createVolume(primary, CAPACITY).ldev;
+  const rvol = createVolume(remote, CAPACITY).ldev;
+  const {pair} = createPair(primary, {mvol, rvol});
+  const writer = new HostWriter(primary, {holdMs: 60_000});
+  writer.write(mvol, 0, block(1));
+  // The event loop turns: the writer's locks go, the admin command runs.
+  await new Promise(resolve => setImmediate(resolve));
+  const suspended = cli(['pair', 'suspend', '--site', p, '--pair', String(pair)]);
+  t.is(suspended.code, 0, suspended.stderr);
+  writer.write(mvol, 65536, block(2));
+  writer.release();
+  t.true(hostRead(remote, rvol, 0, 4096).equals(block(1)));
+  t.true(hostRead(remote, rvol, 65536, 4096).equals(Buffer.alloc(4096)), 'the write after the suspend did not reach the R-VOL');
+  const display = cli(['pair', 'display', '--site', p, '--json']);
+  t.is((JSON.parse(display.stdout) as {pairs: {dirtyChunks: number}[]}).pairs[0].dirtyChunks, 1);
+});
+
+test('the log header a HostWriter keeps in memory is the one on disk after each write', t => {
+  const {r, primary, mvol, group} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+  const writer = new HostWriter(primary, {holdMs: 60_000});
+  for (let i = 0; i < 20; i++) {
+    writer.write(mvol, i * 4096, block(i));
+    // A fresh handle reads the header slots from disk (no hold of its own to reuse).
+    const fresh = Site.open(r);
+    const tables = fresh.tables();
+    const journal = Journal.open(fresh, tables, findGroup(fresh, tables, group));
+    t.is(journal.lastLogId(), i + 1);
+    t.is(journal.volumes[0].recoveredRecords, 0);
+    fresh.close();
+  }
+  writer.release();
+});
