@@ -1,11 +1,14 @@
 // File-system calls Node does not expose: advisory locks that the kernel drops
-// when a process dies, hole-aware seeking, hole punching and in-kernel copies.
+// when a process dies, hole-aware seeking, hole punching, in-kernel copies, and
+// small shared mappings (a store into one is the cheapest write that outlives the
+// process).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <unistd.h>
 #include <node_api.h>
@@ -194,6 +197,35 @@ static napi_value crc32c(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static void unmap(napi_env env, void *data, void *hint) {
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+// mapShared(fd, offset, length): a Buffer over a MAP_SHARED, read-write mapping of
+// the file; unmapped when the Buffer is collected. The caller makes sure the range
+// lies inside the file and is allocated (a store into a hole can fail with SIGBUS).
+static napi_value map_shared(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!args(env, info, 3, argv)) return NULL;
+  int fd = (int)int_arg(env, argv[0]);
+  int64_t offset = int_arg(env, argv[1]);
+  int64_t length = int_arg(env, argv[2]);
+  long page = sysconf(_SC_PAGESIZE);
+  if (offset < 0 || offset % page != 0 || length <= 0) {
+    napi_throw_range_error(env, NULL, "fsx.mapShared: offset must be page-aligned and length positive");
+    return NULL;
+  }
+  void *addr = mmap(NULL, (size_t)length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)offset);
+  if (addr == MAP_FAILED) return throw_errno(env, "mmap", errno);
+  napi_value out;
+  if (napi_create_external_buffer(env, (size_t)length, addr, unmap, (void *)(uintptr_t)length, &out) != napi_ok) {
+    munmap(addr, (size_t)length);
+    napi_throw_error(env, NULL, "fsx.mapShared: cannot wrap the mapping");
+    return NULL;
+  }
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   crc_init();
 #if defined(__x86_64__)
@@ -207,6 +239,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"punchHole", NULL, punch_hole, NULL, NULL, NULL, napi_default, NULL},
     {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_default, NULL},
     {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_default, NULL},
+    {"mapShared", NULL, map_shared, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -4,6 +4,7 @@
 // contents on again, so the M-VOL never silently differs from its R-VOL or log.
 import fs from 'node:fs';
 import path from 'node:path';
+import {fsx} from '../native/fsx.js';
 import {decodeInflight, encodeInflight, INFLIGHT_SIZE, type Inflight} from '../format/inflight-format.js';
 import {writeThrough} from './write-through.js';
 import type {Site} from '../site/site.js';
@@ -11,6 +12,8 @@ import type {Site} from '../site/site.js';
 export const INFLIGHT_FILE = 'inflight';
 
 const open = new WeakMap<Site, number>();
+/** The record, mapped: setting and clearing it are stores, not system calls (they outlive the process all the same). */
+const mapped = new WeakMap<Site, Buffer>();
 /** The record's state as this process last wrote it, and under which hold of the site lock. */
 const lastWritten = new WeakMap<Site, {hold: number; inFlight: boolean}>();
 
@@ -23,13 +26,28 @@ function fdOf(site: Site): number {
   return fd;
 }
 
+function recordOf(site: Site): Buffer {
+  let record = mapped.get(site);
+  if (!record) {
+    const fd = fdOf(site);
+    if (fs.fstatSync(fd).size < INFLIGHT_SIZE) {
+      // A new file: its block is allocated now, so no store into the mapping has to allocate it.
+      fs.writeSync(fd, encodeInflight(null), 0, INFLIGHT_SIZE, 0);
+      fs.fdatasyncSync(fd);
+    }
+    record = fsx.mapShared(fd, 0, INFLIGHT_SIZE);
+    mapped.set(site, record);
+  }
+  return record;
+}
+
 export function beginWrite(site: Site, write: Inflight): void {
-  fs.writeSync(fdOf(site), encodeInflight(write), 0, INFLIGHT_SIZE, 0);
+  encodeInflight(write).copy(recordOf(site));
   lastWritten.set(site, {hold: site.lock.hold, inFlight: true});
 }
 
 export function endWrite(site: Site): void {
-  fs.writeSync(fdOf(site), encodeInflight(null), 0, INFLIGHT_SIZE, 0);
+  encodeInflight(null).copy(recordOf(site));
   lastWritten.set(site, {hold: site.lock.hold, inFlight: false});
 }
 

@@ -2,6 +2,7 @@
 // header slots of docs/FORMAT.md §4.1 and holds records after them. Every header
 // update goes to the other slot, so a crash mid-update leaves the previous header.
 import {CorruptLogError} from '../errors.js';
+import {fsx} from '../native/fsx.js';
 import {decodeLogHeader} from '../format/log-format.js';
 import {
   alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, logHeaderSlotOffset, pickLogHeader, recordCrc,
@@ -16,6 +17,24 @@ function otherSlotDamaged(front: Buffer, sequence: number): boolean {
   return 'reason' in decodeLogHeader(slot, (sequence + 1) % 2);
 }
 import type {VolumeImage} from '../volume/image.js';
+
+/** The two header slots of each log volume written to by this process, mapped (see frontOf). */
+const mappedFronts = new WeakMap<VolumeImage, Buffer>();
+
+/**
+ * The header slots as a mapping: a header update per record is then a store, not
+ * a system call. Callers hold the site lock. Both slots are first written once
+ * with what they hold, so no store into the mapping has to allocate a block.
+ */
+function frontOf(image: VolumeImage): Buffer {
+  let front = mappedFronts.get(image);
+  if (!front) {
+    image.write(0, image.read(0, LOG_DATA_START));
+    front = fsx.mapShared(image.fd, 0, LOG_DATA_START);
+    mappedFronts.set(image, front);
+  }
+  return front;
+}
 
 /** The volume read under a hold of the site lock, reused while that hold lasts (see FileLock.hold). */
 const openUnderHold = new WeakMap<VolumeImage, {hold: number; volume: LogVolume}>();
@@ -113,7 +132,7 @@ export class LogVolume {
 
   writeHeader(change: Partial<LogHeaderFields>): void {
     this.current = {...this.current, ...change, sequence: this.current.sequence + 1};
-    this.image.write(logHeaderSlotOffset(this.current.sequence), encodeLogHeader(this.current));
+    encodeLogHeader(this.current).copy(frontOf(this.image), logHeaderSlotOffset(this.current.sequence));
   }
 
   get wrapped(): boolean {

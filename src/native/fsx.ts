@@ -14,6 +14,12 @@ export interface Fsx {
   copyRange(fdIn: number, offsetIn: number, fdOut: number, offsetOut: number, length: number): number;
   /** CRC-32C of the bytes, continuing from `seed` (0 to start). */
   crc32c(data: Uint8Array, seed: number): number;
+  /**
+   * A read-write MAP_SHARED mapping of [offset, offset+length) of the file, as a
+   * Buffer (unmapped when collected). The range must be inside the file and
+   * allocated: a store into a hole on a full file system is SIGBUS.
+   */
+  mapShared(fd: number, offset: number, length: number): Buffer;
 }
 
 const require = createRequire(import.meta.url);
