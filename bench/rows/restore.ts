@@ -48,7 +48,7 @@ function readerPass(logged: Logged): number {
     f.remote.lock.run(() => {
       const tables = f.remote.tables();
       const journal = Journal.open(f.remote, tables, findGroup(f.remote, tables, f.group));
-      for (const {record} of journal.records()) if (record.logId >= markLogId) break;
+      for (const {record} of journal.records(undefined, {streaming: true})) if (record.logId >= markLogId) break;
     });
   });
 }
@@ -75,7 +75,7 @@ function restoreSide(logged: Logged, target: string): number {
   });
 }
 
-/** The naive restore: copy the base, then every write record before the mark, in log order, with pwrite. */
+/** The naive restore: copy the base, then every write record before the mark, in log order, with pwrite (written as each record is read). */
 function naiveReplay(logged: Logged, target: string): number {
   const {f, markLogId} = logged;
   const base = imageOf(f.remote, f.rvol);
@@ -87,7 +87,8 @@ function naiveReplay(logged: Logged, target: string): number {
       f.remote.lock.run(() => {
         const tables = f.remote.tables();
         const journal = Journal.open(f.remote, tables, findGroup(f.remote, tables, f.group));
-        for (const {record} of journal.records()) {
+        // The same reader as marklog's restore (streaming through one buffer): only coalescing differs.
+        for (const {record} of journal.records(undefined, {streaming: true})) {
           if (record.logId >= markLogId) break;
           if (record.kind !== 'write' || record.ldev !== f.rvol) continue;
           fs.writeSync(fd, record.data, 0, record.data.length, record.address);

@@ -6,7 +6,7 @@ import {fsx} from '../native/fsx.js';
 import {decodeLogHeader} from '../format/log-format.js';
 import {
   alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, logHeaderSlotOffset, pickLogHeader, recordCrc,
-  LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, type LogHeaderFields,
+  LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, type LogHeaderFields, type LogRecord,
 } from '../format/log-format.js';
 
 /** True when the slot the next update would use holds bytes that are not a valid header (and not blank). */
@@ -17,6 +17,12 @@ function otherSlotDamaged(front: Buffer, sequence: number): boolean {
   return 'reason' in decodeLogHeader(slot, (sequence + 1) % 2);
 }
 import type {VolumeImage} from '../volume/image.js';
+
+export interface TailDamage {
+  offset: number;
+  logId: number;
+  reason: string;
+}
 
 /** The two header slots of each log volume written to by this process, mapped (see frontOf). */
 const mappedFronts = new WeakMap<VolumeImage, Buffer>();
@@ -44,6 +50,9 @@ export class LogVolume {
 
   /** Records found complete past the tail of an older header slot and taken back (see open). */
   recoveredRecords = 0;
+
+  /** A damaged record found where the next one after the tail would be, when the newer header slot was lost. */
+  damageAfterTail: TailDamage | undefined;
 
   private constructor(readonly image: VolumeImage, header: LogHeaderFields) {
     this.current = header;
@@ -76,26 +85,25 @@ export class LogVolume {
   /**
    * The newer header slot is unreadable (torn by a crash, or damaged), so the
    * header in use may be one update behind: take back the complete records that
-   * follow its tail in sequence, exactly as the lost update would have.
+   * follow its tail in sequence, exactly as the lost update would have. A record
+   * there with the next log ID that fails its checksum is kept as damage for the
+   * reader to report: only the lost header knew of it.
    */
   private rollForward(): void {
     for (;;) {
       const h = this.current;
-      const at = h.records === 0 ? LOG_DATA_START : h.tail;
-      const limit = h.wrap !== 0 ? h.start : h.capacity;
-      if (at + RECORD_HEADER_SIZE > limit) return;
-      const head = this.image.read(at, RECORD_HEADER_SIZE);
-      const frame = decodeRecordHeader(head);
-      if ('reason' in frame || frame.frame.logId !== h.newestLogId + 1) return;
-      const size = alignRecord(RECORD_HEADER_SIZE + frame.frame.dataLength);
-      if (at + size > limit) return;
-      const data = this.image.read(at + RECORD_HEADER_SIZE, frame.frame.dataLength);
-      const record = recordCrc(head, data) === frame.frame.crc ? decodeRecordData(frame.frame, data) : undefined;
-      if (!record || 'reason' in record) return;
+      const next = this.nextAfterTail(h);
+      if (next === undefined) return;
+      if ('damage' in next) {
+        this.damageAfterTail = next.damage;
+        return;
+      }
+      const {at, size, record, wraps} = next;
       const first = h.records === 0;
       this.current = {
         ...h,
         tail: at + size, records: h.records + 1,
+        ...(wraps ? {wrap: h.tail} : {}),
         newestLogId: record.logId, newestLogTime: record.timer, newestLogAddress: at,
         ...(first ? {start: at, oldestLogId: record.logId, oldestLogTime: record.timer, oldestLogAddress: at} : {}),
         ...(record.kind === 'mark' ? {
@@ -105,6 +113,35 @@ export class LogVolume {
       };
       this.recoveredRecords++;
     }
+  }
+
+  /** Where an append after this header put its record: at the tail, or wrapped to the front when it did not fit (placeFor). */
+  private nextAfterTail(h: LogHeaderFields): {at: number; size: number; record: LogRecord; wraps: boolean} | {damage: TailDamage} | undefined {
+    const places = h.records === 0 ? [{at: LOG_DATA_START, limit: h.capacity, wraps: false}]
+      : h.wrap !== 0 ? [{at: h.tail, limit: h.start, wraps: false}]
+        : [{at: h.tail, limit: h.capacity, wraps: false}, {at: LOG_DATA_START, limit: h.start, wraps: true}];
+    for (const {at, limit, wraps} of places) {
+      const found = this.recordAt(at, limit, h.newestLogId + 1);
+      // A record that would have fitted at the tail was never wrapped to the front.
+      if (found === undefined || (wraps && h.tail + found.size <= h.capacity)) continue;
+      if ('reason' in found) return {damage: {offset: at, logId: h.newestLogId + 1, reason: found.reason}};
+      return {at, size: found.size, record: found.record, wraps};
+    }
+    return undefined;
+  }
+
+  /** The record at `at` if it carries `logId` and ends by `limit`: checked, or why its data is not good. */
+  private recordAt(at: number, limit: number, logId: number): {size: number; record: LogRecord} | {size: number; reason: string} | undefined {
+    if (at + RECORD_HEADER_SIZE > limit) return undefined;
+    const head = this.image.read(at, RECORD_HEADER_SIZE);
+    const frame = decodeRecordHeader(head);
+    if ('reason' in frame || frame.frame.logId !== logId) return undefined;
+    const size = alignRecord(RECORD_HEADER_SIZE + frame.frame.dataLength);
+    if (at + size > limit) return undefined;
+    const data = this.image.read(at + RECORD_HEADER_SIZE, frame.frame.dataLength);
+    if (recordCrc(head, data) !== frame.frame.crc) return {size, reason: 'checksum mismatch'};
+    const record = decodeRecordData(frame.frame, data);
+    return 'reason' in record ? {size, reason: record.reason} : {size, record};
   }
 
   /** Writes an empty log header (the volume's old contents become unreachable). */

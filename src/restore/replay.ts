@@ -1,7 +1,10 @@
 // Building a volume as base + log up to a mark (patent Fig. 23): clone the base
 // image into the target, then write every record before the mark, in log order.
 import {fsx} from '../native/fsx.js';
-import type {LogScan} from './scan.js';
+import {RECORD_HEADER_SIZE, WRITE_DATA_HEADER} from '../format/log-format.js';
+import {corruptionError} from './locate.js';
+import type {LogScan, ScannedWrite} from './scan.js';
+import {CorruptLogError} from '../errors.js';
 import {ExtentMap} from './extent-map.js';
 import type {VolumeImage} from '../volume/image.js';
 
@@ -59,7 +62,7 @@ export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, Vol
       targets.get(write.ldev)!.write(write.address, logImages.get(write.logLdev)!.read(write.source, write.length));
       result.written += write.length;
     } else {
-      maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source);
+      maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
     }
   }
   if (options.coalesce === false) return result;
@@ -76,4 +79,62 @@ export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, Vol
     }
   }
   return result;
+}
+
+/**
+ * The same result as replayUpTo, from a scan that read write records' headers only
+ * (LogScan.of(…, {headersOnly: true})): the log is then read once, in order, every
+ * record before `upto` is checksummed as it passes, and each final byte is written
+ * from the record just read. The target is written before the whole log has been
+ * checked, so this is for targets that are thrown away when it throws (a restore to
+ * a new file); damage before `upto` throws CorruptLogError naming the record.
+ */
+export function replayVerifying(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, what: string): ReplayResult {
+  const result: ReplayResult = {records: 0, bytes: 0, written: 0};
+  const planned = scan.writes.filter(w => w.logId < upto);
+  const maps = new Map<number, ExtentMap>([...targets.keys()].map(ldev => [ldev, new ExtentMap()]));
+  for (const write of planned) {
+    if (!targets.has(write.ldev)) continue;
+    result.records++;
+    result.bytes += write.length;
+    maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
+  }
+  // Which final extents each record supplies, so they are written as the record passes.
+  const byRecord = new Map<number, {ldev: number; start: number; end: number; source: number}[]>();
+  for (const [ldev, map] of maps) {
+    for (const e of map.extents()) {
+      let list = byRecord.get(e.logId);
+      if (!list) byRecord.set(e.logId, (list = []));
+      list.push({ldev, start: e.start, end: e.end, source: e.source});
+    }
+  }
+  let next = 0;
+  const records = scan.journal.records(damage => {
+    throw corruptionError(scan.journal, damage, what);
+  }, {streaming: true});
+  for (const {record, logLdev, address} of records) {
+    if (record.logId >= upto) break;
+    if (record.kind !== 'write') continue;
+    const plan = planned[next++];
+    const source = address + RECORD_DATA_OFFSET;
+    if (!samePlace(plan, record.logId, record.ldev, record.address, record.data.length, logLdev, source)) {
+      throw new CorruptLogError(`log group ${scan.journal.group.group}: the record with log ID ${record.logId} at log volume ${logLdev} address ${address} is not the one its header described a moment ago, before ${what}`,
+        'run the restore again; if it fails the same way, run `marklog verify`');
+    }
+    for (const piece of byRecord.get(record.logId) ?? []) {
+      targets.get(piece.ldev)!.write(piece.start, record.data.subarray(piece.source - source, piece.source - source + piece.end - piece.start));
+      result.written += piece.end - piece.start;
+    }
+  }
+  if (next !== planned.length) {
+    throw new CorruptLogError(`log group ${scan.journal.group.group}: ${planned.length - next} write record(s) before ${what} could not be read back`, 'run `marklog verify`');
+  }
+  return result;
+}
+
+const RECORD_DATA_OFFSET = RECORD_HEADER_SIZE + WRITE_DATA_HEADER;
+
+function samePlace(plan: ScannedWrite | undefined, logId: number, ldev: number, address: number, length: number, logLdev: number, source: number): boolean {
+  return plan !== undefined && plan.logId === logId && plan.ldev === ldev && plan.address === address && plan.length === length
+    && plan.logLdev === logLdev && plan.source === source;
 }

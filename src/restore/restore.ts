@@ -11,7 +11,7 @@ import {findGroup} from '../log/remote-log.js';
 import {peerLinkOf} from '../site/connect.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkChoice} from './locate.js';
-import {cloneImage, replayUpTo} from './replay.js';
+import {cloneImage, replayUpTo, replayVerifying} from './replay.js';
 import {LogScan} from './scan.js';
 import type {Site} from '../site/site.js';
 import type {Tables} from '../site/tables.js';
@@ -72,7 +72,9 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     const tables = site.tables();
     const group = findGroup(site, tables, options.group);
     const journal = Journal.open(site, tables, group);
-    const scan = LogScan.of(journal);
+    // A new file is thrown away if the log proves damaged, so its one pass over the
+    // data can check and write at once; anything else is checked before it is touched.
+    const scan = LogScan.of(journal, {headersOnly: options.target.kind === 'file' && !options.dryRun});
     const mark = chooseMark(scan, options);
     checkBase(site, tables, group, journal);
     const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
@@ -169,7 +171,9 @@ function buildFile(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: nu
     const image = VolumeImage.open(temp, base.capacity);
     try {
       cloneImage(base, image);
-      replayUpTo(scan, mark.logId, new Map([[rvol, image]]));
+      const targets = new Map([[rvol, image]]);
+      if (scan.checked) replayUpTo(scan, mark.logId, targets);
+      else replayVerifying(scan, mark.logId, targets, `mark ${mark.markId}`);
       image.syncAll();
     } finally {
       image.close();

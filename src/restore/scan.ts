@@ -1,9 +1,10 @@
 // One pass over a log, for everything a restore, an apply or a takeover needs to
 // decide and do: where each write's data sits, the marks, and any damage with its
 // position. The data is checksummed once here and read again only for the bytes
-// that end up in the target.
+// that end up in the target; or, for a target that may be thrown away, only the
+// headers are read here and the one pass that writes also checks (replayVerifying).
 import {RECORD_HEADER_SIZE, WRITE_DATA_HEADER, type MarkRecord} from '../format/log-format.js';
-import type {Corruption, Journal} from '../log/journal.js';
+import type {Corruption, Journal, ReadOptions} from '../log/journal.js';
 
 export interface ScannedWrite {
   logId: number;
@@ -30,17 +31,24 @@ export class LogScan {
   /** Every good record's log ID in order, so a position can be found by log ID. */
   private readonly logIds: number[] = [];
 
-  private constructor(readonly journal: Journal) {}
+  /** False when write records were planned from their headers only (see replayVerifying). */
+  readonly checked: boolean;
 
-  static of(journal: Journal): LogScan {
-    const scan = new LogScan(journal);
-    for (const {record, logLdev, address} of journal.records(damage => scan.damage.push({position: scan.logIds.length, damage}))) {
+  private constructor(readonly journal: Journal, options: ReadOptions) {
+    this.checked = !options.headersOnly;
+  }
+
+  static of(journal: Journal, options: ReadOptions = {}): LogScan {
+    const scan = new LogScan(journal, options);
+    // Only positions and targets are kept, so a full pass may stream through one buffer.
+    const read = journal.records(damage => scan.damage.push({position: scan.logIds.length, damage}), {streaming: !options.headersOnly, ...options});
+    for (const {record, logLdev, address, dataLength} of read) {
       const position = scan.logIds.length;
       scan.logIds.push(record.logId);
       if (record.kind === 'mark') scan.marks.push({...record, logLdev, address, position});
       else {
         scan.writes.push({
-          logId: record.logId, ldev: record.ldev, address: record.address, length: record.data.length,
+          logId: record.logId, ldev: record.ldev, address: record.address, length: dataLength - WRITE_DATA_HEADER,
           logLdev, source: address + RECORD_HEADER_SIZE + WRITE_DATA_HEADER,
         });
       }

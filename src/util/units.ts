@@ -25,8 +25,12 @@ export function parseSize(text: string, what = 'size'): number {
 }
 
 export function parseCapacity(text: string): number {
-  const bytes = parseSize(text, 'capacity');
-  if (bytes <= 0 || bytes % SECTOR !== 0) {
+  return checkCapacity(parseSize(text, 'capacity'), text);
+}
+
+/** A volume capacity the tables will accept: whole sectors, at most 1 PiB. */
+export function checkCapacity(bytes: number, text: string | number = bytes): number {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes % SECTOR !== 0) {
     throw new InvalidArgumentError(`capacity "${text}" must be a positive multiple of ${SECTOR} bytes`);
   }
   if (bytes > MAX_CAPACITY) throw new InvalidArgumentError(`capacity "${text}" exceeds the 1 PiB limit`);

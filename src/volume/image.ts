@@ -92,15 +92,20 @@ export class VolumeImage {
   }
 
   read(offset: number, length: number): Buffer {
-    this.checkRange(offset, length);
     const out = Buffer.allocUnsafe(length);
+    this.readInto(offset, out, length);
+    return out;
+  }
+
+  /** Reads `length` bytes at `offset` into the start of `out`. */
+  readInto(offset: number, out: Uint8Array, length: number): void {
+    this.checkRange(offset, length);
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);
       if (n === 0) throw new VolumeIoError(`${this.file} ended at ${offset + done}, inside its capacity`);
       done += n;
     }
-    return out;
   }
 
   /** Forces every change to the image to stable storage. */

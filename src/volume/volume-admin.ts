@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {InvalidArgumentError, VolumeIoError} from '../errors.js';
-import {SECTOR} from '../util/units.js';
+import {SECTOR, checkCapacity} from '../util/units.js';
 import {volumeImageName} from '../site/layout.js';
 import {VolumeImage} from './image.js';
 import type {Site} from '../site/site.js';
@@ -41,6 +41,7 @@ function addRow(tables: Tables, image: string, capacity: number, pool: boolean):
 }
 
 export function createVolume(site: Site, capacity: number, pool = false): VolumeSummary {
+  checkCapacity(capacity);
   return site.update(tables => {
     const name = volumeImageName(tables.next.ldev);
     VolumeImage.create(site.path(name), capacity);

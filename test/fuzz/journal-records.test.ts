@@ -12,7 +12,7 @@ import {Journal, type Corruption, type LocatedRecord} from '../../src/log/journa
 import {Rng, caseCount, describe, fuzzSuite, isTyped, largestAllocation} from '../helpers/fuzz.js';
 import {buildLog, type FuzzLog, type LogShape} from '../helpers/fuzz-sites.js';
 import {damageLog, effectiveHeader, type Damage} from '../helpers/log-damage.js';
-import {REC, align8, liveRanges, specCrcOk, specData, specFrame, type SpecRecord} from '../helpers/log-spec.js';
+import {REC, afterTailRanges, align8, liveRanges, specCrcOk, specData, specFrame, type SpecRecord} from '../helpers/log-spec.js';
 
 process.env.MARKLOG_LINK_RETRIES = '0';
 
@@ -134,11 +134,13 @@ fuzzSuite('journal reader', PROPERTIES, ({seed, ledger, note, t}) => {
       last = located.record.logId;
     }
 
-    // Every report names a live offset where the claimed damage is real.
+    // Every report names a live offset where the claimed damage is real (past the tail
+    // too, when the newer header slot was damaged and the reader looked there, §4.5).
     for (const report of reports) {
       const holds = candidates(report.logLdev).some(bytes => {
         const h = effectiveHeader(bytes);
-        const range = h.ok ? liveRanges(h).find(r => r.from <= report.offset && report.offset < r.to) : undefined;
+        const ranges = h.ok ? [...liveRanges(h), ...(damage.headerChanged ? afterTailRanges(h) : [])] : [];
+        const range = ranges.find(r => r.from <= report.offset && report.offset < r.to);
         return range !== undefined && claimHolds(bytes, report.offset, range.to, report.reason);
       });
       ledger.check(PROPERTIES[4], index, holds, () => `report ${JSON.stringify(report)} does not hold for the bytes in that volume's live ranges; ${context()}`, report.reason);

@@ -145,6 +145,15 @@ export function liveRanges(h: Extract<SpecHeader, {ok: true}>): {from: number; t
 }
 
 /**
+ * Where the records of a lost header update can lie (§4.5): from the tail on, or,
+ * for a record that did not fit there, wrapped to the front before `start`.
+ */
+export function afterTailRanges(h: Extract<SpecHeader, {ok: true}>): {from: number; to: number}[] {
+  if (h.records === 0) return [{from: LOG_DATA_START, to: h.capacity}];
+  return h.wrap !== 0 ? [{from: h.tail, to: h.start}] : [{from: h.tail, to: h.capacity}, {from: LOG_DATA_START, to: h.start}];
+}
+
+/**
  * Walks an undamaged log volume image per §4, checking every CRC; throws on anything
  * unexpected (it is only used on images the fixture just wrote).
  */

@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import test from 'ava';
+import {loggedPair} from '../helpers/library-sites.js';
+import {hostWrite} from '../../src/io/host-io.js';
+import {issueMark} from '../../src/mark/mark.js';
+import {applyLog} from '../../src/log/apply.js';
+import {Journal, type Corruption} from '../../src/log/journal.js';
+import {findGroup} from '../../src/log/remote-log.js';
+import {Site} from '../../src/site/site.js';
+
+const SLOT = 4096;
+const SEQUENCE_AT = 200;
+const DATA_START = 8192;
+const RECORD = 8 * 1024;
+
+/**
+ * A log volume with room for seven 8 KiB records whose last record wrapped to the
+ * front: eight writes, a mark after the fourth, an apply up to that mark (which
+ * frees the front), then the wrapping write. Returns the log volume's file and the
+ * wrapped record's log ID.
+ */
+function wrappedLog(t: Parameters<typeof loggedPair>[0]) {
+  const logCapacity = DATA_START + 7 * (RECORD + 512);
+  const sites = loggedPair(t, 1024 * 1024, logCapacity);
+  const {primary, remote, mvol, group} = sites;
+  for (let i = 0; i < 4; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, i + 1));
+  const mark = issueMark(primary, {app: 'roll'});
+  applyLog(remote, group, {markId: mark.markId});
+  for (let i = 4; i < 7; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, i + 1));
+  const wrapped = hostWrite(primary, mvol, 7 * RECORD, Buffer.alloc(RECORD, 8)).logged[0].logId;
+  const tables = remote.tables();
+  const journal = Journal.open(remote, tables, findGroup(remote, tables, group));
+  const volume = journal.volumes[0];
+  t.not(volume.header.wrap, 0, 'the last record wrapped to the front');
+  t.is(volume.header.newestLogAddress, DATA_START);
+  return {...sites, file: volume.image.file, wrapped};
+}
+
+function readBack(dir: string, group: number) {
+  const site = Site.open(dir);
+  try {
+    const tables = site.tables();
+    const journal = Journal.open(site, tables, findGroup(site, tables, group));
+    const reports: Corruption[] = [];
+    const logIds = [...journal.records(damage => reports.push(damage))].map(r => r.record.logId);
+    return {logIds, reports, recovered: journal.volumes[0].recoveredRecords};
+  } finally {
+    site.close();
+  }
+}
+
+/** Damages the header slot written last, as a crash in the middle of writing it would. */
+function tearNewerSlot(file: string): void {
+  const image = fs.readFileSync(file, {encoding: null}).subarray(0, 2 * SLOT);
+  const newer = image.readBigUInt64LE(SEQUENCE_AT) > image.readBigUInt64LE(SLOT + SEQUENCE_AT) ? 0 : SLOT;
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([image[newer + 60] ^ 0xff]), 0, 1, newer + 60);
+  fs.closeSync(fd);
+}
+
+test('FORMAT §4.5: a record that wrapped to the front is taken back when the header slot naming it is torn', t => {
+  const {r, group, file, wrapped} = wrappedLog(t);
+  const before = readBack(r, group);
+  tearNewerSlot(file);
+  const after = readBack(r, group);
+  t.deepEqual(after.logIds, before.logIds);
+  t.is(after.logIds.at(-1), wrapped);
+  t.deepEqual(after.reports, []);
+  t.is(after.recovered, 1);
+});
+
+test('FORMAT §4.5: a damaged wrapped record that only the torn header slot knew of is reported, not silently dropped', t => {
+  const {r, group, file, wrapped} = wrappedLog(t);
+  tearNewerSlot(file);
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([0x5a]), 0, 1, DATA_START + 100); // inside the wrapped record's data
+  fs.closeSync(fd);
+  const after = readBack(r, group);
+  t.false(after.logIds.includes(wrapped));
+  t.deepEqual(after.reports.map(c => ({reason: c.reason, offset: c.offset, logId: c.logId})), [{reason: 'checksum mismatch', offset: DATA_START, logId: wrapped}]);
+});
