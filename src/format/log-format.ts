@@ -1,6 +1,7 @@
 // Log volume layout and log records: docs/FORMAT.md §4. Every offset, size, magic
 // and type value of the journal lives here; the writer and reader only call these.
 import {crc32c} from './crc32c.js';
+import {writeU64} from './u64.js';
 
 // §4.1 Log volume header: two 4096-byte slots at the front of every log volume,
 // written alternately; the valid one with the higher sequence is current.
@@ -79,16 +80,25 @@ const U64_FIELDS = [
 
 export function encodeLogHeader(fields: LogHeaderFields): Buffer {
   const out = Buffer.alloc(LOG_HEADER_SIZE);
+  encodeLogHeaderInto(fields, out);
+  return out;
+}
+
+/**
+ * Writes the header's fields and CRC (bytes 0–211) into a slot in place, leaving
+ * the rest of it as it is (zero since the volume was formatted; ignored on read).
+ */
+export function encodeLogHeaderInto(fields: LogHeaderFields, out: Buffer): void {
   LOG_MAGIC.copy(out, LogHeader.magic);
   out.writeUInt32LE(LOG_VERSION, LogHeader.version);
   out.writeUInt32LE(LOG_HEADER_SIZE, LogHeader.headerSize);
   out.writeUInt32LE(fields.group, LogHeader.group);
   out.writeUInt32LE(fields.place, LogHeader.place);
   out.writeUInt32LE(fields.ldev, LogHeader.ldev);
-  for (const name of U64_FIELDS) out.writeBigUInt64LE(BigInt(fields[name]), LogHeader[name]);
+  for (const name of U64_FIELDS) writeU64(out, fields[name], LogHeader[name]);
+  out.fill(0, LogHeader.siteId, LogHeader.siteId + 16);
   out.write(fields.siteId.slice(0, 16), LogHeader.siteId, 'latin1');
   out.writeUInt32LE(crc32c(out.subarray(0, LOG_HEADER_CRC_SPAN)), LogHeader.crc);
-  return out;
 }
 
 /** The byte offset of the slot a header with this sequence is written to. */
@@ -213,21 +223,21 @@ export function encodeRecordPieces(record: LogRecord): Buffer[] {
   out[RecordHeader.markFlag] = record.kind === 'mark' ? 1 : 0;
   out[RecordHeader.type] = record.kind === 'mark' ? RecordType.mark : RecordType.write;
   out.writeUInt16LE(RECORD_MAGIC, RecordHeader.magic);
-  out.writeBigUInt64LE(BigInt(record.logId), RecordHeader.logId);
-  out.writeBigUInt64LE(BigInt(record.timer), RecordHeader.timer);
+  writeU64(out, record.logId, RecordHeader.logId);
+  writeU64(out, record.timer, RecordHeader.timer);
   out.writeUInt32LE(dataLength, RecordHeader.dataLength);
   const data = out.subarray(RECORD_HEADER_SIZE);
   if (record.kind === 'mark') {
-    data.writeBigUInt64LE(BigInt(record.logAddress), 0);
-    data.writeBigUInt64LE(BigInt(record.markId), 8);
-    data.writeBigUInt64LE(BigInt(record.markTime), 16);
+    writeU64(data, record.logAddress, 0);
+    writeU64(data, record.markId, 8);
+    writeU64(data, record.markTime, 16);
     data.writeUInt16LE(Buffer.byteLength(record.app, 'utf8'), 24);
     data.write(record.app, MARK_DATA_FIXED, 'utf8');
     out.writeUInt32LE(recordCrc(out, data.subarray(0, dataLength)), RecordHeader.crc);
     return [out];
   }
   data.writeUInt32LE(record.ldev, 0);
-  data.writeBigUInt64LE(BigInt(record.address), 8);
+  writeU64(data, record.address, 8);
   out.writeUInt32LE(crc32c(record.data, recordCrc(out, data)), RecordHeader.crc);
   const padding = size - fixed - record.data.length;
   return padding > 0 ? [out, record.data, Buffer.alloc(padding)] : [out, record.data];

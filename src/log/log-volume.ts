@@ -5,7 +5,7 @@ import {CorruptLogError} from '../errors.js';
 import {fsx} from '../native/fsx.js';
 import {decodeLogHeader} from '../format/log-format.js';
 import {
-  alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, logHeaderSlotOffset, pickLogHeader, recordCrc,
+  alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, encodeLogHeaderInto, logHeaderSlotOffset, pickLogHeader, recordCrc,
   LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, type LogHeaderFields, type LogRecord,
 } from '../format/log-format.js';
 
@@ -169,7 +169,8 @@ export class LogVolume {
 
   writeHeader(change: Partial<LogHeaderFields>): void {
     this.current = {...this.current, ...change, sequence: this.current.sequence + 1};
-    encodeLogHeader(this.current).copy(frontOf(this.image), logHeaderSlotOffset(this.current.sequence));
+    const slot = logHeaderSlotOffset(this.current.sequence);
+    encodeLogHeaderInto(this.current, frontOf(this.image).subarray(slot, slot + LOG_HEADER_SIZE));
   }
 
   get wrapped(): boolean {

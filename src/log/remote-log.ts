@@ -120,8 +120,9 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
         findGroup(site, current, groupNumber).lastMarkId = Math.max(lastMarkId, ...marks);
       });
     }
-    if (alertDue(group, journal)) return site.update(current => ({appended, warnings: checkThreshold(site, current, findGroup(site, current, groupNumber), journal)}));
-    return {appended, warnings: checkThreshold(site, tables, group, journal)};
+    const usedRatio = usedRatioOf(journal);
+    if (alertDue(group, usedRatio)) return site.update(current => ({appended, warnings: checkThreshold(site, current, findGroup(site, current, groupNumber), journal)}));
+    return {appended, warnings: usedRatio >= group.threshold ? [alertText(group, usedRatio)] : []};
   });
 }
 
@@ -130,15 +131,15 @@ function usedRatioOf(journal: Journal): number {
 }
 
 /** True when the log crossed its threshold (either way) since the alert was last raised or cleared. */
-function alertDue(group: LogGroupRow, journal: Journal): boolean {
-  return (usedRatioOf(journal) >= group.threshold) !== group.alertRaised;
+function alertDue(group: LogGroupRow, usedRatio: number): boolean {
+  return (usedRatio >= group.threshold) !== group.alertRaised;
 }
 
 /** Raises the alert once per crossing of the threshold, and clears it when usage drops. */
 export function checkThreshold(site: Site, tables: Tables, group: LogGroupRow, journal: Journal): string[] {
   const usedRatio = usedRatioOf(journal);
   const over = usedRatio >= group.threshold;
-  if (!alertDue(group, journal)) return over ? [alertText(group, usedRatio)] : [];
+  if (!alertDue(group, usedRatio)) return over ? [alertText(group, usedRatio)] : [];
   group.alertRaised = over;
   site.save(tables);
   if (!over) return [];

@@ -13,6 +13,8 @@ export class Site {
   readonly lock: FileLock;
   private cache: {key: string; hold: number; json: string; frozen: Tables} | undefined;
   private readonly images = new Map<string, VolumeImage>();
+  /** Names from the tables resolved to paths (every host write looks several up). */
+  private readonly paths = new Map<string, string>();
 
   private constructor(readonly dir: string) {
     this.lock = new FileLock(lockPath(dir));
@@ -99,7 +101,9 @@ export class Site {
   }
 
   path(name: string): string {
-    return resolveInSite(this.dir, name);
+    let resolved = this.paths.get(name);
+    if (resolved === undefined) this.paths.set(name, (resolved = resolveInSite(this.dir, name)));
+    return resolved;
   }
 
   /** An open image for a volume row, kept open for the life of this handle. */
