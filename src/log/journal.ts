@@ -199,7 +199,9 @@ export class Journal {
             report('truncated record', expected);
             break;
           }
-          const decoded = decodeRecordHeader(readAt(offset, RECORD_HEADER_SIZE));
+          // Reading headers only, the write data header comes in the same read.
+          const peek = readAt(offset, Math.min(tail - offset, RECORD_HEADER_SIZE + (options.headersOnly ? WRITE_DATA_HEADER : 0)));
+          const decoded = decodeRecordHeader(peek.subarray(0, RECORD_HEADER_SIZE));
           if ('reason' in decoded) {
             report(decoded.reason, expected);
             break;
@@ -212,7 +214,8 @@ export class Journal {
           }
           const unchecked = options.headersOnly === true && frame.type === RecordType.write;
           // Header and data in one read (with a window, a refill starts at this record).
-          const whole = readAt(offset, RECORD_HEADER_SIZE + (unchecked ? WRITE_DATA_HEADER : frame.dataLength));
+          const wanted = RECORD_HEADER_SIZE + (unchecked ? WRITE_DATA_HEADER : frame.dataLength);
+          const whole = peek.length >= wanted ? peek.subarray(0, wanted) : readAt(offset, wanted);
           const headerBytes = whole.subarray(0, RECORD_HEADER_SIZE);
           const data = whole.subarray(RECORD_HEADER_SIZE);
           if (!unchecked && recordCrc(headerBytes, data) !== frame.crc) {

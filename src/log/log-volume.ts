@@ -6,7 +6,7 @@ import {fsx} from '../native/fsx.js';
 import {decodeLogHeader} from '../format/log-format.js';
 import {
   alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, encodeLogHeaderInto, logHeaderSlotOffset, pickLogHeader, recordCrc,
-  LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, type LogHeaderFields, type LogRecord,
+  LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_MAGIC, RecordHeader, type LogHeaderFields, type LogRecord,
 } from '../format/log-format.js';
 
 /** True when the slot the next update would use holds bytes that are not a valid header (and not blank). */
@@ -121,25 +121,37 @@ export class LogVolume {
       : h.wrap !== 0 ? [{at: h.tail, limit: h.start, wraps: false}]
         : [{at: h.tail, limit: h.capacity, wraps: false}, {at: LOG_DATA_START, limit: h.start, wraps: true}];
     for (const {at, limit, wraps} of places) {
-      const found = this.recordAt(at, limit, h.newestLogId + 1);
+      // At the tail, a record whose checksum fails is the lost one whatever its log ID
+      // field says (records left there earlier were whole); at the front, where old
+      // records stay until overwritten, only one that names the next log ID.
+      const found = this.recordAt(at, limit, h.newestLogId + 1, wraps);
       // A record that would have fitted at the tail was never wrapped to the front.
-      if (found === undefined || (wraps && h.tail + found.size <= h.capacity)) continue;
+      if (found === undefined || (wraps && found.size > 0 && h.tail + found.size <= h.capacity)) continue;
       if ('reason' in found) return {damage: {offset: at, logId: h.newestLogId + 1, reason: found.reason}};
       return {at, size: found.size, record: found.record, wraps};
     }
     return undefined;
   }
 
-  /** The record at `at` if it carries `logId` and ends by `limit`: checked, or why its data is not good. */
-  private recordAt(at: number, limit: number, logId: number): {size: number; record: LogRecord} | {size: number; reason: string} | undefined {
+  /**
+   * The record at `at` if it carries `logId` and ends by `limit`: checked, or why
+   * it is not good (size 0 when its own length cannot be trusted).
+   */
+  private recordAt(at: number, limit: number, logId: number, strictId: boolean): {size: number; record: LogRecord} | {size: number; reason: string} | undefined {
     if (at + RECORD_HEADER_SIZE > limit) return undefined;
     const head = this.image.read(at, RECORD_HEADER_SIZE);
     const frame = decodeRecordHeader(head);
-    if ('reason' in frame || frame.frame.logId !== logId) return undefined;
+    if ('reason' in frame) {
+      // A header with the record magic and the expected log ID is that record, damaged.
+      const named = head.readUInt16LE(RecordHeader.magic) === RECORD_MAGIC && head.readBigUInt64LE(RecordHeader.logId) === BigInt(logId);
+      return named ? {size: 0, reason: frame.reason} : undefined;
+    }
     const size = alignRecord(RECORD_HEADER_SIZE + frame.frame.dataLength);
     if (at + size > limit) return undefined;
     const data = this.image.read(at + RECORD_HEADER_SIZE, frame.frame.dataLength);
-    if (recordCrc(head, data) !== frame.frame.crc) return {size, reason: 'checksum mismatch'};
+    const intact = recordCrc(head, data) === frame.frame.crc;
+    if (frame.frame.logId !== logId) return intact || strictId ? undefined : {size, reason: 'checksum mismatch'};
+    if (!intact) return {size, reason: 'checksum mismatch'};
     const record = decodeRecordData(frame.frame, data);
     return 'reason' in record ? {size, reason: record.reason} : {size, record};
   }

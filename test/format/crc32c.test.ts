@@ -57,3 +57,20 @@ test('a seed continues a CRC: crc32c(b, crc32c(a)) is the CRC of a then b', t =>
   const data = bytes(50, 3);
   t.is(crc32c(data.subarray(20), crc32c(data.subarray(0, 20))), crc32c(data));
 });
+
+test('long inputs (three interleaved chains joined by a zero-byte shift) agree with the definition, at every length around the block boundaries', t => {
+  // 3 × 8192 bytes is where the addon switches to three chains.
+  for (const length of [24_575, 24_576, 24_577, 49_151, 49_152 + 13, 3 * 24_576 + 7, 200_003]) {
+    const data = bytes(length, length);
+    t.is(crc32c(data), crc32cBitwise(data), `length ${length}`);
+  }
+});
+
+test('a long input checksummed whole equals the same input continued piece by piece from each seed', t => {
+  const data = bytes(1024 * 1024 + 5, 99);
+  let running = 0;
+  for (let at = 0; at < data.length; at += 1000) running = crc32c(data.subarray(at, at + 1000), running);
+  t.is(crc32c(data), running);
+  // And a long piece after a short one: the seed enters the first chain only.
+  t.is(crc32c(data.subarray(100), crc32c(data.subarray(0, 100))), running);
+});
