@@ -20,8 +20,15 @@ export interface RowResult {
   unit: string;
   marklog: Series;
   baseline: Series | null;
-  /** marklog / baseline (of the medians); null where there is no baseline. */
+  /**
+   * marklog / baseline: the median, over the repetitions, of the ratio within each
+   * repetition (its two sides ran back to back); null where there is no baseline.
+   */
   ratio: number | null;
+  /** The ratio within each repetition, in repetition order (null when the sides were not paired). */
+  pairedRatios: number[] | null;
+  /** marklog median / baseline median: equal to `ratio` when conditions held steady through the run. */
+  ratioOfMedians: number | null;
   /** What is compared with the target: the ratio, or the marklog value itself. */
   checked: 'ratio' | 'value';
   target: {op: '>=' | '<='; value: number};
@@ -38,11 +45,22 @@ export function verdict(value: number, target: RowResult['target']): boolean {
   return target.op === '>=' ? value >= target.value : value <= target.value;
 }
 
-export function makeRow(row: Omit<RowResult, 'ratio' | 'pass' | 'wallSeconds' | 'checked'> & {checked?: 'ratio' | 'value'}, wallSeconds: number): RowResult {
+/**
+ * The row's ratio. A figure and its baseline alternate repetition by repetition, so
+ * each repetition's pair saw the same machine; the median of those ratios is not
+ * thrown off when the machine changes pace part-way through a row (this VM's page
+ * cache slows several-fold after some gigabytes have been written, for both sides),
+ * where a ratio of medians can pair a fast repetition with a slow one.
+ */
+export function makeRow(row: Omit<RowResult, 'ratio' | 'pass' | 'wallSeconds' | 'checked' | 'pairedRatios' | 'ratioOfMedians'> & {checked?: 'ratio' | 'value'}, wallSeconds: number): RowResult {
   const checked = row.checked ?? 'ratio';
-  const ratio = checked === 'ratio' && row.baseline ? row.marklog.median / row.baseline.median : null;
+  const ratioOfMedians = checked === 'ratio' && row.baseline ? row.marklog.median / row.baseline.median : null;
+  const paired = checked === 'ratio' && row.baseline && row.baseline.samples.length === row.marklog.samples.length
+    ? row.marklog.samples.map((m, i) => m / row.baseline!.samples[i])
+    : null;
+  const ratio = paired ? median(paired) : ratioOfMedians;
   const value = checked === 'ratio' ? ratio! : row.marklog.median;
-  return {...row, checked, ratio, pass: verdict(value, row.target), wallSeconds};
+  return {...row, checked, ratio, pairedRatios: paired, ratioOfMedians, pass: verdict(value, row.target), wallSeconds};
 }
 
 /** Throughput samples (unit per second) from times. */

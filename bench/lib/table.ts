@@ -51,6 +51,9 @@ export function renderSpread(rows: RowResult[]): string {
     const part = (label: string, s: Series | null) => s
       ? `${label} ${value(row.unit, s.min)} … ${value(row.unit, s.max)} (n=${s.samples.length})`
       : '';
-    return `  ${row.n}. ${[part('marklog', row.marklog), part('baseline', row.baseline)].filter(Boolean).join('; ')}`;
+    const paired = row.pairedRatios
+      ? `; ratio per repetition ${row.pairedRatios.map(r => r.toFixed(2)).join(' ')} (ratio of the medians ${row.ratioOfMedians!.toFixed(3)})`
+      : '';
+    return `  ${row.n}. ${[part('marklog', row.marklog), part('baseline', row.baseline)].filter(Boolean).join('; ')}${paired}`;
   }).join('\n');
 }
