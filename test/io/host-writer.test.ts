@@ -13,6 +13,7 @@ import {createVolume} from '../../src/volume/volume-admin.js';
 import {createPair} from '../../src/pair/pair-create.js';
 import {Site} from '../../src/site/site.js';
 import {Journal} from '../../src/log/journal.js';
+import {registryPath} from '../../src/mark/host-registry.js';
 import {findGroup} from '../../src/log/remote-log.js';
 
 const CAPACITY = 4 * 1024 * 1024;
@@ -78,8 +79,11 @@ test('another handle on the same site in this process gets the lock at once whil
 });
 
 test('a mark from another process gets in while a HostWriter streams writes without turning the event loop', async t => {
-  const {p, r, primary, mvol, group} = loggedPair(t, CAPACITY, 256 * 1024 * 1024);
+  const {p, r, primary, mvol, group} = loggedPair(t, CAPACITY, 1024 * 1024 * 1024);
   const writer = new HostWriter(primary, {holdMs: 20});
+  const registry = registryPath(p);
+  const marksIssued = () => fs.existsSync(registry) ? fs.readFileSync(registry, 'utf8') : '';
+  const before = marksIssued();
   writer.write(mvol, 0, block(0));
   const child = cliSpawn(['mark', '--site', p, '--app', 'cron', '--json'], {MARKLOG_LOCK_TIMEOUT_MS: '10000'});
   const exited = new Promise<number>(resolve => child.on('close', code => resolve(code ?? -1)));
@@ -87,18 +91,22 @@ test('a mark from another process gets in while a HostWriter streams writes with
   child.stdout.on('data', chunk => {
     out += chunk;
   });
-  // A synchronous burst of 4 s (small writes, so the log holds them all): the
-  // child can only get the locks between two writes.
-  const until = Date.now() + 4000;
+  // One synchronous burst, without a turn of the event loop, until the child's mark
+  // is in the host registry, and 1,000 writes more (at most 60 s; small writes, so
+  // the log holds them all): the child can only get the locks between two writes.
+  const limit = Date.now() + 60_000;
   let writes = 1;
   let lastLogId = 0;
-  while (Date.now() < until) {
+  let markSeenAt: number | undefined;
+  while (Date.now() < limit && (markSeenAt === undefined || writes < markSeenAt + 1000)) {
     const {logged} = writer.write(mvol, (writes % 1000) * 4096, block(writes, 512));
     if (logged.length !== 1) return t.fail(`write ${writes} was not logged`);
     lastLogId = logged[0].logId;
     writes++;
+    if (markSeenAt === undefined && writes % 500 === 0 && marksIssued() !== before) markSeenAt = writes;
   }
   writer.release();
+  t.truthy(markSeenAt, 'the mark was issued while the burst ran');
   t.is(await exited, 0, out);
   const {markId} = JSON.parse(out) as {markId: number};
   const remote = Site.open(r);
