@@ -1,6 +1,6 @@
 // The in-flight write record of a site: docs/FORMAT.md §5.
 import {crc32c} from './crc32c.js';
-import {writeU64} from './u64.js';
+import {viewOf, writeU64} from './u64.js';
 
 export const INFLIGHT_MAGIC = 0x46494c4d; // "MLIF" as bytes 4d 4c 49 46
 export const INFLIGHT_SIZE = 32;
@@ -25,8 +25,9 @@ export function encodeInflight(write: Inflight | null): Buffer {
   out.writeUInt32LE(INFLIGHT_MAGIC, InflightRecord.magic);
   if (write) {
     out.writeUInt32LE(write.ldev, InflightRecord.ldev);
-    writeU64(out, write.offset, InflightRecord.offset);
-    writeU64(out, write.length, InflightRecord.length);
+    const view = viewOf(out);
+    writeU64(view, write.offset, InflightRecord.offset);
+    writeU64(view, write.length, InflightRecord.length);
   }
   out.writeUInt32LE(crc32c(out.subarray(0, InflightRecord.crc)), InflightRecord.crc);
   return out;

@@ -1,10 +1,16 @@
 // Unsigned 64-bit little-endian fields written from JS numbers. Every value marklog
 // stores is at most 2^53 − 1 (readers refuse larger ones), so two 32-bit stores do
-// what a BigInt conversion would, several times faster on the write path.
+// what a BigInt conversion would; through a DataView, several times faster than
+// either on the write path (one header update writes twenty of them).
 
 const TWO_32 = 2 ** 32;
 
-export function writeU64(target: Buffer, value: number, at: number): void {
-  target.writeUInt32LE(value % TWO_32, at);
-  target.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
+/** A view for writeU64 over exactly the bytes of `target`. */
+export function viewOf(target: Uint8Array): DataView {
+  return new DataView(target.buffer, target.byteOffset, target.byteLength);
+}
+
+export function writeU64(view: DataView, value: number, at: number): void {
+  view.setUint32(at, value % TWO_32, true);
+  view.setUint32(at + 4, Math.floor(value / TWO_32), true);
 }

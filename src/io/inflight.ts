@@ -46,8 +46,11 @@ export function beginWrite(site: Site, write: Inflight): void {
   lastWritten.set(site, {hold: site.lock.hold, inFlight: true});
 }
 
+/** Nothing in flight: the same 32 bytes every time. */
+const CLEARED = encodeInflight(null);
+
 export function endWrite(site: Site): void {
-  encodeInflight(null).copy(recordOf(site));
+  CLEARED.copy(recordOf(site));
   lastWritten.set(site, {hold: site.lock.hold, inFlight: false});
 }
 
