@@ -11,7 +11,8 @@ import {issueMark} from '../../src/mark/mark.js';
 import {Journal} from '../../src/log/journal.js';
 import {findGroup} from '../../src/log/remote-log.js';
 import {chooseMark} from '../../src/restore/locate.js';
-import {replayUpTo} from '../../src/restore/replay.js';
+import {replayUpTo, replayVerifying} from '../../src/restore/replay.js';
+import {HostWriter} from '../../src/io/host-writer.js';
 import {LogScan} from '../../src/restore/scan.js';
 import {VolumeImage} from '../../src/volume/image.js';
 
@@ -49,6 +50,36 @@ test('restore of an overwrite-heavy log writes each final byte to the target onc
   const covered = 63 * block + 200 + block;
   t.is(coalesced.result.written, covered, 'each final byte written once');
   t.true(coalesced.result.written * 9 < naive.result.written);
+
+  // A restore to a new file plans from the headers and writes while it checks: the same bytes, once.
+  const planned = LogScan.of(Journal.open(remote, tables, findGroup(remote, tables, 1)), {headersOnly: true});
+  const file = path.join(root, 'verifying.img');
+  VolumeImage.create(file, capacity);
+  const image = VolumeImage.open(file, capacity);
+  const verifying = replayVerifying(planned, chooseMark(planned, {markId: 1}).logId, new Map([[0, image]]), 'mark 1');
+  image.close();
+  t.true(fs.readFileSync(file).equals(naive.bytes));
+  t.is(verifying.written, covered, 'each final byte written once');
+});
+
+test('a logged write through a HostWriter, within one hold of the locks, is one write to the M-VOL and one to the log: nothing read, looked up or locked', t => {
+  const {primary, remote} = librarySites(t);
+  createVolume(primary, 4 * 1024 * 1024);
+  createVolume(remote, 4 * 1024 * 1024);
+  createVolume(remote, 64 * 1024 * 1024, true);
+  createPair(primary, {mvol: 0, rvol: 0});
+  startLogging(primary, {pairs: [1], group: 1});
+  const writer = new HostWriter(primary, {holdMs: 60_000});
+  writer.write(0, 0, Buffer.alloc(4096, 1)); // takes the locks and reads what it needs once
+  // A new hold of either site's lock would show as a statSync of that site's tables.
+  const counted = countFsCalls(['writeSync', 'writevSync', 'readSync', 'statSync', 'fstatSync', 'openSync', 'readFileSync']);
+  try {
+    for (let i = 1; i <= 100; i++) writer.write(0, i * 4096, Buffer.alloc(4096, i));
+  } finally {
+    counted.restore();
+    writer.release();
+  }
+  t.deepEqual(counted.calls, {writeSync: 100, writevSync: 100, readSync: 0, statSync: 0, fstatSync: 0, openSync: 0, readFileSync: 0});
 });
 
 test('resync copies only dirty chunks, and pair create moves no byte of a hole', t => {
@@ -64,3 +95,20 @@ test('resync copies only dirty chunks, and pair create moves no byte of a hole',
   for (const chunk of [0, 500, 1023]) hostWrite(primary, 0, chunk * 65536 + 7, Buffer.alloc(10, 2));
   t.is(resyncPair(primary, 1).copiedBytes, 3 * 65536);
 });
+
+/** Counts calls to the named functions of node:fs (the module marklog's code calls through) until restore(). */
+function countFsCalls(names: string[]) {
+  const target = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const calls: Record<string, number> = {};
+  const originals = new Map(names.map(name => [name, target[name]]));
+  for (const [name, original] of originals) {
+    calls[name] = 0;
+    target[name] = (...args: unknown[]) => {
+      calls[name]++;
+      return original.apply(fs, args);
+    };
+  }
+  return {calls, restore: () => originals.forEach((original, name) => {
+    target[name] = original;
+  })};
+}
