@@ -48,7 +48,7 @@ const openUnderHold = new WeakMap<VolumeImage, {hold: number; volume: LogVolume}
 export class LogVolume {
   private current: LogHeaderFields;
 
-  /** Records found complete past the tail of an older header slot and taken back (see open). */
+  /** Records found complete past the tail of an older header slot and taken back (see open): 0 or 1. */
   recoveredRecords = 0;
 
   /** A damaged record found where the next one after the tail would be, when the newer header slot was lost. */
@@ -84,35 +84,35 @@ export class LogVolume {
 
   /**
    * The newer header slot is unreadable (torn by a crash, or damaged), so the
-   * header in use may be one update behind: take back the complete records that
-   * follow its tail in sequence, exactly as the lost update would have. A record
-   * there with the next log ID that fails its checksum is kept as damage for the
-   * reader to report: only the lost header knew of it.
+   * header in use may be one update behind: take back the record that follows
+   * its tail, exactly as the lost update would have. One at most: every append
+   * updates the header, so one lost update is one record, and whatever lies after
+   * it is older (a record of the log before the last log start, with the same log
+   * IDs, can sit exactly there). A record there that fails its checksum is kept as
+   * damage for the reader to report: only the lost header knew of it.
    */
   private rollForward(): void {
-    for (;;) {
-      const h = this.current;
-      const next = this.nextAfterTail(h);
-      if (next === undefined) return;
-      if ('damage' in next) {
-        this.damageAfterTail = next.damage;
-        return;
-      }
-      const {at, size, record, wraps} = next;
-      const first = h.records === 0;
-      this.current = {
-        ...h,
-        tail: at + size, records: h.records + 1,
-        ...(wraps ? {wrap: h.tail} : {}),
-        newestLogId: record.logId, newestLogTime: record.timer, newestLogAddress: at,
-        ...(first ? {start: at, oldestLogId: record.logId, oldestLogTime: record.timer, oldestLogAddress: at} : {}),
-        ...(record.kind === 'mark' ? {
-          marks: h.marks + 1, newestMarkId: record.markId, newestMarkTime: record.markTime, newestMarkAddress: at,
-          ...(h.marks === 0 ? {oldestMarkId: record.markId, oldestMarkTime: record.markTime, oldestMarkAddress: at} : {}),
-        } : {}),
-      };
-      this.recoveredRecords++;
+    const h = this.current;
+    const next = this.nextAfterTail(h);
+    if (next === undefined) return;
+    if ('damage' in next) {
+      this.damageAfterTail = next.damage;
+      return;
     }
+    const {at, size, record, wraps} = next;
+    const first = h.records === 0;
+    this.current = {
+      ...h,
+      tail: at + size, records: h.records + 1,
+      ...(wraps ? {wrap: h.tail} : {}),
+      newestLogId: record.logId, newestLogTime: record.timer, newestLogAddress: at,
+      ...(first ? {start: at, oldestLogId: record.logId, oldestLogTime: record.timer, oldestLogAddress: at} : {}),
+      ...(record.kind === 'mark' ? {
+        marks: h.marks + 1, newestMarkId: record.markId, newestMarkTime: record.markTime, newestMarkAddress: at,
+        ...(h.marks === 0 ? {oldestMarkId: record.markId, oldestMarkTime: record.markTime, oldestMarkAddress: at} : {}),
+      } : {}),
+    };
+    this.recoveredRecords++;
   }
 
   /** Where an append after this header put its record: at the tail, or wrapped to the front when it did not fit (placeFor). */

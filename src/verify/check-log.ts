@@ -29,7 +29,7 @@ export function checkLogGroup(site: Site, tables: Tables, group: LogGroupRow, fi
   for (const volume of journal.volumes) {
     if (volume.recoveredRecords > 0) {
       findings.warning('header-slot', `${where}, log volume ${volume.header.ldev}`,
-        `a header slot was damaged or torn; ${volume.recoveredRecords} complete record(s) past the older slot's tail were taken back`, 'the next append rewrites the header; keep an eye on this volume');
+        `a header slot was damaged or torn; the complete record past the older slot's tail was taken back`, 'the next append rewrites the header; keep an eye on this volume');
     }
     if (volume.header.baseGeneration !== group.baseGeneration && !group.applying) {
       findings.error('base-generation', `${where}, log volume ${volume.header.ldev}`, `header says base generation ${volume.header.baseGeneration}, the group ${group.baseGeneration}`, 'this log does not belong to the base; start a new log');

@@ -7,6 +7,9 @@ import {applyLog} from '../../src/log/apply.js';
 import {Journal, type Corruption} from '../../src/log/journal.js';
 import {findGroup} from '../../src/log/remote-log.js';
 import {Site} from '../../src/site/site.js';
+import {stopLogging} from '../../src/log/log-stop.js';
+import {startLogging} from '../../src/log/log-start.js';
+import {resyncPair} from '../../src/pair/pair-control.js';
 
 const SLOT = 4096;
 const SEQUENCE_AT = 200;
@@ -78,4 +81,29 @@ test('FORMAT §4.5: a damaged wrapped record that only the torn header slot knew
   const after = readBack(r, group);
   t.false(after.logIds.includes(wrapped));
   t.deepEqual(after.reports.map(c => ({reason: c.reason, offset: c.offset, logId: c.logId})), [{reason: 'checksum mismatch', offset: DATA_START, logId: wrapped}]);
+});
+
+test('FORMAT §4.5: with the header slot torn, only the one record its update described is taken back, not an older record of the same size and log ID behind it', t => {
+  const sites = loggedPair(t, 1024 * 1024, 16 * 1024 * 1024);
+  const {primary, remote, mvol, group} = sites;
+  // The log before the restart: three records, log IDs 1-3, all the same size.
+  for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
+  stopLogging(primary, group);
+  resyncPair(primary, 1);
+  startLogging(primary, {pairs: [1], group});
+  // The new log: log IDs 1 and 2 again, in the same places; the old log ID 3 lies right after them.
+  hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
+  hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
+  const tables = remote.tables();
+  const file = Journal.open(remote, tables, findGroup(remote, tables, group)).volumes[0].image.file;
+  tearNewerSlot(file);
+  const site = Site.open(sites.r);
+  try {
+    const current = site.tables();
+    const records = [...Journal.open(site, current, findGroup(site, current, group)).records()].map(r => r.record);
+    t.deepEqual(records.map(r => r.logId), [1, 2]);
+    t.is(records[1].kind === 'write' ? records[1].data[0] : undefined, 0xb1, 'the record taken back is the new log ID 2');
+  } finally {
+    site.close();
+  }
 });
