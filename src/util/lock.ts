@@ -35,6 +35,7 @@ export function lingering<T>(ms: number, work: () => T): T {
 export function endLingering(): void {
   for (const lock of [...lingeringByPath.values()]) lock.endLinger();
 }
+
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function sleep(ms: number): void {
