@@ -172,6 +172,10 @@ export class LogVolume {
       siteId: fields.siteId, wrap: 0, sequence,
     };
     image.write(logHeaderSlotOffset(sequence), encodeLogHeader(header));
+    // Records of the volume's earlier life (an old log, another group's) must never be
+    // mistaken for new ones: they can carry the very log IDs the new log will use.
+    // Dropped after the header, so a crash in between leaves them unreachable anyway.
+    if (!image.deallocate(LOG_DATA_START, image.capacity - LOG_DATA_START)) image.write(LOG_DATA_START, Buffer.alloc(RECORD_HEADER_SIZE));
     return new LogVolume(image, header);
   }
 

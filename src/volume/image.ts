@@ -125,6 +125,12 @@ export class VolumeImage {
     return at < 0 || at > this.capacity ? this.capacity : at;
   }
 
+  /** Deallocates a range so it reads as zeros; false (and nothing done) where the file system cannot. */
+  deallocate(offset: number, length: number): boolean {
+    this.checkRange(offset, length);
+    return length === 0 || fsx.punchHole(this.fd, offset, length);
+  }
+
   /** Makes a range read as zeros, deallocating it where the file system can. */
   zero(offset: number, length: number): void {
     this.checkRange(offset, length);

@@ -15,6 +15,8 @@ const SLOT = 4096;
 const SEQUENCE_AT = 200;
 const DATA_START = 8192;
 const RECORD = 8 * 1024;
+/** A write record of RECORD bytes in the log: 32-byte header, 16-byte target, the data. */
+const RECORD_SIZE = 32 + 16 + RECORD;
 
 /**
  * A log volume with room for seven 8 KiB records whose last record wrapped to the
@@ -83,19 +85,27 @@ test('FORMAT §4.5: a damaged wrapped record that only the torn header slot knew
   t.deepEqual(after.reports.map(c => ({reason: c.reason, offset: c.offset, logId: c.logId})), [{reason: 'checksum mismatch', offset: DATA_START, logId: wrapped}]);
 });
 
-test('FORMAT §4.5: with the header slot torn, only the one record its update described is taken back, not an older record of the same size and log ID behind it', t => {
+test('FORMAT §4.5: a log started again keeps nothing of the old one past its header, and with the header slot torn only the one record its update described is taken back', t => {
   const sites = loggedPair(t, 1024 * 1024, 16 * 1024 * 1024);
   const {primary, remote, mvol, group} = sites;
+  const logFile = () => {
+    const now = remote.tables();
+    return Journal.open(remote, now, findGroup(remote, now, group)).volumes[0].image.file;
+  };
+  const span = 3 * RECORD_SIZE;
   // The log before the restart: three records, log IDs 1-3, all the same size.
   for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
+  const oldLog = readAt(logFile(), DATA_START, span);
   stopLogging(primary, group);
   resyncPair(primary, 1);
   startLogging(primary, {pairs: [1], group});
-  // The new log: log IDs 1 and 2 again, in the same places; the old log ID 3 lies right after them.
+  t.true(readAt(logFile(), DATA_START, span).every(byte => byte === 0), 'log start dropped the old log\'s records, not only its header');
+  // The new log: log IDs 1 and 2 again, in the same places. Put the old log ID 3 back
+  // right after them, as a file system that cannot drop a range would have kept it.
   hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
   hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
-  const tables = remote.tables();
-  const file = Journal.open(remote, tables, findGroup(remote, tables, group)).volumes[0].image.file;
+  const file = logFile();
+  writeAt(file, DATA_START + 2 * RECORD_SIZE, oldLog.subarray(2 * RECORD_SIZE));
   tearNewerSlot(file);
   const site = Site.open(sites.r);
   try {
@@ -107,3 +117,17 @@ test('FORMAT §4.5: with the header slot torn, only the one record its update de
     site.close();
   }
 });
+
+function readAt(file: string, offset: number, length: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  const out = Buffer.alloc(length);
+  fs.readSync(fd, out, 0, length, offset);
+  fs.closeSync(fd);
+  return out;
+}
+
+function writeAt(file: string, offset: number, data: Buffer): void {
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, data, 0, data.length, offset);
+  fs.closeSync(fd);
+}
