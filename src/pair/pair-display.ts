@@ -28,7 +28,9 @@ export function displayPairs(site: Site, only?: number): PairView[] {
       const dirtyChunks = bitmap.dirtyCount();
       const lastDirty = dirtyChunks > 0 && bitmap.isSet(bitmap.chunkCount - 1);
       const dirtyBytes = dirtyChunks * bitmap.chunkSize - (lastDirty ? bitmap.chunkSize - bitmap.chunkLength(bitmap.chunkCount - 1) : 0);
-      const progress = pair.state === 'COPY' ? Math.floor((bitmap.copyPointer / bitmap.chunkCount) * 1000) / 10 : 100;
+      // Read without the lock: the copier moves the pointer to the end just before it
+      // saves PAIR, so a pair still in COPY shows at most 99.9 %.
+      const progress = pair.state === 'COPY' ? Math.min(99.9, Math.floor((bitmap.copyPointer / bitmap.chunkCount) * 1000) / 10) : 100;
       return {
         pair: pair.pair,
         state: pair.state,
