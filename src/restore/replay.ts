@@ -52,21 +52,14 @@ export interface ReplayResult {
 export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, options: {coalesce?: boolean} = {}): ReplayResult {
   const result: ReplayResult = {records: 0, bytes: 0, written: 0};
   const logImages = new Map(scan.journal.volumes.map(v => [v.header.ldev, v.image]));
-  const maps = new Map<number, ExtentMap>([...targets.keys()].map(ldev => [ldev, new ExtentMap()]));
-  for (const write of scan.writes) {
-    if (write.logId >= upto) break;
-    if (!targets.has(write.ldev)) continue;
-    result.records++;
-    result.bytes += write.length;
-    if (options.coalesce === false) {
+  if (options.coalesce === false) {
+    for (const write of writesFor(scan, upto, targets, result)) {
       targets.get(write.ldev)!.write(write.address, logImages.get(write.logLdev)!.read(write.source, write.length));
       result.written += write.length;
-    } else {
-      maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
     }
+    return result;
   }
-  if (options.coalesce === false) return result;
-  for (const [ldev, map] of maps) {
+  for (const [ldev, map] of extentMaps(scan, upto, targets, result)) {
     const target = targets.get(ldev)!;
     for (const extent of map.extents()) {
       const length = extent.end - extent.start;
@@ -92,16 +85,9 @@ export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, Vol
 export function replayVerifying(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, what: string): ReplayResult {
   const result: ReplayResult = {records: 0, bytes: 0, written: 0};
   const planned = scan.writes.filter(w => w.logId < upto);
-  const maps = new Map<number, ExtentMap>([...targets.keys()].map(ldev => [ldev, new ExtentMap()]));
-  for (const write of planned) {
-    if (!targets.has(write.ldev)) continue;
-    result.records++;
-    result.bytes += write.length;
-    maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
-  }
   // Which final extents each record supplies, so they are written as the record passes.
   const byRecord = new Map<number, {ldev: number; start: number; end: number; source: number}[]>();
-  for (const [ldev, map] of maps) {
+  for (const [ldev, map] of extentMaps(scan, upto, targets, result)) {
     for (const e of map.extents()) {
       let list = byRecord.get(e.logId);
       if (!list) byRecord.set(e.logId, (list = []));
@@ -133,6 +119,26 @@ export function replayVerifying(scan: LogScan, upto: number, targets: Map<number
 }
 
 const RECORD_DATA_OFFSET = RECORD_HEADER_SIZE + WRITE_DATA_HEADER;
+
+/** The write records below `upto` for the targets, in log order, counted into `result`. */
+function* writesFor(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, result: ReplayResult): Generator<ScannedWrite> {
+  for (const write of scan.writes) {
+    if (write.logId >= upto) break;
+    if (!targets.has(write.ldev)) continue;
+    result.records++;
+    result.bytes += write.length;
+    yield write;
+  }
+}
+
+/** Where each final byte of each target comes from (last writer wins). */
+function extentMaps(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, result: ReplayResult): Map<number, ExtentMap> {
+  const maps = new Map<number, ExtentMap>([...targets.keys()].map(ldev => [ldev, new ExtentMap()]));
+  for (const write of writesFor(scan, upto, targets, result)) {
+    maps.get(write.ldev)!.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
+  }
+  return maps;
+}
 
 function samePlace(plan: ScannedWrite | undefined, logId: number, ldev: number, address: number, length: number, logLdev: number, source: number): boolean {
   return plan !== undefined && plan.logId === logId && plan.ldev === ldev && plan.address === address && plan.length === length
