@@ -244,8 +244,9 @@ export function encodeRecordPieces(record: LogRecord): Buffer[] {
   out[RecordHeader.markFlag] = record.kind === 'mark' ? 1 : 0;
   out[RecordHeader.type] = record.kind === 'mark' ? RecordType.mark : RecordType.write;
   out.writeUInt16LE(RECORD_MAGIC, RecordHeader.magic);
-  writeU64(viewOf(out), record.logId, RecordHeader.logId);
-  writeU64(viewOf(out), record.timer, RecordHeader.timer);
+  const view = viewOf(out);
+  writeU64(view, record.logId, RecordHeader.logId);
+  writeU64(view, record.timer, RecordHeader.timer);
   out.writeUInt32LE(dataLength, RecordHeader.dataLength);
   const data = out.subarray(RECORD_HEADER_SIZE);
   const dataView = viewOf(data);
