@@ -3,7 +3,7 @@ import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
 import {groupFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
 import {parseTarget, restoreToMark, type RestoreResult} from '../src/restore/restore.js';
-import {InvalidArgumentError} from '../src/errors.js';
+import {parseTimestamp} from '../src/util/time.js';
 import {formatBytes} from '../src/util/units.js';
 
 export default class Restore extends MarklogCommand {
@@ -18,7 +18,7 @@ export default class Restore extends MarklogCommand {
     site: siteFlag,
     group: groupFlag(true),
     mark: Flags.integer({summary: 'Mark ID to restore to.', min: 0, exclusive: ['time']}),
-    time: Flags.string({summary: 'Restore to the last mark at or before this time (ISO 8601).', exclusive: ['mark']}),
+    time: Flags.string({summary: 'Restore to the last mark at or before this time (ISO 8601; without a zone offset it is UTC, as `mark list` prints).', exclusive: ['mark']}),
     rvol: Flags.integer({summary: 'Only this R-VOL (LDEV at this site).', min: 0}),
     to: Flags.string({summary: 'rvol (in place), ldev:N, mvol (the M-VOLs at the primary), or a new file path.', default: 'rvol'}),
     force: Flags.boolean({summary: 'Allow an in-place restore.', default: false}),
@@ -27,8 +27,7 @@ export default class Restore extends MarklogCommand {
 
   async run(): Promise<RestoreResult> {
     const {flags} = await this.parse(Restore);
-    const time = flags.time === undefined ? undefined : new Date(flags.time);
-    if (time && Number.isNaN(time.getTime())) throw new InvalidArgumentError(`time "${flags.time}" is not an ISO 8601 date`);
+    const time = flags.time === undefined ? undefined : parseTimestamp(flags.time);
     const result = restoreToMark(Site.open(flags.site), {
       group: flags.group!, markId: flags.mark, time, rvol: flags.rvol, target: parseTarget(flags.to), force: flags.force, dryRun: flags['dry-run'],
     });

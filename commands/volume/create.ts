@@ -12,7 +12,7 @@ export default class VolumeCreate extends MarklogCommand {
   ];
   static override flags = {
     site: siteFlag,
-    size: Flags.string({summary: 'Capacity: bytes or with a unit (512, 64K, 64M, 1G, 2T); a multiple of 512.', required: true}),
+    size: Flags.string({summary: 'Capacity: bytes or with a unit, a multiple of 512. 64K, 64M, 1G, 2T and 64MiB are powers of 1024; 1GB, 500MB are powers of 1000.', required: true}),
     pool: Flags.boolean({summary: 'Reserve the volume into the pool.', default: false}),
   };
 
