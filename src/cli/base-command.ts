@@ -2,6 +2,7 @@
 import {Command, Errors, Flags} from '@oclif/core';
 
 import {describeError, reportError} from './error-report.js';
+import {formatJson} from './json-output.js';
 
 // With a file size limit (ulimit -f), growing a file past it must be an EFBIG error
 // marklog reports, not a SIGXFSZ that kills the command half-way.
@@ -28,6 +29,11 @@ export abstract class MarklogCommand extends Command {
       return;
     }
     reportError(error, false);
+  }
+
+  /** Indented on a terminal, one line otherwise (JSON Lines when appended to a file). */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${formatJson(json)}\n`);
   }
 
   /** Prints warnings on stderr in human mode; under --json they travel in the result. */

@@ -1,6 +1,7 @@
 // Errors become an exit code and one line (or a JSON document) here, and only
 // here. It imports nothing from oclif, so the fast path of `mark` can use it.
 import {MarklogError, EXIT_CODES} from '../errors.js';
+import {formatJson} from './json-output.js';
 
 export interface ErrorReport {
   code: string;
@@ -36,7 +37,7 @@ export function reportError(error: unknown, json: boolean): void {
   const report = describeError(error);
   process.exitCode = report.exitCode;
   if (json) {
-    process.stdout.write(`${JSON.stringify({error: {code: report.code, message: report.message, ...(report.hint ? {hint: report.hint} : {})}}, null, 2)}\n`);
+    process.stdout.write(`${formatJson({error: {code: report.code, message: report.message, ...(report.hint ? {hint: report.hint} : {})}})}\n`);
     return;
   }
   process.stderr.write(`marklog: ${report.message}${report.hint ? ` (${report.hint})` : ''}\n`);

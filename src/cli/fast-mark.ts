@@ -7,6 +7,7 @@ import os from 'node:os';
 import {Site} from '../site/site.js';
 import {issueMark} from '../mark/mark.js';
 import {reportError} from './error-report.js';
+import {formatJson} from './json-output.js';
 
 interface MarkArgs {
   site?: string;
@@ -43,7 +44,7 @@ export function tryFastMark(argv: string[]): boolean {
   try {
     const result = issueMark(Site.open(args.site!), {group: args.group, app: args.app ?? os.userInfo().username});
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(`${formatJson(result)}\n`);
     } else {
       for (const warning of result.warnings) process.stderr.write(`marklog: warning: ${warning}\n`);
       process.stdout.write(`${result.markId}\n`);
