@@ -13,7 +13,7 @@ export default class MarkListCommand extends MarklogCommand {
     const {flags} = await this.parse(MarkListCommand);
     const groups = listMarks(Site.open(flags.site), flags.group);
     for (const group of groups) this.warnAll(group.warnings);
-    this.log(groups.map(renderMarks).join('\n\n') || 'no marks');
+    if (!this.jsonEnabled()) this.log(groups.map(renderMarks).join('\n\n') || 'no marks');
     return {groups};
   }
 }

@@ -2,6 +2,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import {formatBytes} from '../util/units.js';
+import {grid} from './grid.js';
 import type {LogGroupStatus} from '../log/log-admin.js';
 import type {MarkList} from '../mark/mark-list.js';
 
@@ -24,7 +25,7 @@ export function renderLogStatus(status: LogGroupStatus): string {
 }
 
 export function renderMarks(list: MarkList): string {
-  const table = new Table({head: ['mark', 'time', 'application', 'log ID', 'host', 'remote log'].map(h => chalk.bold(h)), style: {head: [], border: []}});
-  for (const m of list.marks) table.push([m.markId, m.time, m.app, m.logId, yesNo(m.host), yesNo(m.remote)]);
-  return `${chalk.bold(`log group ${list.group}`)}\n${list.marks.length ? table.toString() : 'no marks'}`;
+  const table = grid(['mark', 'time', 'application', 'log ID', 'host', 'remote log'].map(h => chalk.bold(h)),
+    list.marks.map(m => [m.markId, m.time, m.app, m.logId, yesNo(m.host), yesNo(m.remote)]));
+  return `${chalk.bold(`log group ${list.group}`)}\n${list.marks.length ? table : 'no marks'}`;
 }

@@ -7,7 +7,7 @@ import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
 import {nowMicros} from '../log/journal.js';
 import {MAX_APP_BYTES} from '../format/log-format.js';
-import {groupEntry, loadRegistry, saveRegistry} from './host-registry.js';
+import {RegistryWriter} from './registry-writer.js';
 import type {Site} from '../site/site.js';
 import type {Tables} from '../site/tables.js';
 
@@ -52,32 +52,35 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
     const tables = site.tables();
     const group = loggingGroup(tables, options.group);
     refuseIfWritesWereDropped(tables, group);
-    const registry = loadRegistry(site.dir);
-    const entry = groupEntry(registry, group);
-    const send = (): {markId: number; markTime: number; result: ReturnType<SiteLink['appendToLog']>} => {
-      const markId = entry.next;
-      // The ID is spent before it is sent: a crash after the remote acknowledged it
-      // leaves a gap in the host's numbering, never two marks with one ID.
-      entry.next = markId + 1;
-      saveRegistry(site.dir, registry);
-      const markTime = nowMicros();
-      return {markId, markTime, result: linkOf(site, tables).appendToLog(group, [{kind: 'mark', markId, markTime, app}])};
-    };
-    let sent;
+    const registry = RegistryWriter.open(site.dir);
     try {
-      sent = send();
-    } catch (error) {
-      // The log remembers every mark ID it took; a registry that fell behind catches up once.
-      if (!(error instanceof MarkIdReusedError)) throw error;
-      entry.next = error.nextFree;
-      sent = send();
+      let next = registry.next(group);
+      const send = (): {markId: number; markTime: number; result: ReturnType<SiteLink['appendToLog']>} => {
+        const markId = next;
+        // The ID is spent before it is sent: a crash after the remote acknowledged it
+        // leaves a gap in the host's numbering, never two marks with one ID.
+        next = markId + 1;
+        registry.spend(group, next);
+        const markTime = nowMicros();
+        return {markId, markTime, result: linkOf(site, tables).appendToLog(group, [{kind: 'mark', markId, markTime, app}])};
+      };
+      let sent;
+      try {
+        sent = send();
+      } catch (error) {
+        // The log remembers every mark ID it took; a registry that fell behind catches up once.
+        if (!(error instanceof MarkIdReusedError)) throw error;
+        next = error.nextFree;
+        sent = send();
+      }
+      const {markId, markTime, result} = sent;
+      const time = new Date(markTime / 1000).toISOString();
+      const logId = result.appended[0].logId;
+      registry.record(group, {markId, time, app, logId});
+      return {markId, logId, time, app, group, warnings: [...result.warnings, ...registry.compactIfDue()]};
+    } finally {
+      registry.close();
     }
-    const {markId, markTime, result} = sent;
-    const time = new Date(markTime / 1000).toISOString();
-    const logId = result.appended[0].logId;
-    entry.marks.push({markId, time, app, logId});
-    saveRegistry(site.dir, registry);
-    return {markId, logId, time, app, group, warnings: result.warnings};
   });
 }
 

@@ -5,7 +5,7 @@ import {MarklogError} from '../errors.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {linkOf} from '../site/connect.js';
 import {Site} from '../site/site.js';
-import {registryPath, loadRegistry} from '../mark/host-registry.js';
+import {REPAIR_HINT, legacyRegistryPath, registryPath, loadRegistry} from '../mark/host-registry.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkLogGroup, type LogSummary} from './check-log.js';
 import {Findings, type Finding} from './finding.js';
@@ -54,8 +54,8 @@ export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResu
     if (options.group !== undefined && group.group !== options.group) continue;
     result.checked.groups.push(checkLogGroup(site, tables, group, findings));
   }
-  if (fs.existsSync(registryPath(site.dir))) {
-    findings.guard('host-registry', registryPath(site.dir), 'restore host-marks.json from a backup; the marks in the remote log are unaffected', () => {
+  if (fs.existsSync(registryPath(site.dir)) || fs.existsSync(legacyRegistryPath(site.dir))) {
+    findings.guard('host-registry', registryPath(site.dir), REPAIR_HINT, () => {
       loadRegistry(site.dir);
     });
   }
