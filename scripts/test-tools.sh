@@ -7,6 +7,7 @@ set -euo pipefail
 # command → Debian package
 tools=(
   "strace strace"
+  "unshare util-linux"
 )
 
 missing=()
