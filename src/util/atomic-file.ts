@@ -1,10 +1,15 @@
 // Management files are replaced whole: write a temporary, fsync it, rename it over
-// the old one, fsync the directory. A crash leaves either the old or the new file.
+// the old one, fsync the directory. A crash leaves either the old or the new file,
+// and perhaps the temporary of a writer killed before its rename: the next writer
+// of the same file removes those, since no process would ever come back for them.
 import fs from 'node:fs';
 import path from 'node:path';
 
+const TEMP = '.tmp-';
+
 export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const temp = `${file}.tmp-${process.pid}`;
+  clearAbandonedTemporaries(file);
+  const temp = `${file}${TEMP}${process.pid}`;
   const fd = fs.openSync(temp, 'w', 0o600);
   try {
     fs.writeFileSync(fd, data);
@@ -22,5 +27,31 @@ export function syncDirectory(dir: string): void {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Removes `FILE.tmp-PID` left by writers of this file whose process is gone. */
+function clearAbandonedTemporaries(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}${TEMP}`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(dir, name), {force: true});
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
