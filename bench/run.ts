@@ -12,6 +12,7 @@ import type {RowResult} from './lib/result.js';
 import {renderSpread, renderTable} from './lib/table.js';
 import {copyRows} from './rows/copy.js';
 import {markCli} from './rows/mark.js';
+import {markScale} from './rows/mark-scale.js';
 import {restoreOverwrite, restoreUnique} from './rows/restore.js';
 import {restoreRss} from './rows/rss.js';
 import {LogWriteFixture, logWriteRand, logWriteSeq, pairWrite} from './rows/writes.js';
@@ -70,6 +71,7 @@ await attempt(['restore-overwrite'], () => restoreOverwrite(ctx));
 await attempt(['restore-unique'], () => restoreUnique(ctx));
 await attempt(['mark-cli'], () => markCli(ctx));
 await attempt(['restore-rss'], () => restoreRss(ctx));
+await attempt(['mark-many', 'mark-list'], () => markScale(ctx));
 
 machine.loadAvgEnd = os.loadavg().map(v => Math.round(v * 100) / 100);
 const seconds = since(started);

@@ -10,7 +10,7 @@ export const GiB = 1024 * MiB;
 
 export const ROW_NAMES = [
   'pair-write', 'log-write-seq', 'log-write-rand', 'pair-create', 'pair-create-sparse', 'resync',
-  'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss',
+  'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss', 'mark-many', 'mark-list',
 ] as const;
 export type RowName = typeof ROW_NAMES[number];
 
@@ -40,6 +40,8 @@ export interface Params {
   /** Size of each logged host write in the restore rows. */
   recordKib: number;
   markRuns: number;
+  /** Marks already in the group for rows 11 and 12. */
+  manyMarks: number;
   rssVolGib: number;
   rssLogMib: number;
   /** Also measure RSS at rssVolGib / rssScaleDown to show (in)dependence of volume size; 0 = off. */
@@ -75,7 +77,8 @@ const HELP = `npm run bench -- [flags]
   --unique-vol-mib N      base volume of row 8 (default 512)
   --unique-log-mib N      log data of unique blocks, row 8 (default 256)
   --record-kib N          size of each logged write, rows 7, 8, 10 (default 64)
-  --mark-runs N           runs of \`marklog mark\` and of \`node -e 0\`, row 9 (default 15)
+  --mark-runs N           runs of \`marklog mark\` and of \`node -e 0\`, row 9, and of each side of row 11 (default 15)
+  --many-marks N          marks already in the group, rows 11-12 (default 10000)
   --rss-vol-gib N         sparse volume, row 10 (default 8)
   --rss-log-mib N         log data, row 10 (default 256)
   --rss-scale-down N      also measure row 10 with a volume, and with a log, N times smaller (default 8; 0 = off)
@@ -110,6 +113,7 @@ export function parseParams(argv: string[]): Params {
       'unique-log-mib': {type: 'string'},
       'record-kib': {type: 'string'},
       'mark-runs': {type: 'string'},
+      'many-marks': {type: 'string'},
       'rss-vol-gib': {type: 'string'},
       'rss-log-mib': {type: 'string'},
       'rss-scale-down': {type: 'string'},
@@ -163,6 +167,7 @@ export function parseParams(argv: string[]): Params {
     uniqueLogMib: sized('unique-log-mib', 256, 1),
     recordKib: Math.round(num('record-kib', 64, 4)),
     markRuns: Math.max(5, Math.round(num('mark-runs', 15, 5))),
+    manyMarks: sized('many-marks', 10_000, 1),
     rssVolGib: Math.max(1, Math.round(num('rss-vol-gib', 8, 1) * scale)),
     rssLogMib: sized('rss-log-mib', 256, 1),
     rssScaleDown: Math.round(num('rss-scale-down', 8)),

@@ -52,10 +52,14 @@ export function verdict(value: number, target: RowResult['target']): boolean {
  * cache slows several-fold after some gigabytes have been written, for both sides),
  * where a ratio of medians can pair a fast repetition with a slow one.
  */
-export function makeRow(row: Omit<RowResult, 'ratio' | 'pass' | 'wallSeconds' | 'checked' | 'pairedRatios' | 'ratioOfMedians'> & {checked?: 'ratio' | 'value'}, wallSeconds: number): RowResult {
+export function makeRow(row: Omit<RowResult, 'ratio' | 'pass' | 'wallSeconds' | 'checked' | 'pairedRatios' | 'ratioOfMedians'> & {checked?: 'ratio' | 'value'; ratioToo?: boolean}, wallSeconds: number): RowResult {
+  const {ratioToo, ...fields} = row;
+  row = fields;
   const checked = row.checked ?? 'ratio';
-  const ratioOfMedians = checked === 'ratio' && row.baseline ? row.marklog.median / row.baseline.median : null;
-  const paired = checked === 'ratio' && row.baseline && row.baseline.samples.length === row.marklog.samples.length
+  // A row checked on its value may still show its ratio to the baseline (row 12).
+  const withRatio = checked === 'ratio' || ratioToo === true;
+  const ratioOfMedians = withRatio && row.baseline ? row.marklog.median / row.baseline.median : null;
+  const paired = withRatio && row.baseline && row.baseline.samples.length === row.marklog.samples.length
     ? row.marklog.samples.map((m, i) => m / row.baseline!.samples[i])
     : null;
   const ratio = paired ? median(paired) : ratioOfMedians;
