@@ -76,7 +76,9 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     // data can check and write at once; anything else is checked before it is touched.
     const scan = LogScan.of(journal, {headersOnly: options.target.kind === 'file' && !options.dryRun});
     const mark = chooseMark(scan, options);
-    checkBase(site, tables, group, journal);
+    // In place, the restore is an apply: one cut short at this mark is finished by running it again.
+    const resumingInPlace = options.target.kind === 'rvol' && group.applying === mark.logId;
+    if (!resumingInPlace) checkBase(site, tables, group, journal);
     const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
     const totals = checkRecordsBefore(scan, mark.logId, `mark ${mark.markId}`);
     const targets = planTargets(site, tables, options, rvols);
