@@ -28,6 +28,17 @@ export function registerPeer(site: Site, peer: LinkRow): void {
   });
 }
 
+/** What holds a volume, in words; undefined when it is free to become an R-VOL. */
+export function volumeUse(row: VolumeRow): string | undefined {
+  if (row.rvolOf) return `R-VOL of pair ${row.rvolOf.pair}${row.rvolOf.takeover ? ', taken over' : ''}`;
+  if (row.reserve === 'LOG') return row.logGroup === null ? 'reserved as a log volume' : `log volume of log group ${row.logGroup}`;
+  if (row.reserve === 'POOL') return 'in the pool';
+  if (row.reserve !== 'none') return `reserved as ${row.reserve}`;
+  if (row.pairs.length > 0) return `M-VOL of pair${row.pairs.length > 1 ? 's' : ''} ${row.pairs.join(', ')}`;
+  if (row.logGroup !== null) return `member of log group ${row.logGroup}`;
+  return undefined;
+}
+
 export function reserveRvol(site: Site, ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume {
   return site.update(tables => {
     if (tables.site.role !== 'remote') {
@@ -36,9 +47,12 @@ export function reserveRvol(site: Site, ldev: number, claim: RvolClaim, minCapac
     const row = site.volume(tables, ldev);
     // A retry after a crash between the two sites' table updates finds its own claim.
     if (!sameClaim(row, claim)) {
-      if (row.reserve !== 'none' || row.rvolOf || row.pairs.length > 0 || row.logGroup !== null) {
-        const use = row.rvolOf ? `R-VOL of pair ${row.rvolOf.pair}` : row.reserve !== 'none' ? `reserved as ${row.reserve}` : `M-VOL of pair ${row.pairs.join(',')}`;
-        throw new VolumeInUseError(`LDEV ${ldev} at ${tables.site.name} is already in use (${use})`);
+      const use = volumeUse(row);
+      if (use) {
+        throw new VolumeInUseError(`LDEV ${ldev} at ${tables.site.name} is already in use (${use})`,
+          row.logGroup !== null && row.reserve === 'none' && !row.rvolOf
+            ? `its image is the base of log group ${row.logGroup}'s log: use another LDEV, or start log group ${row.logGroup} again on its other pairs with \`marklog log start\`, which lets it go`
+            : undefined);
       }
       if (row.capacity < minCapacity) {
         throw new CapacityMismatchError(`R-VOL LDEV ${ldev} holds ${row.capacity} bytes but the M-VOL needs ${minCapacity}`);
