@@ -100,6 +100,12 @@ export class PairStateError extends MarklogError {
   readonly category = 'conflict';
 }
 
+/** A pair whose R-VOL is the base of a log group's log: deleting it would let that base change unseen. */
+export class PairInLogGroupError extends MarklogError {
+  readonly code = 'PAIR_IN_LOG_GROUP';
+  readonly category = 'conflict';
+}
+
 export class OutOfRangeError extends MarklogError {
   readonly code = 'OUT_OF_RANGE';
   readonly category = 'usage';

@@ -4,6 +4,7 @@ import {PairBitmap} from '../pair/bitmap.js';
 import {linkOf} from '../site/connect.js';
 import {InvalidArgumentError, TakenOverError, VolumeInUseError, VolumeIoError} from '../errors.js';
 import {writeThrough} from './write-through.js';
+import {noteBaseChange} from '../site/remote-endpoint.js';
 import {beginWrite, endWrite, repairInflight} from './inflight.js';
 import type {Site} from '../site/site.js';
 import type {Tables, VolumeRow} from '../site/tables.js';
@@ -44,6 +45,8 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
     const target = site.volume(before, ldev);
     checkHostAccess(before, target, true);
     site.image(target).checkRange(offset, data.length);
+    // A volume still in a log group but given to hosts (released by an older marklog) is a base changing.
+    if (target.logGroup !== null && !target.rvolOf) noteBaseChange(site, target);
     repairInflight(site);
     // Read after the repair, which may have moved a pair to PSUE.
     const tables = site.view();

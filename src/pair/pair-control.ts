@@ -1,6 +1,6 @@
 // Pair suspend, resync and delete (DESIGN §3.5).
 import fs from 'node:fs';
-import {PairStateError} from '../errors.js';
+import {PairInLogGroupError, PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
 import {PairBitmap} from './bitmap.js';
@@ -79,15 +79,28 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
   return {pair: pairNumber, previous: start.previous, state: copy.state, copiedBytes: copy.copiedBytes, direction: 'forward'};
 }
 
-/** Removes the pair, its bitmap and the R-VOL reservation; the data on both volumes stays. */
-export function deletePair(site: Site, pairNumber: number): PairStateChange {
+export interface PairDeleteResult extends PairStateChange {
+  /** The log group the R-VOL was taken out of (--force), if it was in one. */
+  leftGroup: number | null;
+}
+
+/**
+ * Removes the pair, its bitmap and the R-VOL reservation; the data on both volumes
+ * stays. An R-VOL that is the base of a log group's log is only let go with `force`,
+ * and then leaves the group (see releaseRvol).
+ */
+export function deletePair(site: Site, pairNumber: number, options: {force?: boolean} = {}): PairDeleteResult {
   return site.update(tables => {
     const pair = site.pair(tables, pairNumber);
-    linkOf(site, tables).releaseRvol(pair.rvol.ldev, {pair: pair.pair, primarySite: tables.site.id, mvol: pair.mvol});
+    if (pair.logGroup !== null && !options.force) {
+      throw new PairInLogGroupError(`pair ${pairNumber} logs into log group ${pair.logGroup}; deleting it would let its R-VOL, the group's base, change unseen`,
+        `restore what you need first; --force takes the R-VOL out of log group ${pair.logGroup}, whose marks then no longer restore it`);
+    }
+    const {leftGroup} = linkOf(site, tables).releaseRvol(pair.rvol.ldev, {pair: pair.pair, primarySite: tables.site.id, mvol: pair.mvol}, {force: options.force});
     tables.pairs = tables.pairs.filter(p => p.pair !== pairNumber);
     const mvol = tables.volumes.find(v => v.ldev === pair.mvol);
     if (mvol) mvol.pairs = mvol.pairs.filter(p => p !== pairNumber);
     fs.rmSync(site.path(pair.bitmap), {force: true});
-    return {pair: pairNumber, previous: pair.state, state: 'SMPL' as PairState};
+    return {pair: pairNumber, previous: pair.state, state: 'SMPL' as PairState, leftGroup};
   });
 }

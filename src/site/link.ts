@@ -26,7 +26,11 @@ export interface SiteLink {
   registerPeer(peer: LinkRow): void;
   /** Checks the R-VOL can serve the claim (exists, unused, large enough) and reserves it. */
   reserveRvol(ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume;
-  releaseRvol(ldev: number, claim: RvolClaim): void;
+  /**
+   * Gives the R-VOL back. Refused while it is the base of a log group's log, unless
+   * forced: then it leaves the group, and the group it left is returned.
+   */
+  releaseRvol(ldev: number, claim: RvolClaim, options?: {force?: boolean}): {leftGroup: number | null};
   /** A replicated write; the remote passes it on to its own pairs (cascade). */
   writeRvol(ldev: number, offset: number, data: Uint8Array): void;
   /** A replicated write of a range of a local image (the initial copy and resync): in-kernel where the transport can. */

@@ -67,8 +67,8 @@ export class LocalDirectoryLink implements SiteLink {
     return endpoint.reserveRvol(this.site, ldev, claim, minCapacity);
   }
 
-  releaseRvol(ldev: number, claim: RvolClaim): void {
-    endpoint.releaseRvol(this.site, ldev, claim);
+  releaseRvol(ldev: number, claim: RvolClaim, options: {force?: boolean} = {}): {leftGroup: number | null} {
+    return endpoint.releaseRvol(this.site, ldev, claim, options);
   }
 
   writeRvol(ldev: number, offset: number, data: Uint8Array): void {

@@ -1,6 +1,6 @@
 // What a remote site answers on a link. The local transport calls these directly;
 // a network agent will call the same functions on its side of the wire.
-import {CapacityMismatchError, InvalidArgumentError, PairStateError, TakenOverError, VolumeInUseError, WrongRoleError} from '../errors.js';
+import {CapacityMismatchError, InvalidArgumentError, PairInLogGroupError, PairStateError, TakenOverError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {VolumeImage} from '../volume/image.js';
 import {fsx} from '../native/fsx.js';
@@ -65,18 +65,37 @@ export function reserveRvol(site: Site, ldev: number, claim: RvolClaim, minCapac
   });
 }
 
-export function releaseRvol(site: Site, ldev: number, claim: RvolClaim): void {
-  site.update(tables => {
+/**
+ * Gives an R-VOL back to hosts. While it is the base of a log group's log (logging,
+ * or stopped with the log kept for restores) a host write would change that base
+ * unseen, so it is refused unless forced; forced, the volume leaves the group: the
+ * group's marks no longer restore it, and a group left with no member stops.
+ */
+export function releaseRvol(site: Site, ldev: number, claim: RvolClaim, options: {force?: boolean} = {}): {leftGroup: number | null} {
+  return site.update(tables => {
     const row = tables.volumes.find(v => v.ldev === ldev);
-    if (!row || !sameClaim(row, claim)) return;
+    if (!row || !sameClaim(row, claim)) return {leftGroup: null};
+    const group = row.logGroup === null ? undefined : tables.groups.find(g => g.group === row.logGroup && g.members.some(m => m.rvol === ldev));
+    // Taken over, the log was spent bringing the R-VOLs up to date: no restore is left to protect.
+    if (group && !options.force && !group.takenOver) {
+      throw new PairInLogGroupError(`R-VOL LDEV ${ldev} of pair ${claim.pair} is the base of log group ${group.group} (${group.mode === 'LOG' ? 'logging' : 'stopped, its log kept for restores'}); deleting the pair would let that base change unseen`,
+        `restore what you need first; \`marklog pair delete --force\` takes the R-VOL out of log group ${group.group}, whose marks then no longer restore it`);
+    }
+    if (group) {
+      group.members = group.members.filter(m => m.rvol !== ldev);
+      delete group.memberGenerations[String(ldev)];
+      if (group.members.length === 0) group.mode = 'STOPPED';
+      row.logGroup = null;
+    }
     row.reserve = 'none';
     row.pathDefined = true;
     row.rvolOf = null;
+    return {leftGroup: group?.group ?? null};
   });
 }
 
 /** A base of a log group is changing outside log apply: its log no longer fits it. */
-function noteBaseChange(site: Site, row: VolumeRow): void {
+export function noteBaseChange(site: Site, row: VolumeRow): void {
   if (row.logGroup === null) return;
   site.update(tables => {
     site.volume(tables, row.ldev).generation += 1;

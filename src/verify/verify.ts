@@ -8,6 +8,7 @@ import {Site} from '../site/site.js';
 import {REPAIR_HINT, legacyRegistryPath, registryPath, loadRegistry} from '../mark/host-registry.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkLogGroup, type LogSummary} from './check-log.js';
+import {checkLogState} from './check-log-state.js';
 import {Findings, type Finding} from './finding.js';
 import type {PairRow, Tables} from '../site/tables.js';
 
@@ -54,6 +55,7 @@ export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResu
     if (options.group !== undefined && group.group !== options.group) continue;
     result.checked.groups.push(checkLogGroup(site, tables, group, findings));
   }
+  checkLogState(site, tables, findings, options.group);
   if (fs.existsSync(registryPath(site.dir)) || fs.existsSync(legacyRegistryPath(site.dir))) {
     findings.guard('host-registry', registryPath(site.dir), REPAIR_HINT, () => {
       loadRegistry(site.dir);
