@@ -192,6 +192,12 @@ export class LogGapError extends MarklogError {
   readonly category = 'logFull';
 }
 
+/** A restore or apply to a mark placed after a write the log never received. */
+export class MarkAfterGapError extends MarklogError {
+  readonly code = 'MARK_AFTER_GAP';
+  readonly category = 'conflict';
+}
+
 export class MarkIdReusedError extends MarklogError {
   readonly code = 'MARK_ID_REUSED';
   readonly category = 'conflict';

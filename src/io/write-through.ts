@@ -5,6 +5,7 @@
 import {MarklogError, TakenOverError} from '../errors.js';
 import {linkOf, peerLinkOf} from '../site/connect.js';
 import {PairBitmap} from '../pair/bitmap.js';
+import {GapNotes, gapOf} from '../log/log-gap.js';
 import type {Site} from '../site/site.js';
 import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
 
@@ -19,21 +20,31 @@ export interface WriteOutcome {
 }
 
 /** New values for pair rows, saved once the write has gone everywhere it could. */
-type PairChanges = Map<number, Partial<PairRow>>;
+type PairChanges = Map<number, Partial<PairRow>> & {gaps?: GapNotes};
+
+function gapNotes(changes: PairChanges): GapNotes {
+  return (changes.gaps ??= new GapNotes());
+}
+
+/** A write of a logging pair that made no log record: the group's first such write is its gap. */
+function noteUnlogged(tables: Tables, pair: PairRow, reason: string, changes: PairChanges): void {
+  if (!gapOf(tables, pair.logGroup!)) gapNotes(changes).unlogged(tables, pair, reason);
+}
 
 export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
   site.image(volume).write(offset, data);
   const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], logged: [], warnings: []};
-  const changes = new Map<number, Partial<PairRow>>();
+  const changes: PairChanges = new Map<number, Partial<PairRow>>();
   if (volume.rvolOf?.takeover) followTakeover(site, tables, volume, offset, data, outcome);
   for (const pair of tables.pairs) {
     if (pair.mvol !== volume.ldev || pair.direction === 'reverse') continue;
     const failure = propagate(site, tables, pair, offset, data, outcome, changes);
     if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
   }
-  if (changes.size > 0) {
+  if (changes.size > 0 || (changes.gaps && !changes.gaps.empty)) {
     site.update(current => {
       for (const [pair, change] of changes) Object.assign(site.pair(current, pair), change);
+      changes.gaps?.save(current);
     });
   }
   return outcome;
@@ -67,6 +78,8 @@ function followTakeover(site: Site, tables: Tables, volume: VolumeRow, offset: n
 function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   const bitmap = PairBitmap.open(site.path(pair.bitmap), site.lock.hold);
   try {
+    // A logging pair outside PSUS (resynchronising, back in PAIR, PSUE) sends nothing to the log.
+    if (pair.logGroup !== null && pair.state !== 'PSUS') noteUnlogged(tables, pair, pair.suspendedBy ?? pair.state, changes);
     switch (pair.state) {
       case 'PAIR':
         return replicate(site, tables, pair, bitmap, offset, data, outcome, changes);
@@ -108,13 +121,17 @@ function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap
 /** Log mode: the write becomes a record in the group's log at the remote (DESIGN §3.4). */
 function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   try {
-    const result = linkOf(site, tables).appendToLog(pair.logGroup!, [{kind: 'write', ldev: pair.rvol.ldev, address: offset, data}]);
+    const link = linkOf(site, tables);
+    if (tables.logGaps?.length) gapNotes(changes).reportBefore(tables, link, pair.logGroup!);
+    const result = link.appendToLog(pair.logGroup!, [{kind: 'write', ldev: pair.rvol.ldev, address: offset, data}]);
     outcome.logged.push({group: pair.logGroup!, logId: result.appended[0].logId});
     outcome.warnings.push(...result.warnings);
     return undefined;
   } catch (error) {
     // The bit is already set: the write is on the M-VOL and tracked for resync.
-    return suspend(pair, error, outcome, changes);
+    const why = suspend(pair, error, outcome, changes);
+    if (!(error instanceof TakenOverError)) noteUnlogged(tables, pair, error instanceof MarklogError ? error.code : 'IO_ERROR', changes);
+    return why;
   }
 }
 

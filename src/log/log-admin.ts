@@ -4,7 +4,7 @@ import {Journal, type LogUsage} from './journal.js';
 import {LogVolume} from './log-volume.js';
 import {checkThreshold, findGroup} from './remote-log.js';
 import type {Site} from '../site/site.js';
-import type {LogGroupRow, LogMode, Tables} from '../site/tables.js';
+import type {LogGroupRow, LoggedGap, LogMode, Tables} from '../site/tables.js';
 
 export interface LogIdInfo {
   oldestLogId: number | null;
@@ -35,6 +35,8 @@ export interface LogGroupStatus {
   alertCommand: string | null;
   baseGeneration: number;
   applyInterrupted: boolean;
+  /** The first write the log never received since log start, if any: no mark is taken while it is set. */
+  gap: LoggedGap | null;
 }
 
 function iso(micros: number): string | null {
@@ -69,6 +71,7 @@ export function groupStatus(site: Site, tables: Tables, group: LogGroupRow): Log
     alertCommand: group.alertCommand,
     baseGeneration: group.baseGeneration,
     applyInterrupted: Boolean(group.applying),
+    gap: group.gap ?? null,
   };
 }
 

@@ -4,6 +4,7 @@
 import {InvalidArgumentError, PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
+import {clearGaps} from './log-gap.js';
 import type {Site} from '../site/site.js';
 
 export interface LogStartOptions {
@@ -41,6 +42,7 @@ export function startLogging(site: Site, options: LogStartOptions): LogStartResu
         pair.state = 'PSUS';
         pair.logGroup = prepared.group;
       }
+      clearGaps(tables, prepared.group);
       return {group: prepared.group, pairs: options.pairs, logVolumes: prepared.logVolumes, baseGeneration: prepared.baseGeneration};
     });
   });

@@ -3,6 +3,7 @@
 // back to PAIR). At the remote alone, only the group's mode changes.
 import {linkOf} from '../site/connect.js';
 import {stopLogAtRemote} from './log-admin.js';
+import {reportGapIn} from './log-gap.js';
 import type {Site} from '../site/site.js';
 
 export interface LogStopResult {
@@ -18,6 +19,8 @@ export function stopLogging(site: Site, group: number): LogStopResult {
   }
   return site.update(current => {
     const pairs = current.pairs.filter(p => p.logGroup === group);
+    // The stopped log stays for restores: its site must know where it lost a write.
+    reportGapIn(current, linkOf(site, current), group);
     linkOf(site, current).stopLogGroup(group);
     for (const pair of pairs) pair.logGroup = null;
     return {group, pairs: pairs.map(p => p.pair)};

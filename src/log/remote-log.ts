@@ -1,11 +1,12 @@
 // What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
 // a log group, append write and mark records, raise the capacity alert.
 import {spawn} from 'node:child_process';
-import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
+import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGapError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
+import {RESTART_HINT} from './log-gap.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
 import {LogVolume} from './log-volume.js';
 import type {Site} from '../site/site.js';
-import type {LogGroupRow, LogMember, Tables} from '../site/tables.js';
+import type {LogGap, LogGroupRow, LoggedGap, LogMember, Tables} from '../site/tables.js';
 
 export const DEFAULT_THRESHOLD = 0.8;
 
@@ -70,6 +71,7 @@ export function prepareLogGroup(site: Site, request: PrepareRequest): PreparedGr
     group.baseGeneration += 1;
     group.mode = 'LOG';
     group.full = false;
+    group.gap = null;
     group.alertRaised = false;
     // The log ID sequence starts again at 1 for a new base.
     group.logVolumes.forEach((ldev, place) => {
@@ -92,14 +94,19 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     const group = findGroup(site, tables, groupNumber);
     if (group.takenOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} was taken over on ${group.takenOver}`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
+    const marks = entries.filter(e => e.kind === 'mark').map(e => (e as {markId: number}).markId);
+    if (group.gap && marks.length > 0) {
+      const {gap} = group;
+      throw new LogGapError(`log group ${groupNumber} never received a write of pair ${gap.pair} made on ${gap.time} (${gap.reason}): a mark now would not restore what the host wrote`, RESTART_HINT);
+    }
     if (group.full) {
       // A write was already refused: the log has a gap from here, so nothing after it may be recorded.
+      noteRefusedWrite(site, groupNumber, entries);
       throw new LogFullError(`log group ${groupNumber} is full and has dropped a write; nothing more is logged`,
         'apply the log up to a mark or extend it, then resync the pairs and start logging again');
     }
     const journal = Journal.open(site, tables, group);
     const lastMarkId = Math.max(group.lastMarkId ?? 0, ...journal.volumes.map(v => v.header.newestMarkId));
-    const marks = entries.filter(e => e.kind === 'mark').map(e => (e as {markId: number}).markId);
     const reused = marks.find(id => id <= lastMarkId);
     if (reused !== undefined) {
       throw new MarkIdReusedError(`mark ID ${reused} was already used in log group ${groupNumber} (highest so far: ${lastMarkId})`, lastMarkId + 1);
@@ -113,6 +120,7 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
           findGroup(site, current, groupNumber).full = true;
         });
       }
+      if (error instanceof LogFullError) noteRefusedWrite(site, groupNumber, entries);
       throw error;
     }
     if (marks.length > 0) {
@@ -124,6 +132,27 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     if (alertDue(group, usedRatio)) return site.update(current => ({appended, warnings: checkThreshold(site, current, findGroup(site, current, groupNumber), journal)}));
     return {appended, warnings: usedRatio >= group.threshold ? [alertText(group, usedRatio)] : []};
   });
+}
+
+/** Records the group's first lost write (the earliest stays) right after its last record; returns it. */
+export function recordLogGap(site: Site, gap: LogGap): LoggedGap {
+  return site.lock.run(() => {
+    const known = findGroup(site, site.view(), gap.group).gap;
+    if (known) return known;
+    return site.update(tables => {
+      const group = findGroup(site, tables, gap.group);
+      group.gap = {group: gap.group, pair: gap.pair, mvol: gap.mvol, time: gap.time, reason: gap.reason, afterLogId: Journal.open(site, tables, group).lastLogId()};
+      return group.gap;
+    });
+  });
+}
+
+/** This site refused a write record itself (the log is full): the gap is known here before the primary says so. */
+function noteRefusedWrite(site: Site, groupNumber: number, entries: NewEntry[]): void {
+  const write = entries.find(e => e.kind === 'write') as {ldev: number} | undefined;
+  if (!write) return;
+  const member = findGroup(site, site.view(), groupNumber).members.find(m => m.rvol === write.ldev);
+  recordLogGap(site, {group: groupNumber, pair: member?.pair ?? 0, mvol: member?.mvol ?? 0, time: new Date().toISOString(), reason: 'LOG_FULL'});
 }
 
 function usedRatioOf(journal: Journal): number {

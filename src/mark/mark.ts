@@ -5,6 +5,7 @@ import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReu
 import type {SiteLink} from '../site/link.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
+import {refuseMarkAfterGap, reportGapQuietly} from '../log/log-gap.js';
 import {nowMicros} from '../log/journal.js';
 import {MAX_APP_BYTES} from '../format/log-format.js';
 import {RegistryWriter} from './registry-writer.js';
@@ -51,7 +52,9 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
     repairInflight(site);
     const tables = site.tables();
     const group = loggingGroup(tables, options.group);
+    reportGapQuietly(site, group, () => linkOf(site, tables));
     refuseIfWritesWereDropped(tables, group);
+    refuseMarkAfterGap(tables, group);
     const registry = RegistryWriter.open(site.dir);
     try {
       let next = registry.next(group);

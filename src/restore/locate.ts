@@ -3,6 +3,7 @@
 // damaged record before the mark.
 import {BaseMismatchError, CorruptLogError, InvalidArgumentError, MarkNotFoundError} from '../errors.js';
 import type {Corruption, Journal} from '../log/journal.js';
+import {refuseRestoreAfterGap} from '../log/log-gap.js';
 import type {LocatedMark, LogScan} from './scan.js';
 import type {MarkRecord} from '../format/log-format.js';
 import type {Site} from '../site/site.js';
@@ -25,12 +26,16 @@ export function chooseMark(scan: LogScan, choice: MarkChoice): LocatedMark {
     const known = marks.length ? `marks in the log: ${marks[0].markId}..${marks.at(-1)!.markId}` : 'the log holds no marks';
     throw new MarkNotFoundError(`log group ${group} has no ${what} (${known})`, 'see `marklog mark list`');
   };
+  const checked = (mark: LocatedMark): LocatedMark => {
+    refuseRestoreAfterGap(journal.group, mark);
+    return mark;
+  };
   if (choice.markId !== undefined) {
-    return marks.find(m => m.markId === choice.markId) ?? missing(`mark ${choice.markId}`);
+    return checked(marks.find(m => m.markId === choice.markId) ?? missing(`mark ${choice.markId}`));
   }
   if (choice.time) {
     const at = choice.time.getTime() * 1000;
-    return marks.filter(m => m.markTime <= at).at(-1) ?? missing(`mark at or before ${choice.time.toISOString()}`);
+    return checked(marks.filter(m => m.markTime <= at).at(-1) ?? missing(`mark at or before ${choice.time.toISOString()}`));
   }
   throw new InvalidArgumentError('name a mark with --mark ID or a time with --time');
 }

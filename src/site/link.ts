@@ -1,7 +1,7 @@
 // The communication path between a primary and its remote (patent: path 6). The
 // primary reaches its remote only through this interface, so a network transport
 // can replace the local-directory one without touching pairs or host I/O.
-import type {LinkRow, RvolClaim, SiteRole} from './tables.js';
+import type {LinkRow, LogGap, LoggedGap, RvolClaim, SiteRole} from './tables.js';
 import type {VolumeImage} from '../volume/image.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
@@ -43,6 +43,8 @@ export interface SiteLink {
   /** Appends write or mark records to a group's log; returns their log IDs and any capacity warnings. */
   appendToLog(group: number, entries: NewEntry[]): AppendResult;
   stopLogGroup(group: number): void;
+  /** A write of the group never reached its log: the log records it (the earliest stays) and says where it sits. */
+  recordLogGap(gap: LogGap): LoggedGap;
   listMarks(group: number): LoggedMark[];
   /**
    * Overwrites a volume at the far site with a complete image (restore onto an

@@ -2,9 +2,9 @@
 import {RemoteUnreachableError, SiteNotFoundError, WrongRoleError} from '../errors.js';
 import {Site} from './site.js';
 import * as endpoint from './remote-endpoint.js';
-import type {LinkRow, RvolClaim} from './tables.js';
+import type {LinkRow, LogGap, LoggedGap, RvolClaim} from './tables.js';
 import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
-import {appendToLog, prepareLogGroup, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
+import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {VolumeImage} from '../volume/image.js';
 import {stopLogAtRemote} from '../log/log-admin.js';
@@ -97,6 +97,10 @@ export class LocalDirectoryLink implements SiteLink {
 
   stopLogGroup(group: number): void {
     stopLogAtRemote(this.site, group);
+  }
+
+  recordLogGap(gap: LogGap): LoggedGap {
+    return recordLogGap(this.site, gap);
   }
 
   listMarks(group: number): LoggedMark[] {

@@ -113,7 +113,28 @@ export interface LogGroupRow {
   takenOver?: string | null;
   /** The highest mark ID the log has ever taken: a mark ID is never used twice. */
   lastMarkId?: number;
+  /** The first write of the group this log never received, since log start: no mark may follow it. */
+  gap?: LoggedGap | null;
 }
+
+/**
+ * A host write of a logging group that never became a log record (the remote was
+ * gone, the log was full, the pair was not logging). Every mark after it would
+ * promise an image the log cannot rebuild, so none is taken until `log start`.
+ */
+export interface LogGap {
+  group: number;
+  pair: number;
+  mvol: number;
+  /** When the primary (or the log's site) saw the write go unlogged. */
+  time: string;
+  /** The error code of the failed append, or the pair state the write met. */
+  reason: string;
+  /** The last log ID before the lost write; known once the log's site recorded the gap. */
+  afterLogId?: number;
+}
+
+export type LoggedGap = LogGap & {afterLogId: number};
 
 /** The host's mark registry for one group (patent: mark ID info 241). */
 export interface HostMark {
@@ -132,6 +153,8 @@ export interface Tables {
   groups: LogGroupRow[];
   /** Sites that link to this one (a remote's primaries): the way back, for restores onto an M-VOL and takeover. */
   peers: LinkRow[];
+  /** At a primary: writes of its log groups that never reached their log, one per group, until `log start`. */
+  logGaps?: LogGap[];
   next: {ldev: number; pair: number};
 }
 
@@ -199,6 +222,12 @@ export function validateTables(value: unknown, file: string): Tables {
       fail(`log group table row ${i} is damaged`);
     }
   }
+  const gapOk = (gap: unknown, logged: boolean) => isObject(gap) && isCount(gap.group) && isCount(gap.pair) && isCount(gap.mvol)
+    && typeof gap.time === 'string' && typeof gap.reason === 'string' && (logged ? isCount(gap.afterLogId) : gap.afterLogId === undefined || isCount(gap.afterLogId));
+  for (const [i, g] of (doc.groups as Record<string, unknown>[]).entries()) {
+    if (g.gap != null && !gapOk(g.gap, true)) fail(`log group table row ${i} has a damaged gap`);
+  }
+  if (doc.logGaps !== undefined && !(Array.isArray(doc.logGaps) && doc.logGaps.every(gap => gapOk(gap, false)))) fail('log gap table is damaged');
   if (!Array.isArray(doc.peers) || !(doc.peers as unknown[]).every(linkOk)) {
     fail('peer table is damaged');
   }

@@ -1,8 +1,10 @@
-// Verify what a log group's tables say about its base: a member R-VOL changed
-// outside log apply (every restore refuses). It is cleared by a new base, started
-// at the primary.
+// Verify what a log group's tables say about its log and base: a write the log
+// never received (the marks after it do not restore what the host wrote, and no
+// new mark is taken) and a member R-VOL changed outside log apply (every restore
+// refuses). Both are cleared the same way: a new base, started at the primary.
+import {Journal} from '../log/journal.js';
 import type {Site} from '../site/site.js';
-import type {LogGroupRow, Tables} from '../site/tables.js';
+import type {LogGap, LogGroupRow, Tables} from '../site/tables.js';
 import type {Findings} from './finding.js';
 
 /** A site path as a shell word: quoted only when it needs to be. */
@@ -24,18 +26,50 @@ export function restartCommands(primary: string, group: number, pairs: number[],
   return `start a new base: ${steps.join(', then ')}`;
 }
 
-export function checkLogState(_site: Site, tables: Tables, findings: Findings, onlyGroup?: number): void {
+function lostWrite(gap: LogGap): string {
+  return `a write of pair ${gap.pair} (M-VOL LDEV ${gap.mvol}) made on ${gap.time} never reached the log (${gap.reason})`;
+}
+
+export function checkLogState(site: Site, tables: Tables, findings: Findings, onlyGroup?: number): void {
+  const wanted = (group: number) => onlyGroup === undefined || onlyGroup === group;
+  for (const gap of tables.logGaps ?? []) {
+    if (wanted(gap.group)) checkGapAtPrimary(site, tables, gap, findings);
+  }
   for (const group of tables.groups) {
-    if ((onlyGroup === undefined || onlyGroup === group.group) && !group.takenOver) checkGroupAtLog(tables, group, findings);
+    if (wanted(group.group) && !group.takenOver) checkGroupAtLog(site, tables, group, findings);
   }
 }
 
-function checkGroupAtLog(tables: Tables, group: LogGroupRow, findings: Findings): void {
+function checkGapAtPrimary(site: Site, tables: Tables, gap: LogGap, findings: Findings): void {
+  const logging = tables.pairs.filter(p => p.logGroup === gap.group).map(p => p.pair);
+  // Once the group stopped here and its log's site was told, that site reports it.
+  if (logging.length === 0 && gap.afterLogId !== undefined) return;
+  const pairs = logging.length > 0 ? logging : tables.pairs.some(p => p.pair === gap.pair) ? [gap.pair] : [];
+  findings.error('log-gap', `log group ${gap.group}`,
+    `${lostWrite(gap)}${gap.afterLogId === undefined ? ' and the remote has not been told yet' : ''}: no mark after it would restore what the host wrote, so marks are refused`,
+    restartCommands(site.dir, gap.group, pairs, logging.length > 0));
+}
+
+function checkGroupAtLog(site: Site, tables: Tables, group: LogGroupRow, findings: Findings): void {
   const where = `log group ${group.group}`;
   const primary = tables.peers.find(p => p.siteId === group.primarySite)?.remote ?? 'PRIMARY';
   // Members still served by their pair: the ones a new base can be started on.
   const paired = group.members.filter(m => tables.volumes.find(v => v.ldev === m.rvol)?.rvolOf?.pair === m.pair).map(m => m.pair);
   const fix = restartCommands(primary, group.group, paired, group.mode === 'LOG');
+  if (group.gap) {
+    const {gap} = group;
+    let after: number[] = [];
+    try {
+      for (const {record} of Journal.open(site, tables, group).records(undefined, {headersOnly: true})) {
+        if (record.kind === 'mark' && record.logId > gap.afterLogId) after.push(record.markId);
+      }
+    } catch {
+      // An unreadable log is check-log's finding; the gap is reported all the same.
+    }
+    const marks = after.length === 0 ? 'no mark sits after it, and none is taken until a new base'
+      : `mark${after.length > 1 ? 's' : ''} ${after.join(', ')} sit${after.length > 1 ? '' : 's'} after it and do not restore what the host wrote (restore refuses them)`;
+    findings.error('log-gap', where, `${lostWrite(gap)}; it belongs after log ID ${gap.afterLogId}: ${marks}`, fix);
+  }
   for (const member of group.members) {
     const row = tables.volumes.find(v => v.ldev === member.rvol);
     if (!row || row.generation === group.memberGenerations[String(member.rvol)]) continue;
