@@ -2,12 +2,13 @@ import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
 import {ldevFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
-import {hostRead} from '../src/io/host-io.js';
+import {hostReadTo} from '../src/io/host-stream.js';
 import {parseSize} from '../src/util/units.js';
-import {writeOutput} from '../src/cli/stdio.js';
+import {openOutput} from '../src/cli/stdio.js';
 
 export default class Read extends MarklogCommand {
   static override summary = 'Read bytes from a volume to a file or standard output.';
+  static override description = 'Streams in pieces: memory stays bounded whatever the length. A file given with --out is created (or emptied) only once the range is known to be inside the volume, and the holes of a sparse volume stay holes in it.';
   static override examples = [
     '# 4 KiB from offset 1 MiB into a file\n<%= config.bin %> read --site /srv/marklog/tokyo --vol 0 --offset 1M --length 4K --out block.bin',
     '# inspect with hexdump\n<%= config.bin %> read --site /srv/marklog/osaka --vol 3 --offset 0 --length 512 | hexdump -C',
@@ -23,7 +24,6 @@ export default class Read extends MarklogCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Read);
-    const data = hostRead(Site.open(flags.site), flags.vol, parseSize(flags.offset, 'offset'), parseSize(flags.length, 'length'));
-    await writeOutput(data, flags.out);
+    hostReadTo(Site.open(flags.site), flags.vol, parseSize(flags.offset, 'offset'), parseSize(flags.length, 'length'), () => openOutput(flags.out));
   }
 }

@@ -111,6 +111,12 @@ export class OutOfRangeError extends MarklogError {
   readonly category = 'usage';
 }
 
+/** The data to write ended before the length the command was given (or the file had when it began). */
+export class InputShortError extends MarklogError {
+  readonly code = 'INPUT_SHORT';
+  readonly category = 'usage';
+}
+
 export class LockTimeoutError extends MarklogError {
   readonly code = 'LOCK_HELD';
   readonly category = 'lock';

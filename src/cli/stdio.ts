@@ -1,23 +1,61 @@
-// Whole-buffer input and output that work on pipes of any speed: a slow producer
-// or consumer must never cost a byte (readFileSync(0) and writeSync(1) can stop
-// short on a non-blocking pipe).
+// The inputs and outputs of `write` and `read`: a file or a standard stream, read
+// and written in pieces through the file descriptor. process.stdin and stdout are
+// never touched: making them streams would switch a pipe to non-blocking mode and
+// buffer without bound; fd-io waits out a pipe that is slow at either end.
 import fs from 'node:fs';
+import tty from 'node:tty';
 import {InvalidArgumentError} from '../errors.js';
+import {readFull, writeFull} from '../util/fd-io.js';
+import type {ByteSink, ByteSource} from '../io/host-stream.js';
 
-export async function readInput(file?: string): Promise<Buffer> {
-  if (file !== undefined) return fs.readFileSync(file);
-  if (process.stdin.isTTY) throw new InvalidArgumentError('give the data with --file, or pipe it to standard input');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+const STDIN = 0;
+const STDOUT = 1;
+
+export interface OpenSource extends ByteSource {
+  close(): void;
 }
 
-export async function writeOutput(data: Buffer, file?: string): Promise<void> {
-  if (file !== undefined) {
-    fs.writeFileSync(file, data);
-    return;
+/** The data for `write`: a file (its size known up front when it is a regular one) or standard input. */
+export function openInput(file?: string): OpenSource {
+  if (file === undefined && tty.isatty(STDIN)) throw new InvalidArgumentError('give the data with --file, or pipe it to standard input');
+  const fd = file === undefined ? STDIN : fs.openSync(file, 'r');
+  const stat = fs.fstatSync(fd);
+  return {
+    name: file === undefined ? 'standard input' : JSON.stringify(file),
+    ...(stat.isFile() ? {size: stat.size} : {}),
+    read: (buffer, length) => readFull(fd, buffer, length),
+    close: () => {
+      if (fd !== STDIN) fs.closeSync(fd);
+    },
+  };
+}
+
+/** Runs `work` on the input of `write`, closing it after. */
+export function withInput<T>(file: string | undefined, work: (input: ByteSource) => T): T {
+  const input = openInput(file);
+  try {
+    return work(input);
+  } finally {
+    input.close();
   }
-  await new Promise<void>((resolve, reject) => {
-    process.stdout.write(data, error => (error ? reject(error) : resolve()));
-  });
+}
+
+/**
+ * Where `read` puts the bytes: standard output, or a file created (or emptied)
+ * for them. A regular file is written sparse: holes of the volume stay holes.
+ */
+export function openOutput(file?: string): ByteSink {
+  if (file === undefined) {
+    return {sparse: false, write: (buffer, length) => writeFull(STDOUT, buffer, length), finish: () => {}, close: () => {}};
+  }
+  const fd = fs.openSync(file, 'w');
+  const sparse = fs.fstatSync(fd).isFile();
+  return {
+    sparse,
+    write: (buffer, length, at) => writeFull(fd, buffer, length, sparse ? at : null),
+    finish: length => {
+      if (sparse) fs.ftruncateSync(fd, length);
+    },
+    close: () => fs.closeSync(fd),
+  };
 }

@@ -22,7 +22,8 @@ export interface HostWriteResult {
   warnings: string[];
 }
 
-function checkHostAccess(tables: Tables, volume: VolumeRow, writing: boolean): void {
+/** Whether hosts may read (or write) this volume now; throws the reason they may not. */
+export function checkHostAccess(tables: Tables, volume: VolumeRow, writing: boolean): void {
   const siteName = tables.site.name;
   if (volume.state !== 'NORMAL') throw new VolumeIoError(`LDEV ${volume.ldev} at ${siteName} is ${volume.state}`);
   if (!writing) return;
@@ -73,7 +74,7 @@ export function hostRead(site: Site, ldev: number, offset: number, length: numbe
 }
 
 /** --sync: the M-VOL, its bitmaps, and each copy and log the write reached, on stable storage. */
-function syncEverywhere(site: Site, tables: Tables, volume: VolumeRow): void {
+export function syncEverywhere(site: Site, tables: Tables, volume: VolumeRow): void {
   site.image(volume).syncAll();
   for (const pair of tables.pairs.filter(p => p.mvol === volume.ldev)) {
     const bitmap = PairBitmap.open(site.path(pair.bitmap));

@@ -92,6 +92,8 @@ export class VolumeImage {
   }
 
   read(offset: number, length: number): Buffer {
+    // Checked before allocating: a length past the volume is OUT_OF_RANGE, not a RangeError of Buffer.
+    this.checkRange(offset, length);
     const out = Buffer.allocUnsafe(length);
     this.readInto(offset, out, length);
     return out;
