@@ -5,6 +5,7 @@ import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, L
 import {RESTART_HINT} from './log-gap.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
 import {LogVolume} from './log-volume.js';
+import {refuseUnfinishedTakeover} from '../takeover/intent.js';
 import type {Site} from '../site/site.js';
 import type {LogGap, LogGroupRow, LoggedGap, LogMember, Tables} from '../site/tables.js';
 
@@ -34,6 +35,7 @@ export function prepareLogGroup(site: Site, request: PrepareRequest): PreparedGr
     const number = request.group ?? Math.max(0, ...tables.groups.map(g => g.group)) + 1;
     let group = tables.groups.find(g => g.group === number);
     if (group?.mode === 'LOG') throw new LogModeError(`log group ${number} at ${tables.site.name} is already in log mode`, 'stop it first with `marklog log stop`');
+    if (group) refuseUnfinishedTakeover(site.dir, group, 'a new log start');
     for (const member of request.members) {
       const rvol = site.volume(tables, member.rvol);
       if (!rvol.rvolOf || rvol.rvolOf.primarySite !== request.primarySite || rvol.rvolOf.pair !== member.pair) {
@@ -93,6 +95,8 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     const tables = site.view();
     const group = findGroup(site, tables, groupNumber);
     if (group.takenOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} was taken over on ${group.takenOver}`);
+    // A takeover cut short will drop everything after its mark: nothing more may be logged.
+    if (group.takingOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} is being taken over (since ${group.takingOver.since})`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
     const marks = entries.filter(e => e.kind === 'mark').map(e => (e as {markId: number}).markId);
     if (group.gap && marks.length > 0) {

@@ -2,15 +2,18 @@
 // production site lost, bring the group's R-VOLs up to date from the log — to a
 // chosen mark, so writes after it (perhaps garbage from a failing site) are
 // dropped — and make them writable here (SSWS). Touches only this site.
-import {InvalidArgumentError, MarkNotFoundError, PairStateError} from '../errors.js';
+import {InvalidArgumentError, MarkNotFoundError, PairStateError, TakeoverUnfinishedError} from '../errors.js';
 import {applyThrough} from '../log/apply.js';
 import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
 import {PairBitmap} from '../pair/bitmap.js';
-import {chooseMark} from '../restore/locate.js';
+import {checkBase, checkRecordsBefore, chooseMark} from '../restore/locate.js';
 import {LogScan} from '../restore/scan.js';
 import {takeoverBitmapName} from '../site/layout.js';
 import type {Site} from '../site/site.js';
+import type {LogGroupRow, Tables, TakeoverIntent} from '../site/tables.js';
+import {hookPoint} from '../util/test-hooks.js';
+import {describeIntent, finishTakeoverCommand} from './intent.js';
 
 export const TAKEOVER_CHUNK = 64 * 1024;
 
@@ -30,29 +33,25 @@ export interface TakeoverResult {
   since: string;
 }
 
+/**
+ * Restartable: the decision (mark, log ID, counts) is saved before anything moves,
+ * and each step after it ends in the same state when run again, so a rerun of the
+ * same command after a crash at any point finishes the same takeover.
+ */
 export function takeover(site: Site, options: TakeoverOptions): TakeoverResult {
   return site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, options.group);
     if (group.takenOver) throw new PairStateError(`log group ${options.group} was already taken over on ${group.takenOver}`);
-    let journal = Journal.open(site, tables, group);
-    const scan = LogScan.of(journal);
-    let markId: number | null = null;
-    let upto = journal.lastLogId() + 1;
-    if (options.mark !== undefined) {
-      if (options.mark === 'latest' && scan.marks.length === 0) throw new MarkNotFoundError(`log group ${options.group} holds no mark to take over at`);
-      const mark = options.mark === 'latest' ? scan.marks.at(-1)! : chooseMark(scan, {markId: options.mark});
-      markId = mark.markId;
-      upto = mark.logId;
-    }
-    const {replayed} = applyThrough(site, tables, group, upto, markId === null ? 'the end of the log' : `mark ${markId}`, scan);
-    journal = Journal.open(site, tables, group);
-    let dropped = 0;
-    for (const {record} of journal.records()) if (record.kind === 'write') dropped++;
-    group.logVolumes = journal.consumeBefore(Number.MAX_SAFE_INTEGER);
-    const since = new Date().toISOString();
-    group.mode = 'STOPPED';
-    group.takenOver = since;
+    const fresh = group.takingOver ? undefined : decide(site, tables, group, options);
+    const intent = fresh?.intent ?? resumable(site, group, options);
+    const what = intent.markId === null ? 'the end of the log' : `mark ${intent.markId}`;
+    applyThrough(site, tables, group, intent.upto, what, fresh?.scan);
+    hookPoint('takeover:applied');
+    // The records after the mark are dropped: the R-VOLs now go their own way.
+    group.logVolumes = Journal.open(site, tables, group).consumeBefore(Number.MAX_SAFE_INTEGER);
+    hookPoint('takeover:log-formatted');
+    const since = intent.since;
     const volumes = group.members.map(member => {
       const row = site.volume(tables, member.rvol);
       const bitmap = takeoverBitmapName(member.rvol);
@@ -60,9 +59,46 @@ export function takeover(site: Site, options: TakeoverOptions): TakeoverResult {
       row.rvolOf = {...row.rvolOf!, takeover: {group: group.group, since, bitmap, chunkSize: TAKEOVER_CHUNK}, direction: 'forward'};
       return {rvol: member.rvol, mvol: member.mvol, pair: member.pair, state: 'SSWS' as const};
     });
+    group.mode = 'STOPPED';
+    group.takenOver = since;
+    group.takingOver = null;
     site.save(tables);
-    return {group: options.group, markId, appliedRecords: replayed.records, droppedRecords: dropped, volumes, since};
+    return {group: options.group, markId: intent.markId, appliedRecords: intent.appliedRecords, droppedRecords: intent.droppedRecords, volumes, since};
   });
+}
+
+/** Chooses the mark and checks the log, then records the intent (saved atomically) before any byte moves. */
+function decide(site: Site, tables: Tables, group: LogGroupRow, options: TakeoverOptions): {intent: TakeoverIntent; scan: LogScan} {
+  const journal = Journal.open(site, tables, group);
+  const scan = LogScan.of(journal);
+  let markId: number | null = null;
+  let upto = journal.lastLogId() + 1;
+  if (options.mark !== undefined) {
+    if (options.mark === 'latest' && scan.marks.length === 0) throw new MarkNotFoundError(`log group ${options.group} holds no mark to take over at`);
+    const mark = options.mark === 'latest' ? scan.marks.at(-1)! : chooseMark(scan, {markId: options.mark});
+    markId = mark.markId;
+    upto = mark.logId;
+  }
+  checkBase(site, tables, group, journal);
+  const applied = checkRecordsBefore(scan, upto, markId === null ? 'the end of the log' : `mark ${markId}`);
+  const intent: TakeoverIntent = {
+    markId, upto, appliedRecords: applied.records, droppedRecords: scan.writes.filter(w => w.logId >= upto).length, since: new Date().toISOString(),
+  };
+  group.takingOver = intent;
+  site.save(tables);
+  hookPoint('takeover:intent-saved');
+  return {intent, scan};
+}
+
+/** A rerun finishes the takeover that was recorded; it cannot move to another mark any more. */
+function resumable(site: Site, group: LogGroupRow, options: TakeoverOptions): TakeoverIntent {
+  const intent = group.takingOver!;
+  const same = options.mark === 'latest' || options.mark === (intent.markId ?? undefined);
+  if (!same) {
+    const asked = options.mark === undefined ? 'the end of the log' : `mark ${options.mark}`;
+    throw new TakeoverUnfinishedError(`${describeIntent(group)}; it cannot change to ${asked} now`, `finish it with \`${finishTakeoverCommand(site.dir, group)}\``);
+  }
+  return intent;
 }
 
 export function parseTakeoverMark(text: string | undefined): TakeoverOptions['mark'] {

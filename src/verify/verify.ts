@@ -10,6 +10,7 @@ import {VolumeImage} from '../volume/image.js';
 import {checkLogGroup, type LogSummary} from './check-log.js';
 import {checkLogState} from './check-log-state.js';
 import {Findings, type Finding} from './finding.js';
+import {checkRecovery} from './check-recovery.js';
 import type {PairRow, Tables} from '../site/tables.js';
 
 export interface VerifyOptions {
@@ -51,6 +52,7 @@ export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResu
     result.checked.pairs++;
     checkPair(site, tables, pair, options, findings, result);
   }
+  checkRecovery(site, tables, findings, options.group);
   for (const group of tables.groups) {
     if (options.group !== undefined && group.group !== options.group) continue;
     result.checked.groups.push(checkLogGroup(site, tables, group, findings));
