@@ -8,6 +8,7 @@ import {Site} from '../site/site.js';
 import {REPAIR_HINT, legacyRegistryPath, registryPath, loadRegistry} from '../mark/host-registry.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkLogGroup, type LogSummary} from './check-log.js';
+import {checkPairContent} from './check-pair-content.js';
 import {checkLogState} from './check-log-state.js';
 import {Findings, type Finding} from './finding.js';
 import {checkRecovery} from './check-recovery.js';
@@ -105,17 +106,5 @@ function checkPair(site: Site, tables: Tables, pair: PairRow, options: VerifyOpt
   if (!far.rvolOf || far.rvolOf.pair !== pair.pair || far.rvolOf.primarySite !== tables.site.id || far.rvolOf.mvol !== pair.mvol) {
     findings.error('pair-claim', where, `the remote does not record LDEV ${pair.rvol.ldev} as this pair's R-VOL`, 'delete the pair and create it again');
   }
-  if (options.deep && pair.state === 'PAIR') {
-    const image = site.image(mvol);
-    const step = pair.chunkSize;
-    const differing: number[] = [];
-    for (let offset = 0; offset < mvol.capacity; offset += step) {
-      const length = Math.min(step, mvol.capacity - offset);
-      if (!image.read(offset, length).equals(link.readRvol(pair.rvol.ldev, offset, length))) differing.push(offset / step);
-      result.checked.deepBytes += length;
-    }
-    if (differing.length > 0) {
-      findings.error('pair-content', where, `${differing.length} chunk(s) differ between M-VOL and R-VOL (first: chunk ${differing[0]})`, 'suspend and resync the pair; if it repeats, check the storage under both images');
-    }
-  }
+  if (options.deep && pair.state === 'PAIR') result.checked.deepBytes += checkPairContent(site, pair, mvol, link, findings);
 }
