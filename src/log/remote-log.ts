@@ -34,7 +34,9 @@ export function prepareLogGroup(site: Site, request: PrepareRequest): PreparedGr
   return site.update(tables => {
     const number = request.group ?? Math.max(0, ...tables.groups.map(g => g.group)) + 1;
     let group = tables.groups.find(g => g.group === number);
-    if (group?.mode === 'LOG') throw new LogModeError(`log group ${number} at ${tables.site.name} is already in log mode`, 'stop it first with `marklog log stop`');
+    if (group?.mode === 'LOG' && !interruptedStart(site, tables, group, request)) {
+      throw new LogModeError(`log group ${number} at ${tables.site.name} is already in log mode`, 'stop it first with `marklog log stop`');
+    }
     if (group) refuseUnfinishedTakeover(site.dir, group, 'a new log start');
     for (const member of request.members) {
       const rvol = site.volume(tables, member.rvol);
@@ -81,6 +83,21 @@ export function prepareLogGroup(site: Site, request: PrepareRequest): PreparedGr
     });
     return {group: number, logVolumes: [...group.logVolumes], baseGeneration: group.baseGeneration};
   });
+}
+
+/**
+ * A group in log mode for exactly these pairs of this primary, with nothing logged
+ * yet, is a log start the primary never finished (killed before it suspended its
+ * pairs, which are still in PAIR since it asks again): it is prepared afresh.
+ */
+function interruptedStart(site: Site, tables: Tables, group: LogGroupRow, request: PrepareRequest): boolean {
+  const key = (members: LogMember[]) => members.map(m => `${m.pair}:${m.rvol}:${m.mvol}`).sort().join(',');
+  if (group.primarySite !== request.primarySite || key(group.members) !== key(request.members)) return false;
+  try {
+    return Journal.open(site, tables, group).lastLogId() === 0;
+  } catch {
+    return false;
+  }
 }
 
 export interface AppendResult {
