@@ -193,6 +193,12 @@ export class TakenOverError extends MarklogError {
   readonly category = 'conflict';
 }
 
+/** A takeover recorded its intent and did not finish: the group is neither logging nor taken over. */
+export class TakeoverUnfinishedError extends MarklogError {
+  readonly code = 'TAKEOVER_UNFINISHED';
+  readonly category = 'conflict';
+}
+
 export class LogGapError extends MarklogError {
   readonly code = 'LOG_GAP';
   readonly category = 'logFull';

@@ -14,6 +14,10 @@ export function renderLogStatus(status: LogGroupStatus): string {
     `${chalk.bold(`log group ${status.group}`)}  mode ${status.mode}  ${state}  base generation ${status.baseGeneration}${status.applyInterrupted ? chalk.red('  apply interrupted: run log apply again') : ''}`,
     `members: ${status.members.map(m => `R-VOL ${m.rvol} (pair ${m.pair}, M-VOL ${m.mvol})`).join(', ') || 'none'}`,
   ];
+  const unfinished = status.takeoverUnfinished;
+  if (unfinished) {
+    lines.push(chalk.red(`takeover at ${unfinished.markId === null ? 'the end of the log' : `mark ${unfinished.markId}`} (begun ${unfinished.since}) did not finish: run \`marklog takeover --group ${status.group}${unfinished.markId === null ? '' : ` --mark ${unfinished.markId}`}\` again`));
+  }
   const table = new Table({head: ['capacity', 'used', 'free', 'free %', 'alert at', 'records', 'log IDs', 'marks'].map(h => chalk.bold(h)), style: {head: [], border: []}});
   const ids = status.logIds.oldestLogId === null ? '-' : `${status.logIds.oldestLogId}..${status.logIds.newestLogId}`;
   const marks = status.markIds.oldestMarkId === null ? '-' : `${status.markIds.oldestMarkId}..${status.markIds.newestMarkId} (${status.markIds.marks})`;

@@ -7,6 +7,7 @@ import {replayUpTo} from '../restore/replay.js';
 import {LogScan} from '../restore/scan.js';
 import {Journal, type LogUsage} from './journal.js';
 import {findGroup, checkThreshold} from './remote-log.js';
+import {refuseUnfinishedTakeover} from '../takeover/intent.js';
 import type {Site} from '../site/site.js';
 import type {LogGroupRow, Tables} from '../site/tables.js';
 import type {VolumeImage} from '../volume/image.js';
@@ -25,6 +26,7 @@ export function applyLog(site: Site, groupNumber: number, choice: MarkChoice): A
   return site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, groupNumber);
+    refuseUnfinishedTakeover(site.dir, group, 'a log apply');
     const scan = LogScan.of(Journal.open(site, tables, group));
     const mark = chooseMark(scan, choice);
     const {replayed, journal} = applyThrough(site, tables, group, mark.logId, `mark ${mark.markId}`, scan);

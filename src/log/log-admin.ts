@@ -37,6 +37,8 @@ export interface LogGroupStatus {
   applyInterrupted: boolean;
   /** The first write the log never received since log start, if any: no mark is taken while it is set. */
   gap: LoggedGap | null;
+  /** A takeover that recorded its intent and did not finish (run `marklog takeover` again). */
+  takeoverUnfinished: {markId: number | null; since: string} | null;
 }
 
 function iso(micros: number): string | null {
@@ -72,6 +74,7 @@ export function groupStatus(site: Site, tables: Tables, group: LogGroupRow): Log
     baseGeneration: group.baseGeneration,
     applyInterrupted: Boolean(group.applying),
     gap: group.gap ?? null,
+    takeoverUnfinished: group.takingOver ? {markId: group.takingOver.markId, since: group.takingOver.since} : null,
   };
 }
 

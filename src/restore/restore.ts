@@ -9,6 +9,7 @@ import {applyLog} from '../log/apply.js';
 import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
 import {peerLinkOf} from '../site/connect.js';
+import {refuseUnfinishedTakeover} from '../takeover/intent.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkChoice} from './locate.js';
 import {cloneImage, replayUpTo, replayVerifying} from './replay.js';
@@ -71,6 +72,7 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
   const prepared = site.lock.run(() => {
     const tables = site.tables();
     const group = findGroup(site, tables, options.group);
+    refuseUnfinishedTakeover(site.dir, group, 'a restore');
     const journal = Journal.open(site, tables, group);
     // A new file is thrown away if the log proves damaged, so its one pass over the
     // data can check and write at once; anything else is checked before it is touched.

@@ -81,6 +81,17 @@ export interface PairRow {
   suspendedBy?: string | null;
 }
 
+/** What a takeover decided before it changed anything, so a rerun finishes the same takeover. */
+export interface TakeoverIntent {
+  /** The mark taken over at; null for the whole log. */
+  markId: number | null;
+  /** Every record below this log ID is applied; the rest is dropped. */
+  upto: number;
+  appliedRecords: number;
+  droppedRecords: number;
+  since: string;
+}
+
 export type LogMode = 'LOG' | 'STOPPED';
 
 export interface LogMember {
@@ -111,6 +122,8 @@ export interface LogGroupRow {
   applying?: number | null;
   /** When the group's R-VOLs were taken over (Fig. 22), if they were. */
   takenOver?: string | null;
+  /** Set first by a takeover and cleared by its last step: a rerun (or any command) sees one cut short. */
+  takingOver?: TakeoverIntent | null;
   /** The highest mark ID the log has ever taken: a mark ID is never used twice. */
   lastMarkId?: number;
   /** The first write of the group this log never received, since log start: no mark may follow it. */
@@ -211,6 +224,11 @@ export function validateTables(value: unknown, file: string): Tables {
     }
   }
   if (!Array.isArray(doc.groups)) fail('log group table is missing');
+  const intentOk = (i: unknown) => isObject(i) && (i.markId === null || isCount(i.markId)) && isCount(i.upto) && isCount(i.appliedRecords)
+    && isCount(i.droppedRecords) && typeof i.since === 'string';
+  for (const [i, g] of (doc.groups as unknown[]).entries()) {
+    if (isObject(g) && g.takingOver != null && !intentOk(g.takingOver)) fail(`log group table row ${i} has a damaged takeover intent`);
+  }
   for (const [i, g] of (doc.groups as unknown[]).entries()) {
     if (!isObject(g) || !isCount(g.group) || !Array.isArray(g.members) || !Array.isArray(g.logVolumes) || !g.logVolumes.every(isCount)
       || !g.members.every(m => isObject(m) && isCount(m.rvol) && isCount(m.mvol) && isCount(m.pair))

@@ -25,7 +25,8 @@ export function checkLogGroup(site: Site, tables: Tables, group: LogGroupRow, fi
     summary.damaged++;
     return summary;
   }
-  if (group.applying) findings.error('apply-interrupted', where, `a log apply up to log ID ${group.applying} did not finish`, 'run the same `marklog log apply` again');
+  // An apply that a takeover started is the takeover's to finish (check-recovery says how).
+  if (group.applying && !group.takingOver) findings.error('apply-interrupted', where, `a log apply up to log ID ${group.applying} did not finish`, 'run the same `marklog log apply` again');
   for (const volume of journal.volumes) {
     if (volume.recoveredRecords > 0) {
       findings.warning('header-slot', `${where}, log volume ${volume.header.ldev}`,
