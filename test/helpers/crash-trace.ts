@@ -100,7 +100,7 @@ export function stoppedAt(run: TracedRun, point: KillPoint): boolean {
  * killed run's temporaries look abandoned (marklog checks their owner is gone) as
  * they would after a real crash.
  */
-const RUN_PID = (() => {
+export const RUN_PID = (() => {
   const max = Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
   for (let pid = max - 1; pid > 1000; pid--) {
     try {
