@@ -145,6 +145,23 @@ export class VolumeIoError extends MarklogError {
   readonly category = 'io';
 }
 
+/**
+ * A management file (tables, host mark registry, pair bitmap) could not be
+ * replaced: the file system refused the temporary or its rename. The old file is
+ * intact and the temporary is gone, so the command can simply be run again.
+ */
+export class FileNotSavedError extends MarklogError {
+  readonly code = 'FILE_NOT_SAVED';
+  readonly category = 'io';
+  constructor(readonly file: string, cause: unknown) {
+    const errno = (cause as NodeJS.ErrnoException)?.code ?? 'error';
+    // Node's text after "EFBIG: " is the errno's description ("file too large, write").
+    const why = (cause as Error)?.message?.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+( .*)?$/, '') ?? String(cause);
+    super(`could not save ${JSON.stringify(file)}: ${errno} (${why}); that file is unchanged`,
+      errno === 'ENOSPC' || errno === 'EFBIG' || errno === 'EDQUOT' ? 'free space on that file system (or raise its size limit), then run the command again' : 'run the command again once the cause is fixed');
+  }
+}
+
 export class LogGroupNotFoundError extends MarklogError {
   readonly code = 'GROUP_NOT_FOUND';
   readonly category = 'notFound';

@@ -4,20 +4,28 @@
 // of the same file removes those, since no process would ever come back for them.
 import fs from 'node:fs';
 import path from 'node:path';
+import {FileNotSavedError} from '../errors.js';
 
 const TEMP = '.tmp-';
 
 export function writeFileAtomic(file: string, data: string | Buffer): void {
   clearAbandonedTemporaries(file);
   const temp = `${file}${TEMP}${process.pid}`;
-  const fd = fs.openSync(temp, 'w', 0o600);
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(temp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } catch (error) {
+    // Refused before the rename (EFBIG, ENOSPC, EIO…): the old file stands, and a
+    // temporary this process gave up on would otherwise stay until the next writer.
+    fs.rmSync(temp, {force: true});
+    throw new FileNotSavedError(file, error);
   }
-  fs.renameSync(temp, file);
   syncDirectory(path.dirname(file));
 }
 
