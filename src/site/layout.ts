@@ -31,3 +31,8 @@ export function resolveInSite(dir: string, name: string): string {
 export function takeoverBitmapName(ldev: number): string {
   return path.join(PAIRS_DIR, `rvol-${String(ldev).padStart(4, '0')}.bitmap`);
 }
+
+/** The ranges a taken-over R-VOL handed to failback and the primary has not yet confirmed. */
+export function handoverBitmapName(ldev: number): string {
+  return path.join(PAIRS_DIR, `rvol-${String(ldev).padStart(4, '0')}.handover.bitmap`);
+}

@@ -6,7 +6,7 @@ import type {VolumeImage} from '../volume/image.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
-import type {ByteRange} from './remote-endpoint.js';
+import type {HandedOver} from './remote-failback.js';
 
 export interface RemoteIdentity {
   id: string;
@@ -51,10 +51,18 @@ export interface SiteLink {
    * M-VOL, claim 4). Its pairs stop logging and mark every chunk for resync.
    */
   receiveImage(ldev: number, imageFile: string, force: boolean): void;
-  /** Failback: what hosts changed on a taken-over R-VOL since the last call (the remote forgets it). */
-  takeDirtyRanges(ldev: number, claim: RvolClaim): ByteRange[];
-  /** Failback's last step ('reverse': the R-VOL becomes the source) and its undoing ('forward'). */
-  setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): ByteRange[];
+  /**
+   * Failback, first phase: what hosts changed on a taken-over R-VOL and this side has
+   * not confirmed yet, with a token. The remote keeps the ranges until forgetDirtyRanges.
+   */
+  readDirtyRanges(ldev: number, claim: RvolClaim): HandedOver;
+  /** Failback, second phase: the ranges of `token` are on stable storage here; the remote lets exactly those go. */
+  forgetDirtyRanges(ldev: number, claim: RvolClaim, token: number): void;
+  /**
+   * Failback's last step ('reverse': the R-VOL becomes the source; hands over the
+   * last ranges like readDirtyRanges) and its undoing ('forward').
+   */
+  setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): HandedOver;
   /** The far site's record of one of its volumes (null when it has none). */
   describeVolume(ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null;
   /** Forces an R-VOL and its group's log to stable storage. */

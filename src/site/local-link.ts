@@ -2,6 +2,8 @@
 import {RemoteUnreachableError, SiteNotFoundError, WrongRoleError} from '../errors.js';
 import {Site} from './site.js';
 import * as endpoint from './remote-endpoint.js';
+import * as failback from './remote-failback.js';
+import type {HandedOver} from './remote-failback.js';
 import type {LinkRow, LogGap, LoggedGap, RvolClaim} from './tables.js';
 import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
 import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
@@ -111,12 +113,16 @@ export class LocalDirectoryLink implements SiteLink {
     endpoint.receiveImage(this.site, ldev, imageFile, force);
   }
 
-  takeDirtyRanges(ldev: number, claim: RvolClaim): endpoint.ByteRange[] {
-    return endpoint.takeDirtyRanges(this.site, ldev, claim);
+  readDirtyRanges(ldev: number, claim: RvolClaim): HandedOver {
+    return failback.readDirtyRanges(this.site, ldev, claim);
   }
 
-  setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): endpoint.ByteRange[] {
-    return endpoint.setDirection(this.site, ldev, claim, direction);
+  forgetDirtyRanges(ldev: number, claim: RvolClaim, token: number): void {
+    failback.forgetDirtyRanges(this.site, ldev, claim, token);
+  }
+
+  setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): HandedOver {
+    return failback.setDirection(this.site, ldev, claim, direction);
   }
 
   describeVolume(ldev: number) {

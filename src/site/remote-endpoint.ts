@@ -5,7 +5,6 @@ import {PairBitmap} from '../pair/bitmap.js';
 import {VolumeImage} from '../volume/image.js';
 import {fsx} from '../native/fsx.js';
 import {cloneImage} from '../restore/replay.js';
-import fs from 'node:fs';
 import {writeThrough} from '../io/write-through.js';
 import type {Site} from './site.js';
 import type {LinkRow, RvolClaim, Tables, VolumeRow} from './tables.js';
@@ -16,7 +15,7 @@ export function hello(site: Site): RemoteIdentity {
   return {id, name, role};
 }
 
-function sameClaim(row: VolumeRow, claim: RvolClaim): boolean {
+export function sameClaim(row: VolumeRow, claim: RvolClaim): boolean {
   return row.rvolOf !== null && row.rvolOf.pair === claim.pair && row.rvolOf.primarySite === claim.primarySite && row.rvolOf.mvol === claim.mvol;
 }
 
@@ -187,55 +186,6 @@ export function receiveImage(site: Site, ldev: number, imageFile: string, force:
 }
 
 export type ByteRange = {offset: number; length: number};
-
-function takenOverRow(site: Site, tables: Tables, ldev: number, claim: RvolClaim): VolumeRow {
-  const row = site.volume(tables, ldev);
-  if (!sameClaim(row, claim)) throw new VolumeInUseError(`LDEV ${ldev} at ${tables.site.name} is not the R-VOL of pair ${claim.pair}`);
-  if (!row.rvolOf!.takeover) throw new PairStateError(`R-VOL LDEV ${ldev} at ${tables.site.name} was not taken over; there is nothing to fail back`);
-  return row;
-}
-
-function takeRanges(site: Site, row: VolumeRow): ByteRange[] {
-  const bitmap = PairBitmap.open(site.path(row.rvolOf!.takeover!.bitmap));
-  try {
-    const ranges = bitmap.dirtyRanges();
-    bitmap.clearAll();
-    return ranges;
-  } finally {
-    bitmap.close();
-  }
-}
-
-/** Hands over (and forgets) what hosts changed on a taken-over R-VOL: the failback copy takes it from here. */
-export function takeDirtyRanges(site: Site, ldev: number, claim: RvolClaim): ByteRange[] {
-  return site.lock.run(() => {
-    const tables = site.tables();
-    return takeRanges(site, takenOverRow(site, tables, ldev, claim));
-  });
-}
-
-/**
- * Failback's last step and its undoing. 'reverse': this R-VOL becomes the source
- * and its writes go back to the M-VOL; returns what changed since the last take.
- * 'forward': back to an ordinary R-VOL that takes no host writes.
- */
-export function setDirection(site: Site, ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): ByteRange[] {
-  return site.update(tables => {
-    const row = takenOverRow(site, tables, ldev, claim);
-    if (direction === 'reverse') {
-      const ranges = takeRanges(site, row);
-      row.rvolOf!.direction = 'reverse';
-      return ranges;
-    }
-    if (row.rvolOf!.direction !== 'reverse') throw new PairStateError(`R-VOL LDEV ${ldev} is not the source of its pair; nothing to swap back`);
-    fs.rmSync(site.path(row.rvolOf!.takeover!.bitmap), {force: true});
-    const group = row.rvolOf!.takeover!.group;
-    row.rvolOf = {pair: claim.pair, primarySite: claim.primarySite, mvol: claim.mvol, takeover: null, direction: 'forward'};
-    const groupRow = tables.groups.find(g => g.group === group);
-    if (groupRow && groupRow.members.every(m => !tables.volumes.find(v => v.ldev === m.rvol)?.rvolOf?.takeover)) groupRow.takenOver = null;
-    return [];
-  });
-}
 
 /** What this site records about one of its volumes, for a peer's verify. */
 export function describeVolume(site: Site, ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null {

@@ -46,6 +46,8 @@ export interface TakeoverState {
   since: string;
   bitmap: string;
   chunkSize: number;
+  /** Failback's hand-over (see remote-failback.ts): the last token issued, and whether its ranges are still held. */
+  handover?: {bitmap: string; token: number; open: boolean} | null;
 }
 
 export interface VolumeRow {

@@ -6,7 +6,10 @@ import {PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import type {CopyProgress} from '../pair/copy.js';
+import type {SiteLink} from '../site/link.js';
+import type {HandedOver} from '../site/remote-failback.js';
 import type {Site} from '../site/site.js';
+import {hookPoint} from '../util/test-hooks.js';
 import type {PairDirection, PairRow, Tables} from '../site/tables.js';
 
 export interface FailbackResult {
@@ -33,17 +36,21 @@ export function reverseResync(site: Site, pairNumber: number, onProgress?: (prog
     const taken = site.lock.run(() => {
       const tables = site.tables();
       const pair = site.pair(tables, pairNumber);
-      const ranges = linkOf(site, tables).takeDirtyRanges(pair.rvol.ldev, claimOf(tables, pair));
-      copiedBytes += copyBack(site, tables, pair, ranges, onProgress);
-      return ranges.length;
+      const link = linkOf(site, tables);
+      const handed = link.readDirtyRanges(pair.rvol.ldev, claimOf(tables, pair));
+      hookPoint('failback:ranges-read');
+      copiedBytes += copyBack(site, tables, pair, link, handed, onProgress);
+      return handed.ranges.length;
     });
     if (taken === 0) break;
   }
+  hookPoint('failback:before-direction');
   return site.update(tables => {
     const pair = site.pair(tables, pairNumber);
     const link = linkOf(site, tables);
     const last = link.setDirection(pair.rvol.ldev, claimOf(tables, pair), 'reverse');
-    copiedBytes += copyBack(site, tables, pair, last, onProgress);
+    hookPoint('failback:direction-set');
+    copiedBytes += copyBack(site, tables, pair, link, last, onProgress);
     pair.direction = 'reverse';
     pair.state = 'PAIR';
     pair.logGroup = null;
@@ -51,14 +58,20 @@ export function reverseResync(site: Site, pairNumber: number, onProgress?: (prog
   });
 }
 
-/** Marks the remote's changes in the primary bitmap (the union), then copies every marked chunk R-VOL → M-VOL. */
-function copyBack(site: Site, tables: Tables, pair: PairRow, ranges: {offset: number; length: number}[], onProgress?: (progress: CopyProgress) => void): number {
+/**
+ * Marks the remote's changes in the primary bitmap (the union) and makes that
+ * durable before the remote may forget them; then copies every marked chunk
+ * R-VOL → M-VOL, clearing each bit once its chunk has landed.
+ */
+function copyBack(site: Site, tables: Tables, pair: PairRow, link: SiteLink, handed: HandedOver, onProgress?: (progress: CopyProgress) => void): number {
   const bitmap = PairBitmap.open(site.path(pair.bitmap));
-  const link = linkOf(site, tables);
   const mvol = site.image(site.volume(tables, pair.mvol));
   let copied = 0;
   try {
-    for (const range of ranges) bitmap.markRange(range.offset, range.length);
+    for (const range of handed.ranges) bitmap.markRange(range.offset, range.length);
+    bitmap.flush();
+    hookPoint('failback:ranges-persisted');
+    link.forgetDirtyRanges(pair.rvol.ldev, claimOf(tables, pair), handed.token);
     for (let chunk = bitmap.nextDirty(0); chunk < bitmap.chunkCount; chunk = bitmap.nextDirty(chunk + 1)) {
       const offset = chunk * bitmap.chunkSize;
       const length = bitmap.chunkLength(chunk);
