@@ -14,7 +14,9 @@ import {VolumeImage} from '../volume/image.js';
 import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkChoice} from './locate.js';
 import {cloneImage, replayUpTo, replayVerifying} from './replay.js';
 import {LogScan} from './scan.js';
+import {clearAbandonedPartials, clearAbandonedStaging, partialName, stagingFile} from './staging.js';
 import type {Site} from '../site/site.js';
+import {hookPoint} from '../util/test-hooks.js';
 import type {Tables} from '../site/tables.js';
 
 export type RestoreTarget = {kind: 'rvol'} | {kind: 'mvol'} | {kind: 'ldev'; ldev: number} | {kind: 'file'; path: string};
@@ -84,6 +86,8 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
     const totals = checkRecordsBefore(scan, mark.logId, `mark ${mark.markId}`);
     const targets = planTargets(site, tables, options, rvols);
+    // Staging images left by a restore that died are cleared by the next one.
+    if (!options.dryRun) clearAbandonedStaging(site.dir);
     return {tables, group, scan, mark, rvols, totals, targets, baseGeneration: group.baseGeneration};
   });
   const {mark} = prepared;
@@ -147,46 +151,31 @@ function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols:
   });
 }
 
-/** Removes the temporaries of restores to this file whose process is gone (killed mid-way). */
-function clearAbandoned(file: string): void {
-  const prefix = `${path.basename(file)}.partial-`;
-  for (const name of fs.readdirSync(path.dirname(file))) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (!Number.isSafeInteger(pid) || pid === process.pid || processAlive(pid)) continue;
-    fs.rmSync(path.join(path.dirname(file), name), {force: true});
-  }
-}
-
-function processAlive(pid: number): boolean {
+function buildFile(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: number, file: string, beforeRename: () => void): void {
+  clearAbandonedPartials(file);
+  const temp = partialName(file);
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function buildFile(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: number, file: string, beforeRename: () => void = () => {}): void {
-  clearAbandoned(file);
-  const temp = `${file}.partial-${process.pid}`;
-  VolumeImage.create(temp, base.capacity);
-  try {
-    const image = VolumeImage.open(temp, base.capacity);
-    try {
-      cloneImage(base, image);
-      const targets = new Map([[rvol, image]]);
-      if (scan.checked) replayUpTo(scan, mark.logId, targets);
-      else replayVerifying(scan, mark.logId, targets, `mark ${mark.markId}`);
-      image.syncAll();
-    } finally {
-      image.close();
-    }
+    buildImage(scan, mark, base, rvol, temp);
     beforeRename();
     fs.renameSync(temp, file);
   } catch (error) {
     fs.rmSync(temp, {force: true});
     throw error;
+  }
+}
+
+/** A new image file holding base + the log up to the mark, on stable storage. */
+function buildImage(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: number, file: string): void {
+  VolumeImage.create(file, base.capacity);
+  const image = VolumeImage.open(file, base.capacity);
+  try {
+    cloneImage(base, image);
+    const targets = new Map([[rvol, image]]);
+    if (scan.checked) replayUpTo(scan, mark.logId, targets);
+    else replayVerifying(scan, mark.logId, targets, `mark ${mark.markId}`);
+    image.syncAll();
+  } finally {
+    image.close();
   }
 }
 
@@ -209,12 +198,14 @@ function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], 
       const group = findGroup(site, tables, options.group);
       const scan = LogScan.of(Journal.open(site, tables, group));
       for (const rvol of rvols) {
-        const staging = path.join(site.dir, `restore-${process.pid}-${rvol}.img`);
+        // Named with this process's ID: if it dies, the next restore (and verify) knows the image is abandoned.
+        const staging = stagingFile(site.dir, rvol);
         staged.set(rvol, staging);
-        buildFile(scan, mark, site.image(site.volume(tables, rvol)), rvol, staging);
+        buildImage(scan, mark, site.image(site.volume(tables, rvol)), rvol, staging);
       }
       return {link: peerLinkOf(site, tables, group.primarySite), members: group.members};
     });
+    hookPoint('restore:staged');
     // Sent without this site's lock held: the primary takes its own lock first, as host writes do.
     for (const [rvol, staging] of staged) link.receiveImage(members.find(m => m.rvol === rvol)!.mvol, staging, Boolean(options.force));
     site.update(tables => {

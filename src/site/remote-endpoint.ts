@@ -6,6 +6,7 @@ import {VolumeImage} from '../volume/image.js';
 import {fsx} from '../native/fsx.js';
 import {cloneImage} from '../restore/replay.js';
 import {writeThrough} from '../io/write-through.js';
+import {hookPoint} from '../util/test-hooks.js';
 import type {Site} from './site.js';
 import type {LinkRow, RvolClaim, Tables, VolumeRow} from './tables.js';
 import type {RemoteIdentity, ReservedVolume} from './link.js';
@@ -166,21 +167,26 @@ export function receiveImage(site: Site, ldev: number, imageFile: string, force:
     if (!force && !takenOver) {
       throw new InvalidArgumentError(`restoring onto M-VOL LDEV ${ldev} at ${tables.site.name} overwrites production data; add --force`);
     }
+    // The M-VOL no longer follows its R-VOL or its log: everything must be copied
+    // again. Recorded before the first byte changes, so a copy killed half way
+    // leaves pairs that know it, not ones that resync a few chunks and call it PAIR.
+    for (const pair of pairs) {
+      const bitmap = PairBitmap.open(site.path(pair.bitmap));
+      bitmap.markRange(0, row.capacity);
+      bitmap.copyPointer = 0;
+      bitmap.flush();
+      bitmap.close();
+      pair.logGroup = null;
+      if (pair.state !== 'SSWS') pair.state = 'PSUS';
+    }
+    site.save(tables);
+    hookPoint('receive:before-copy');
     const source = VolumeImage.open(imageFile, row.capacity);
     try {
       cloneImage(source, site.image(row));
       site.image(row).syncAll();
     } finally {
       source.close();
-    }
-    // The M-VOL no longer follows its R-VOL or its log: everything must be copied again.
-    for (const pair of pairs) {
-      const bitmap = PairBitmap.open(site.path(pair.bitmap));
-      bitmap.markRange(0, row.capacity);
-      bitmap.copyPointer = 0;
-      bitmap.close();
-      pair.logGroup = null;
-      if (pair.state !== 'SSWS') pair.state = 'PSUS';
     }
   });
 }
