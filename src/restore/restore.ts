@@ -88,7 +88,8 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     const targets = planTargets(site, tables, options, rvols);
     // Staging images left by a restore that died are cleared by the next one.
     if (!options.dryRun) clearAbandonedStaging(site.dir);
-    return {tables, group, scan, mark, rvols, totals, targets, baseGeneration: group.baseGeneration};
+    const generations = rvols.map(rvol => site.volume(tables, rvol).generation);
+    return {tables, group, scan, mark, rvols, totals, targets, baseGeneration: group.baseGeneration, generations};
   });
   const {mark} = prepared;
   const result: RestoreResult = {
@@ -104,22 +105,42 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     restoreOntoMvols(site, options, prepared.rvols, mark);
     return result;
   }
-  // Built without the site lock, so host writes go on being logged meanwhile; an
-  // apply in between would move the base, which the check after each build catches.
+  // Built without the site lock, so host writes go on being logged meanwhile. An
+  // apply or a resync in between would change the base under the build: each
+  // bumps a generation before it changes a byte, so a check after the build that
+  // finds every generation as it was proves the bytes read were the base's.
   const tables = prepared.tables;
-  const stillTheBase = () => {
-    const now = findGroup(site, site.tables(), options.group);
-    if (now.baseGeneration !== prepared.baseGeneration || now.applying) {
+  const stillTheBase = (i: number) => () => {
+    const now = site.tables();
+    const group = findGroup(site, now, options.group);
+    if (group.baseGeneration !== prepared.baseGeneration || group.applying) {
       throw new BaseMismatchError(`log group ${options.group} was applied while the restore ran; run the restore again`);
     }
+    const rvol = prepared.rvols[i];
+    if (site.volume(now, rvol).generation !== prepared.generations[i]) {
+      throw new BaseMismatchError(`R-VOL LDEV ${rvol} changed (a resync or a direct write) while the restore read it; its log no longer fits it`,
+        'start a new log with `marklog log start` after the pair is back in PAIR');
+    }
   };
-  for (const [i, rvol] of prepared.rvols.entries()) {
-    const base = site.image(site.volume(tables, rvol));
-    const target = prepared.targets[i];
-    if (options.target.kind === 'file') buildFile(prepared.scan, mark, base, rvol, target.target, stillTheBase);
-    else buildVolume(prepared.scan, mark, base, rvol, site.image(site.volume(tables, (options.target as {ldev: number}).ldev)));
+  const built: string[] = [];
+  try {
+    for (const [i, rvol] of prepared.rvols.entries()) {
+      hookPoint('restore:before-build');
+      const base = site.image(site.volume(tables, rvol));
+      const target = prepared.targets[i];
+      if (options.target.kind === 'file') {
+        buildFile(prepared.scan, mark, base, rvol, target.target, stillTheBase(i));
+        built.push(target.target);
+      } else {
+        buildVolume(prepared.scan, mark, base, rvol, site.image(site.volume(tables, (options.target as {ldev: number}).ldev)));
+        stillTheBase(i)();
+      }
+    }
+  } catch (error) {
+    // All volumes at one mark, or none: a directory with only some of them would pass for a restore.
+    for (const file of built) fs.rmSync(file, {force: true});
+    throw error;
   }
-  stillTheBase();
   return result;
 }
 
