@@ -3,7 +3,7 @@
 // docs/API.md shows them in use. Nothing here loads oclif or the terminal renderers.
 export {Site} from './site/site.js';
 export {initSite, linkSites, showSite, type SiteInitOptions, type SiteSummary, type SiteView} from './site/site-admin.js';
-export {createVolume, importVolume, listVolumes, type VolumeSummary} from './volume/volume-admin.js';
+export {createVolume, importVolume, listVolumes, type CreatedVolume, type VolumeSummary} from './volume/volume-admin.js';
 export {createPair, DEFAULT_CHUNK_SIZE, type PairCreateOptions, type PairCreateResult} from './pair/pair-create.js';
 export {suspendPair, resyncPair, deletePair, type PairStateChange, type ResyncResult} from './pair/pair-control.js';
 export {displayPairs, type PairView} from './pair/pair-display.js';

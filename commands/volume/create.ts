@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../../src/cli/base-command.js';
 import {Site} from '../../src/site/site.js';
-import {createVolume, type VolumeSummary} from '../../src/volume/volume-admin.js';
+import {createVolume, type CreatedVolume} from '../../src/volume/volume-admin.js';
 import {parseCapacity} from '../../src/util/units.js';
 
 export default class VolumeCreate extends MarklogCommand {
@@ -16,10 +16,11 @@ export default class VolumeCreate extends MarklogCommand {
     pool: Flags.boolean({summary: 'Reserve the volume into the pool.', default: false}),
   };
 
-  async run(): Promise<VolumeSummary> {
+  async run(): Promise<CreatedVolume> {
     const {flags} = await this.parse(VolumeCreate);
     const capacity = parseCapacity(flags.size);
     const volume = createVolume(Site.open(flags.site), capacity, flags.pool);
+    this.warnAll(volume.warnings);
     this.log(String(volume.ldev));
     return volume;
   }

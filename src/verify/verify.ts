@@ -11,6 +11,7 @@ import {checkLogGroup, type LogSummary} from './check-log.js';
 import {checkPairContent} from './check-pair-content.js';
 import {checkLogState} from './check-log-state.js';
 import {Findings, type Finding} from './finding.js';
+import {checkOrphanImages} from './check-orphans.js';
 import {checkRecovery} from './check-recovery.js';
 import type {PairRow, Tables} from '../site/tables.js';
 
@@ -49,6 +50,7 @@ export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResu
       image.close();
     });
   }
+  checkOrphanImages(site, tables, findings);
   for (const pair of tables.pairs) {
     result.checked.pairs++;
     checkPair(site, tables, pair, options, findings, result);

@@ -1,10 +1,11 @@
 // Volume create, import and list (patent Fig. 6, the volume configuration table).
 import fs from 'node:fs';
 import path from 'node:path';
-import {InvalidArgumentError, VolumeIoError} from '../errors.js';
+import {FileNotSavedError, InvalidArgumentError, VolumeIoError} from '../errors.js';
 import {SECTOR, checkCapacity} from '../util/units.js';
 import {volumeImageName} from '../site/layout.js';
 import {VolumeImage} from './image.js';
+import {freeLdev} from './orphan.js';
 import type {Site} from '../site/site.js';
 import type {Tables, VolumeRow} from '../site/tables.js';
 
@@ -40,13 +41,32 @@ function addRow(tables: Tables, image: string, capacity: number, pool: boolean):
   return row;
 }
 
-export function createVolume(site: Site, capacity: number, pool = false): VolumeSummary {
+export interface CreatedVolume extends VolumeSummary {
+  warnings: string[];
+}
+
+/**
+ * The image first, then the row (see orphan.ts for why this order, and what a
+ * crash in between leaves for the next create to take back).
+ */
+export function createVolume(site: Site, capacity: number, pool = false): CreatedVolume {
   checkCapacity(capacity);
-  return site.update(tables => {
-    const name = volumeImageName(tables.next.ldev);
+  return site.lock.run(() => {
+    const tables = site.tables();
+    const {ldev, skipped} = freeLdev(site, tables);
+    const name = volumeImageName(ldev);
     VolumeImage.create(site.path(name), capacity);
-    const row = addRow(tables, name, capacity, pool);
-    return {ldev: row.ldev, id: row.id, capacity};
+    try {
+      tables.next.ldev = ldev;
+      const row = addRow(tables, name, capacity, pool);
+      site.save(tables);
+      const warnings = skipped.map(file => `${file} holds data but no volume row names it; it was left alone and this volume is LDEV ${ldev} (see \`marklog verify\`)`);
+      return {ldev: row.ldev, id: row.id, capacity, warnings};
+    } catch (error) {
+      // The tables were not replaced, so nothing names the image made a moment ago.
+      if (error instanceof FileNotSavedError) fs.rmSync(site.path(name), {force: true});
+      throw error;
+    }
   });
 }
 
