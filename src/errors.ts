@@ -44,7 +44,7 @@ export class SiteNotFoundError extends MarklogError {
   readonly code = 'SITE_NOT_FOUND';
   readonly category = 'notFound';
   constructor(dir: string, why = 'no marklog site there') {
-    super(`site ${dir}: ${why}`, 'create one with `marklog site init DIR --role primary|remote`');
+    super(`site ${JSON.stringify(dir)}: ${why}`, 'create one with `marklog site init DIR --role primary|remote`');
   }
 }
 
@@ -52,7 +52,7 @@ export class SiteExistsError extends MarklogError {
   readonly code = 'SITE_EXISTS';
   readonly category = 'conflict';
   constructor(dir: string) {
-    super(`site ${dir} already exists`);
+    super(`site ${JSON.stringify(dir)} already exists`);
   }
 }
 
@@ -121,7 +121,7 @@ export class LockTimeoutError extends MarklogError {
   readonly code = 'LOCK_HELD';
   readonly category = 'lock';
   constructor(path: string, waitedMs: number) {
-    super(`another marklog command holds ${path} (waited ${waitedMs} ms)`, 'retry, or raise MARKLOG_LOCK_TIMEOUT_MS');
+    super(`another marklog command holds ${JSON.stringify(path)} (waited ${waitedMs} ms)`, 'retry, or raise MARKLOG_LOCK_TIMEOUT_MS');
   }
 }
 

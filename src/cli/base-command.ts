@@ -2,6 +2,7 @@
 import {Command, Errors, Flags} from '@oclif/core';
 
 import {describeError, reportError} from './error-report.js';
+import {oneLine} from './one-line.js';
 import {formatJson} from './json-output.js';
 
 // With a file size limit (ulimit -f), growing a file past it must be an EFBIG error
@@ -39,6 +40,6 @@ export abstract class MarklogCommand extends Command {
   /** Prints warnings on stderr in human mode; under --json they travel in the result. */
   protected warnAll(warnings: string[]): void {
     if (this.jsonEnabled()) return;
-    for (const warning of warnings) process.stderr.write(`marklog: warning: ${warning}\n`);
+    for (const warning of warnings) process.stderr.write(`marklog: warning: ${oneLine(warning)}\n`);
   }
 }

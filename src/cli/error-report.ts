@@ -1,6 +1,7 @@
 // Errors become an exit code and one line (or a JSON document) here, and only
 // here. It imports nothing from oclif, so the fast path of `mark` can use it.
 import {MarklogError, EXIT_CODES} from '../errors.js';
+import {oneLine} from './one-line.js';
 import {formatJson} from './json-output.js';
 
 export interface ErrorReport {
@@ -40,5 +41,17 @@ export function reportError(error: unknown, json: boolean): void {
     process.stdout.write(`${formatJson({error: {code: report.code, message: report.message, ...(report.hint ? {hint: report.hint} : {})}})}\n`);
     return;
   }
-  process.stderr.write(`marklog: ${report.message}${report.hint ? ` (${report.hint})` : ''}\n`);
+  process.stderr.write(`marklog: ${humanLine(error, report)}\n`);
+}
+
+/**
+ * The cause (and hint) as one line. A bug's report keeps its stack trace on the
+ * lines after it, as ERRORS.md promises; only the cause line is escaped.
+ */
+function humanLine(error: unknown, report: ErrorReport): string {
+  const hint = report.hint ? ` (${oneLine(report.hint)})` : '';
+  if (report.code === 'INTERNAL' && error instanceof Error && error.stack?.startsWith(String(error))) {
+    return `${oneLine(String(error))}${error.stack.slice(String(error).length)}`;
+  }
+  return `${oneLine(report.message)}${hint}`;
 }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import {Site} from '../site/site.js';
 import {issueMark} from '../mark/mark.js';
 import {reportError} from './error-report.js';
+import {oneLine} from './one-line.js';
 import {formatJson} from './json-output.js';
 
 interface MarkArgs {
@@ -46,7 +47,7 @@ export function tryFastMark(argv: string[]): boolean {
     if (args.json) {
       process.stdout.write(`${formatJson(result)}\n`);
     } else {
-      for (const warning of result.warnings) process.stderr.write(`marklog: warning: ${warning}\n`);
+      for (const warning of result.warnings) process.stderr.write(`marklog: warning: ${oneLine(warning)}\n`);
       process.stdout.write(`${result.markId}\n`);
     }
   } catch (error) {

@@ -31,10 +31,10 @@ export function initSite(options: SiteInitOptions): SiteSummary {
   }
   const dir = path.resolve(options.dir);
   const name = options.name ?? path.basename(dir);
-  if (!NAME.test(name)) throw new InvalidArgumentError(`site name "${name}" may hold only letters, digits, '.', '_' and '-' (64 at most)`);
+  if (!NAME.test(name)) throw new InvalidArgumentError(`site name ${JSON.stringify(name)} may hold only letters, digits, '.', '_' and '-' (64 at most)`);
   if (fs.existsSync(tablesPath(dir))) throw new SiteExistsError(dir);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
-    throw new InvalidArgumentError(`directory ${dir} is not empty; a site needs a directory of its own`);
+    throw new InvalidArgumentError(`directory ${JSON.stringify(dir)} is not empty; a site needs a directory of its own`);
   }
   fs.mkdirSync(dir, {recursive: true, mode: 0o700});
   // An existing empty directory keeps its mode otherwise; site files are the owner's alone.

@@ -16,12 +16,12 @@ export class VolumeImage {
     try {
       fd = fs.openSync(file, 'r+');
     } catch (error) {
-      throw new VolumeIoError(`cannot open volume image ${file}: ${(error as NodeJS.ErrnoException).code}`);
+      throw new VolumeIoError(`cannot open volume image ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code}`);
     }
     const size = fs.fstatSync(fd).size;
     if (size < capacity) {
       fs.closeSync(fd);
-      throw new VolumeIoError(`volume image ${file} is ${size} bytes but its table says ${capacity}`, 'the image was replaced or truncated; restore it or re-import it');
+      throw new VolumeIoError(`volume image ${JSON.stringify(file)} is ${size} bytes but its table says ${capacity}`, 'the image was replaced or truncated; restore it or re-import it');
     }
     return new VolumeImage(file, fd, capacity);
   }
@@ -32,13 +32,13 @@ export class VolumeImage {
     try {
       fd = fs.openSync(file, 'wx', 0o600);
     } catch (error) {
-      throw new VolumeIoError(`cannot create volume image ${file}: ${(error as NodeJS.ErrnoException).code}`);
+      throw new VolumeIoError(`cannot create volume image ${JSON.stringify(file)}: ${(error as NodeJS.ErrnoException).code}`);
     }
     try {
       fs.ftruncateSync(fd, capacity);
     } catch (error) {
       fs.rmSync(file, {force: true});
-      throw new VolumeIoError(`cannot size volume image ${file} to ${capacity} bytes: ${(error as NodeJS.ErrnoException).code}`);
+      throw new VolumeIoError(`cannot size volume image ${JSON.stringify(file)} to ${capacity} bytes: ${(error as NodeJS.ErrnoException).code}`);
     } finally {
       fs.closeSync(fd);
     }
@@ -67,7 +67,7 @@ export class VolumeImage {
 
   private writeError(error: unknown, length: number, offset: number): VolumeIoError {
     const code = (error as NodeJS.ErrnoException).code;
-    return new VolumeIoError(`writing ${length} bytes at ${offset} of ${this.file} failed: ${code}`,
+    return new VolumeIoError(`writing ${length} bytes at ${offset} of ${JSON.stringify(this.file)} failed: ${code}`,
       code === 'ENOSPC' ? 'the file system is full: free space, then retry' : undefined);
   }
 
@@ -105,7 +105,7 @@ export class VolumeImage {
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);
-      if (n === 0) throw new VolumeIoError(`${this.file} ended at ${offset + done}, inside its capacity`);
+      if (n === 0) throw new VolumeIoError(`${JSON.stringify(this.file)} ended at ${offset + done}, inside its capacity`);
       done += n;
     }
   }

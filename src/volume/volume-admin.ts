@@ -77,16 +77,16 @@ export function importVolume(site: Site, imagePath: string, pool = false): Volum
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new VolumeIoError(`image ${imagePath} does not exist`);
+    throw new VolumeIoError(`image ${JSON.stringify(imagePath)} does not exist`);
   }
-  if (!stat.isFile()) throw new InvalidArgumentError(`image ${imagePath} is not a regular file`);
+  if (!stat.isFile()) throw new InvalidArgumentError(`image ${JSON.stringify(imagePath)} is not a regular file`);
   if (stat.size === 0 || stat.size % SECTOR !== 0) {
-    throw new InvalidArgumentError(`image ${imagePath} is ${stat.size} bytes; a volume is a positive multiple of ${SECTOR} bytes`);
+    throw new InvalidArgumentError(`image ${JSON.stringify(imagePath)} is ${stat.size} bytes; a volume is a positive multiple of ${SECTOR} bytes`);
   }
   fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
   return site.update(tables => {
     const owner = tables.volumes.find(v => site.path(v.image) === file);
-    if (owner) throw new InvalidArgumentError(`image ${imagePath} is already LDEV ${owner.ldev}`);
+    if (owner) throw new InvalidArgumentError(`image ${JSON.stringify(imagePath)} is already LDEV ${owner.ldev}`);
     const row = addRow(tables, file, stat.size, pool);
     return {ldev: row.ldev, id: row.id, capacity: row.capacity};
   });
