@@ -58,26 +58,48 @@ function markStep(w: CrashWorld): Step {
   return step(['mark', '--site', w.p, '--group', '1', '--app', 'crash'], {apply: (model, result) => model.marks.set(result.markId, markImages(model))});
 }
 
-/** Two linked sites; M-VOL 0 holds data in two places and is paired (PAIR) with R-VOL 0. */
-function paired(w: CrashWorld): void {
+/** Two linked sites; M-VOL n (n < pairs) holds data in two places and is paired (PAIR, pair n + 1) with R-VOL n. */
+function paired(w: CrashWorld, pairs = 1): void {
   w.sites();
-  const mvol = w.volume('p', MiB);
-  const rvol = w.volume('r', MiB);
-  w.fill(imageName('p', mvol), 0, bytes(1, 70_000));
-  w.fill(imageName('p', mvol), 600_000, bytes(2, 30_000));
-  w.pair(mvol, rvol);
+  for (let n = 0; n < pairs; n++) {
+    const mvol = w.volume('p', MiB);
+    const rvol = w.volume('r', MiB);
+    w.fill(imageName('p', mvol), n * 65_536, bytes(1 + n, 70_000));
+    w.fill(imageName('p', mvol), 600_000, bytes(3 + n, 30_000));
+    w.pair(mvol, rvol);
+  }
 }
 
-/** `paired`, then log group 1 logging it into a pool volume: a write, mark 1, a write, mark 2, and an unmarked write. */
+const MEMBERS = [{mvol: 0, rvol: 0}, {mvol: 1, rvol: 1}];
+
+/**
+ * Log group 1 of pairs 1 and 2 (M-VOLs 0, 1; R-VOLs 0, 1) logging into pool volume 2:
+ * writes to both, mark 1, writes, mark 2, and an unmarked write to each.
+ */
 function logging(w: CrashWorld): void {
-  paired(w);
+  paired(w, 2);
   w.volume('r', 4 * MiB, true);
-  w.logStart([1], [{mvol: 0, rvol: 0}]);
-  w.write(0, 4096, bytes(3, 5000));
+  w.logStart([1, 2], MEMBERS);
+  w.write(0, 4096, bytes(5, 5000));
+  w.write(1, 130_000, bytes(6, 9000));
   w.mark();
-  w.write(0, 200_000, bytes(4, 70_000));
+  w.write(0, 200_000, bytes(7, 70_000));
+  w.write(1, 4096, bytes(8, 3000));
   w.mark();
-  w.write(0, 700_000, bytes(5, 9000));
+  w.write(0, 700_000, bytes(9, 9000));
+  w.write(1, 900_000, bytes(10, 20_000));
+}
+
+/** The copy back into PAIR after a log stops: every pair resynced, the R-VOLs equal to their M-VOLs. */
+function resyncAll(w: CrashWorld): Step[] {
+  return MEMBERS.map(({mvol, rvol}, i) => step(['pair', 'resync', '--site', w.p, '--pair', String(i + 1)], {apply: model => {
+    model.images.set(imageName('r', rvol), Buffer.from(model.images.get(imageName('p', mvol))!));
+  }}));
+}
+
+/** A new log over both pairs (a new base): the old marks go. */
+function restartLog(w: CrashWorld): Step {
+  return step(['log', 'start', '--site', w.p, '--pairs', '1,2', '--group', '1'], {apply: model => model.marks.clear()});
 }
 
 /** The model's R-VOLs take the image of a mark, and the marks before it leave the list. */
@@ -232,6 +254,20 @@ const SCENARIOS: Scenario[] = [
     }})],
   },
   {
+    name: 'pair delete --force (logging)',
+    build: logging,
+    command: w => ['pair', 'delete', '--site', w.p, '--pair', '2', '--force'],
+    rerun: w => [step(['pair', 'delete', '--site', w.p, '--pair', '2', '--force'], {accept: ['PAIR_NOT_FOUND']})],
+    // R-VOL 1 leaves the group: no mark offers it any more; the group goes on with pair 1.
+    expect: model => {
+      model.members = model.members.filter(m => m.rvol !== 1);
+      for (const images of model.marks.values()) images.delete(1);
+    },
+    next: w => [writeStep(w, 'p', 0, WRITE_AT, WRITE), markStep(w), step(['pair', 'create', '--site', w.p, '--mvol', '1', '--rvol', '1'], {apply: model => {
+      model.images.set(imageName('r', 1), Buffer.from(model.images.get(imageName('p', 1))!));
+    }})],
+  },
+  {
     name: 'log start',
     build: w => {
       paired(w);
@@ -252,13 +288,7 @@ const SCENARIOS: Scenario[] = [
     rerun: w => [step(['log', 'stop', '--site', w.p, '--group', '1'], {accept: ['WRONG_LOG_MODE']})],
     expect: () => undefined,
     // LOGGING.md: resync the pairs, then start a new log (a new base; the old marks go).
-    next: w => [
-      step(['pair', 'resync', '--site', w.p, '--pair', '1'], {apply: model => {
-        model.images.set(imageName('r', 0), Buffer.from(model.images.get(imageName('p', 0))!));
-      }}),
-      step(['log', 'start', '--site', w.p, '--pairs', '1', '--group', '1'], {apply: model => model.marks.clear()}),
-      markStep(w),
-    ],
+    next: w => [...resyncAll(w), restartLog(w), markStep(w)],
   },
   {
     name: 'log extend',
@@ -335,10 +365,11 @@ const SCENARIOS: Scenario[] = [
       logging(w);
       fs.mkdirSync(path.join(w.root, 'out'));
     },
-    command: w => ['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '0', '--to', path.join(w.root, 'out', 'at-2.img')],
-    rerun: w => fs.existsSync(path.join(w.root, 'out', 'at-2.img')) ? [] : [step(['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '0', '--to', path.join(w.root, 'out', 'at-2.img')])],
+    // Every volume of the group into a directory: one image per R-VOL, all at mark 2.
+    command: w => ['restore', '--site', w.r, '--group', '1', '--mark', '2', '--to', path.join(w.root, 'out')],
+    rerun: w => restoredFiles(w).length === MEMBERS.length ? [] : [step(['restore', '--site', w.r, '--group', '1', '--mark', '2', '--to', path.join(w.root, 'out')])],
     expect: model => {
-      model.images.set('out/at-2.img', Buffer.from(model.marks.get(2)!.get(0)!));
+      for (const {rvol} of MEMBERS) model.images.set(`out/rvol-${String(rvol).padStart(4, '0')}.img`, Buffer.from(model.marks.get(2)!.get(rvol)!));
     },
   },
   {
@@ -347,10 +378,10 @@ const SCENARIOS: Scenario[] = [
       logging(w);
       w.volume('r', MiB);
     },
-    command: w => ['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '0', '--to', 'ldev:2'],
-    rerun: w => [step(['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '0', '--to', 'ldev:2'])],
+    command: w => ['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '1', '--to', 'ldev:3'],
+    rerun: w => [step(['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '1', '--to', 'ldev:3'])],
     expect: model => {
-      model.images.set(imageName('r', 2), Buffer.from(model.marks.get(2)!.get(0)!));
+      model.images.set(imageName('r', 3), Buffer.from(model.marks.get(2)!.get(1)!));
     },
   },
   {
@@ -367,18 +398,16 @@ const SCENARIOS: Scenario[] = [
     command: w => ['restore', '--site', w.r, '--group', '1', '--mark', '1', '--to', 'mvol', '--force'],
     rerun: w => [step(['restore', '--site', w.r, '--group', '1', '--mark', '1', '--to', 'mvol', '--force'])],
     expect: model => {
-      model.images.set(imageName('p', 0), Buffer.from(model.marks.get(1)!.get(0)!));
+      for (const {mvol, rvol} of MEMBERS) model.images.set(imageName('p', mvol), Buffer.from(model.marks.get(1)!.get(rvol)!));
     },
-    // RECOVERY.md §5: resync the pair, then start a new log.
-    next: w => [
-      step(['pair', 'resync', '--site', w.p, '--pair', '1'], {apply: model => {
-        model.images.set(imageName('r', 0), Buffer.from(model.images.get(imageName('p', 0))!));
-      }}),
-      step(['log', 'start', '--site', w.p, '--pairs', '1', '--group', '1'], {apply: model => model.marks.clear()}),
-      markStep(w),
-    ],
+    // RECOVERY.md §5: resync the pairs, then start a new log.
+    next: w => [...resyncAll(w), restartLog(w), markStep(w)],
   },
 ];
+
+function restoredFiles(w: CrashWorld): string[] {
+  return fs.readdirSync(path.join(w.root, 'out')).filter(name => /^rvol-\d+\.img$/.test(name));
+}
 
 /** The pairs at the primary are in these states. */
 async function pairStates(w: CrashWorld, expected: Record<number, string>): Promise<string[]> {
