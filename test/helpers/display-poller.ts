@@ -1,11 +1,12 @@
 // Calls the function behind `marklog pair display` in a tight loop while a pair copies,
 // as a monitoring script would, and counts how each call ended:
 //   node dist/test/helpers/display-poller.js <site> <pair>
-// Waits (up to 20 s) for the pair to appear, polls until it leaves COPY, then prints a
-// DisplayPollReport.
+// Waits for the pair to appear (up to a generous bound), polls until it leaves COPY,
+// then prints a DisplayPollReport.
 import {MarklogError} from '../../src/errors.js';
 import {displayPairs} from '../../src/pair/pair-display.js';
 import {Site} from '../../src/site/site.js';
+import {waitForSync} from './wait.js';
 
 export interface DisplayPollReport {
   /** Calls that saw the pair in COPY. */
@@ -21,14 +22,9 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function poll(dir: string, pairNumber: number): DisplayPollReport {
   const site = Site.open(dir);
   const report: DisplayPollReport = {inCopy: 0, failures: {}, monotonic: true};
-  const appearBy = Date.now() + 20_000;
+  waitForSync(() => site.tables().pairs.some(p => p.pair === pairNumber), {what: `pair ${pairNumber} to appear in ${dir}`});
   let last = -1;
   for (;;) {
-    if (!site.tables().pairs.some(p => p.pair === pairNumber)) {
-      if (Date.now() > appearBy) throw new Error(`pair ${pairNumber} never appeared`);
-      Atomics.wait(sleeper, 0, 0, 2);
-      continue;
-    }
     try {
       const [view] = displayPairs(site, pairNumber);
       if (view.state !== 'COPY') return report;

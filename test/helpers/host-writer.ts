@@ -9,6 +9,7 @@ import {LockTimeoutError} from '../../src/errors.js';
 import {hostWrite} from '../../src/io/host-io.js';
 import {PairBitmap} from '../../src/pair/bitmap.js';
 import {Site} from '../../src/site/site.js';
+import {waitForSync} from './wait.js';
 
 export interface HostWriterPlan {
   primary: string;
@@ -39,8 +40,10 @@ export interface HostWriterReport {
   behindMissingOnRvol: number;
   /** Writes of the plan left unmade because the pair had left COPY. */
   afterCopy: number;
-  /** Longest time one write waited for the site lock, in ms. */
+  /** Longest time one write waited for the site lock, in ms (for the log: how long depends on the machine). */
   maxLockWaitMs: number;
+  /** Distinct copy-pointer positions the writes made in COPY saw: each new one means a copy batch ran in between. */
+  pointers: number;
   /** From the first write until the writer saw the pair leave COPY, in ms. */
   watchedMs: number;
 }
@@ -50,14 +53,11 @@ const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 const randomInt = (max: number) => crypto.randomInt(0, Math.max(1, max));
 
 function waitForCopy(site: Site, pairNumber: number): void {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  waitForSync(() => {
     const pair = site.tables().pairs.find(p => p.pair === pairNumber);
-    if (pair && pair.state === 'COPY') return;
     if (pair && pair.state !== 'COPY') throw new Error(`pair ${pairNumber} is already ${pair.state}`);
-    if (Date.now() > deadline) throw new Error(`pair ${pairNumber} never appeared`);
-    sleep(5);
-  }
+    return pair !== undefined;
+  }, {what: `pair ${pairNumber} to appear in COPY`, everyMs: 5});
 }
 
 /** Takes the site lock by retrying flock every 50 µs, so it wins the gap between two copy batches. */
@@ -83,7 +83,8 @@ function lockEagerly(site: Site): void {
 function run(plan: HostWriterPlan): HostWriterReport {
   const primary = Site.open(plan.primary);
   const remote = Site.open(plan.remote);
-  const report: HostWriterReport = {behind: 0, ahead: 0, across: 0, behindMissingOnRvol: 0, afterCopy: 0, maxLockWaitMs: 0, watchedMs: 0};
+  const report: HostWriterReport = {behind: 0, ahead: 0, across: 0, behindMissingOnRvol: 0, afterCopy: 0, maxLockWaitMs: 0, pointers: 0, watchedMs: 0};
+  const pointersSeen = new Set<number>();
   waitForCopy(primary, plan.pair);
   const capacity = primary.volume(primary.tables(), plan.mvol).capacity;
   const started = Date.now();
@@ -102,6 +103,8 @@ function run(plan: HostWriterPlan): HostWriterReport {
       }
       const bitmap = PairBitmap.open(primary.path(pair.bitmap));
       const copied = Math.min(bitmap.copyPointer * bitmap.chunkSize, capacity);
+      pointersSeen.add(bitmap.copyPointer);
+      report.pointers = pointersSeen.size;
       bitmap.close();
       const length = 1 + randomInt(plan.maxLength);
       // A third each: anywhere behind the pointer, anywhere ahead, and right on it.

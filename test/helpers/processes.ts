@@ -1,7 +1,8 @@
-// Child processes for the tests that race, kill or hold things: waiting for an exit,
-// polling, and running the small helper programs that sit next to this file.
+// Child processes for the tests that race, kill or hold things: waiting for an exit
+// or a line, and running the small helper programs that sit next to this file.
 import {spawn, type ChildProcess} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
+import {WAIT_BOUND_MS, linesFrom} from './wait.js';
 
 export interface Exit {
   code: number | null;
@@ -36,24 +37,13 @@ export function helperProgram(name: string, args: string[], env: NodeJS.ProcessE
   return spawn(process.execPath, [file, ...args], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
 }
 
-/** Resolves with the first line the child prints on stdout (e.g. "held"). */
-export function firstLine(child: ChildProcess, timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no line from child within ${timeoutMs} ms; got ${JSON.stringify(seen)}`)), timeoutMs);
-    child.stdout?.on('data', chunk => {
-      seen += chunk;
-      const end = seen.indexOf('\n');
-      if (end >= 0) {
-        clearTimeout(timer);
-        resolve(seen.slice(0, end));
-      }
-    });
-    child.on('close', code => {
-      clearTimeout(timer);
-      reject(new Error(`child exited (${code}) before printing a line; got ${JSON.stringify(seen)}`));
-    });
-  });
+/**
+ * Resolves with the first line the child prints on stdout (e.g. "held"); waits on
+ * the line itself, up to a generous bound, and says so when the child ends first.
+ */
+export async function firstLine(child: ChildProcess, timeoutMs = WAIT_BOUND_MS, what = 'the first line of a child process'): Promise<string> {
+  const [line] = await linesFrom(child, 1, what, timeoutMs);
+  return line;
 }
 
 /** Kills a child that is still running; for t.teardown. */

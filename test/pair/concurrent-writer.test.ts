@@ -62,11 +62,12 @@ test.serial('Fig. 15: a write to a region the copy has passed is on the R-VOL at
 test.serial('Fig. 15: a host write during the initial copy waits for a copy batch, not for the whole copy', async t => {
   const {report} = await copyWhileWriting(t, {writes: 5000, maxLength: 64 * 1024, pauseMs: 20, placement: 'mixed', lock: 'polite'});
 
-  // The copier holds the site lock for one batch (about 50 ms) at a time; a host write
-  // that waits the way `marklog write` does must get in within a few batches (a second
-  // is twenty), so a writer pausing 20 ms between writes makes several writes per
-  // second of copy.
+  // The copier holds the site lock for one batch at a time and lets a waiting process
+  // in between two batches. Had a host write waited for the whole copy, none would land
+  // while the pair is in COPY; here writes land in COPY, the copy moving on between
+  // them (they saw several copy pointers). Counted, not timed: a slow machine copies
+  // more slowly and makes the same interleaving.
   const made = report.behind + report.ahead + report.across;
-  t.true(report.maxLockWaitMs < 1000, `a host write waited ${report.maxLockWaitMs} ms for the site lock`);
-  t.true(made >= Math.max(2, Math.floor(report.watchedMs / 250)), `${made} host writes in ${report.watchedMs} ms of copy`);
+  t.true(made >= 3, `${made} host writes while the pair was in COPY`);
+  t.true(report.pointers >= 3, `${made} writes in COPY saw ${report.pointers} copy pointers`);
 });

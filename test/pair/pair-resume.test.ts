@@ -1,6 +1,7 @@
 import test from 'ava';
 import {cliJson, cliSpawn} from '../helpers/cli.js';
 import {exited, killIfRunning, sleep} from '../helpers/processes.js';
+import {WAIT_BOUND_MS} from '../helpers/wait.js';
 import {createVolume, imagePath, sha256, twoSites} from '../helpers/sites.js';
 import {fillAlternateChunks, pairView, tryPairView, type PairView} from '../helpers/volumes.js';
 
@@ -22,7 +23,8 @@ test.serial('Fig. 14: a pair create killed with SIGKILL mid-copy resumes from it
   t.teardown(() => killIfRunning(first));
   const firstExit = exited(first);
   let seen: PairView | undefined;
-  const deadline = Date.now() + 40_000;
+  // Until seen, the copy ends, or a bound only a very busy machine would reach.
+  const deadline = Date.now() + WAIT_BOUND_MS;
   while (!seen && Date.now() < deadline && first.exitCode === null) {
     const {view, code} = tryPairView(primary, 1);
     // Before the pair row exists the display says PAIR_NOT_FOUND. CORRUPT_BITMAP while

@@ -3,6 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import {cli, cliJson, cliSpawn} from '../helpers/cli.js';
 import {exited, sleep} from '../helpers/processes.js';
+import {waitFor} from '../helpers/wait.js';
 import {createVolume, imagePath, randomBytes, sha256, twoSites} from '../helpers/sites.js';
 import {Site} from '../../src/site/site.js';
 import {hostWrite} from '../../src/io/host-io.js';
@@ -20,15 +21,30 @@ function host(t: Parameters<typeof twoSites>[0], dir: string) {
   };
 }
 
-/** Starts a command and SIGKILLs it after a moment; returns whether it was still running. */
-async function killMidway(args: string[], afterMs: number): Promise<boolean> {
+/**
+ * Starts a command and SIGKILLs it after a moment (counted from when `started` holds,
+ * if given: the kill then lands in the work, however slow the machine is to start
+ * the command); returns whether it was still running.
+ */
+async function killMidway(args: string[], afterMs: number, started?: {what: string; check: () => boolean}): Promise<boolean> {
   const child = cliSpawn(args);
   const done = exited(child);
+  if (started) await waitFor(() => started.check() || child.exitCode !== null, {what: started.what});
   await sleep(afterMs);
   const running = child.exitCode === null;
   child.kill('SIGKILL');
   await done;
   return running;
+}
+
+/** The pair's state as the tables say now (read without the lock, as `pair display` does). */
+function pairState(dir: string, pair: number): string | undefined {
+  const site = Site.open(dir);
+  try {
+    return site.tables().pairs.find(p => p.pair === pair)?.state;
+  } finally {
+    site.close();
+  }
 }
 
 function fillDense(file: string, from: number, length: number): void {
@@ -48,7 +64,8 @@ test('a resync killed at random moments, run again, ends with M-VOL and R-VOL eq
   for (let round = 0; round < ROUNDS; round++) {
     cliJson(['pair', 'suspend', '--site', primary, '--pair', '1']);
     write(mvol, round * 4096, randomBytes(48 * 1024 * 1024));
-    if (await killMidway(['pair', 'resync', '--site', primary, '--pair', '1'], 150 + round * 60)) interrupted++;
+    const copying = {what: 'the resync to start copying (pair 1 in COPY)', check: () => pairState(primary, 1) === 'COPY'};
+    if (await killMidway(['pair', 'resync', '--site', primary, '--pair', '1'], round * 10, copying)) interrupted++;
     const again = cliJson(['pair', 'resync', '--site', primary, '--pair', '1']);
     t.is(again.state, 'PAIR');
     t.is(sha256(imagePath(primary, mvol)), sha256(imagePath(remote, rvol)), `round ${round}`);
