@@ -19,6 +19,7 @@ import {hostWrite} from '../../src/io/host-io.js';
 import {issueMark} from '../../src/mark/mark.js';
 import {suspendPair} from '../../src/pair/pair-control.js';
 import {takeover} from '../../src/takeover/takeover.js';
+import {reverseResync} from '../../src/takeover/failback.js';
 
 export type Images = Map<string, Buffer>;
 
@@ -128,6 +129,12 @@ export class CrashWorld {
     takeover(this.remote, {group: 1, mark: markId});
     for (const [rvol, data] of this.model.marks.get(markId)!) this.model.images.set(imageName('r', rvol), Buffer.from(data));
     this.model.marks.clear();
+  }
+
+  /** Failback of one pair (resync --reverse): its M-VOL becomes its R-VOL's image, and the R-VOL the source. */
+  failback(pair: number, mvol: number, rvol: number): void {
+    reverseResync(this.primary, pair);
+    this.model.images.set(imageName('p', mvol), Buffer.from(this.model.images.get(imageName('r', rvol))!));
   }
 
   /** A host write at the remote after a takeover. */

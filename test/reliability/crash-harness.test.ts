@@ -348,6 +348,55 @@ const SCENARIOS: Scenario[] = [
     check: async w => pairStates(w, {1: 'PAIR'}),
   },
   {
+    name: 'write (PSUS)',
+    build: w => {
+      paired(w);
+      w.suspend(1);
+    },
+    command: w => ['write', '--site', w.p, '--vol', '0', '--offset', String(WRITE_AT)],
+    input: WRITE,
+    rerun: () => [],
+    expect: (model, w) => oldOrNew(model, w, imageName('p', 0), WRITE_AT, WRITE),
+    // Whatever the kill left, the bitmap (or the in-flight record) makes the resync carry the region.
+    next: w => [step(['pair', 'resync', '--site', w.p, '--pair', '1'], {apply: model => {
+      model.images.set(imageName('r', 0), Buffer.from(model.images.get(imageName('p', 0))!));
+    }})],
+  },
+  {
+    name: 'write (SSWS at the remote)',
+    build: w => {
+      logging(w);
+      w.takeover(2);
+    },
+    command: w => ['write', '--site', w.r, '--vol', '0', '--offset', String(WRITE_AT)],
+    input: WRITE,
+    rerun: () => [],
+    expect: (model, w) => oldOrNew(model, w, imageName('r', 0), WRITE_AT, WRITE),
+    // The failback copies back every region written at the remote since the takeover.
+    next: w => [step(['pair', 'resync', '--site', w.p, '--pair', '1', '--reverse'], {apply: model => {
+      model.images.set(imageName('p', 0), Buffer.from(model.images.get(imageName('r', 0))!));
+    }})],
+  },
+  {
+    name: 'write (reverse at the remote)',
+    build: w => {
+      logging(w);
+      w.takeover(2);
+      w.failback(1, 0, 0);
+    },
+    command: w => ['write', '--site', w.r, '--vol', '0', '--offset', String(WRITE_AT)],
+    input: WRITE,
+    rerun: () => [],
+    // The R-VOL is the source: the next write there sends the killed one's region on to the M-VOL.
+    expect: (model, w) => {
+      const problems = oldOrNew(model, w, imageName('r', 0), WRITE_AT, WRITE);
+      model.images.set(imageName('p', 0), Buffer.from(model.images.get(imageName('r', 0))!));
+      return problems;
+    },
+    next: w => [writeStep(w, 'r', 0, 4096, bytes(11, 3000), {mirror: 0})],
+    check: async w => pairStates(w, {1: 'PAIR'}),
+  },
+  {
     name: 'takeover',
     build: logging,
     command: w => ['takeover', '--site', w.r, '--group', '1', '--mark', '1'],
