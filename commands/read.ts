@@ -24,6 +24,6 @@ export default class Read extends MarklogCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Read);
-    hostReadTo(Site.open(flags.site), flags.vol, parseSize(flags.offset, 'offset'), parseSize(flags.length, 'length'), () => openOutput(flags.out));
+    await hostReadTo(Site.open(flags.site), flags.vol, parseSize(flags.offset, 'offset'), parseSize(flags.length, 'length'), () => openOutput(flags.out));
   }
 }

@@ -1,7 +1,9 @@
-// The inputs and outputs of `write` and `read`: a file or a standard stream, read
-// and written in pieces through the file descriptor. process.stdin and stdout are
-// never touched: making them streams would switch a pipe to non-blocking mode and
-// buffer without bound; fd-io waits out a pipe that is slow at either end.
+// The inputs and outputs of `write` and `read`: a file or a standard stream, moved
+// in pieces through one buffer. Standard input is read through its descriptor
+// (fd-io waits out a non-blocking pipe): as a Node stream it would hand over a new
+// 64 KiB buffer per read, tens of MiB of garbage over a long write. Standard
+// output goes through process.stdout, one piece in flight at a time: the event
+// loop waits for a slow reader, where polling a non-blocking pipe would not.
 import fs from 'node:fs';
 import tty from 'node:tty';
 import {InvalidArgumentError} from '../errors.js';
@@ -9,7 +11,6 @@ import {readFull, writeFull} from '../util/fd-io.js';
 import type {ByteSink, ByteSource} from '../io/host-stream.js';
 
 const STDIN = 0;
-const STDOUT = 1;
 
 export interface OpenSource extends ByteSource {
   close(): void;
@@ -46,7 +47,7 @@ export function withInput<T>(file: string | undefined, work: (input: ByteSource)
  */
 export function openOutput(file?: string): ByteSink {
   if (file === undefined) {
-    return {sparse: false, write: (buffer, length) => writeFull(STDOUT, buffer, length), finish: () => {}, close: () => {}};
+    return {sparse: false, write: (buffer, length) => toStdout(buffer.subarray(0, length)), finish: () => {}, close: () => {}};
   }
   const fd = fs.openSync(file, 'w');
   const sparse = fs.fstatSync(fd).isFile();
@@ -58,4 +59,10 @@ export function openOutput(file?: string): ByteSink {
     },
     close: () => fs.closeSync(fd),
   };
+}
+
+function toStdout(data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, error => (error ? reject(error) : resolve()));
+  });
 }

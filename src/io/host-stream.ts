@@ -34,8 +34,11 @@ export interface ByteSink {
    * regular file opened empty): holes of the volume are then skipped, not copied.
    */
   readonly sparse: boolean;
-  /** Writes `buffer[0, length)` at `at` bytes from the start of the output (sparse), or next (not). */
-  write(buffer: Buffer, length: number, at: number): void;
+  /**
+   * Writes `buffer[0, length)` at `at` bytes from the start of the output (sparse),
+   * or next (not). A promise means the buffer is in use until it settles.
+   */
+  write(buffer: Buffer, length: number, at: number): void | Promise<void>;
   finish(length: number): void;
   close(): void;
 }
@@ -114,7 +117,7 @@ export function hostWriteFrom(site: Site, ldev: number, offset: number, source: 
  * range is known to be good, so a refused read creates or truncates no file.
  * Returns the number of bytes delivered.
  */
-export function hostReadTo(site: Site, ldev: number, offset: number, length: number, openSink: () => ByteSink): number {
+export async function hostReadTo(site: Site, ldev: number, offset: number, length: number, openSink: () => ByteSink): Promise<number> {
   const image = site.image(hostVolume(site, ldev, false));
   image.checkRange(offset, length);
   const sink = openSink();
@@ -129,7 +132,7 @@ export function hostReadTo(site: Site, ldev: number, offset: number, length: num
       while (at < stop) {
         const n = Math.min(buffer.length, stop - at);
         image.readInto(at, buffer, n);
-        sink.write(buffer, n, at - offset);
+        await sink.write(buffer, n, at - offset);
         at += n;
       }
     }

@@ -1,5 +1,5 @@
 // The real CLI run with its peak memory measured by the child itself, as it exits
-// (a preload module reads getrusage): a poll from outside can miss the peak.
+// (a preload module reads its VmHWM): a poll from outside can miss the peak.
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
