@@ -94,7 +94,7 @@ export function hostWriteFrom(site: Site, ldev: number, offset: number, source: 
     let done = 0;
     for (;;) {
       if (offset + done + filled > volume.capacity) {
-        throw new OutOfRangeError(`${source.name} runs past the end of LDEV ${ldev} (capacity ${volume.capacity} bytes) at ${volume.capacity - offset} bytes from offset ${offset}; the first ${done} were written`,
+        throw new OutOfRangeError(`${source.name} holds more than the ${volume.capacity - offset} bytes from offset ${offset} to the end of LDEV ${ldev} (capacity ${volume.capacity}); the first ${done} were written`,
           'give --length to have the whole range checked before anything is written');
       }
       const result = hostWrite(site, ldev, offset + done, buffer.subarray(0, filled));

@@ -15,6 +15,7 @@ import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkCh
 import {cloneImage, replayUpTo, replayVerifying} from './replay.js';
 import {LogScan} from './scan.js';
 import {clearAbandonedPartials, clearAbandonedStaging, partialName, stagingFile} from './staging.js';
+import {finishAbandonedSet, publishSet} from './file-set.js';
 import type {Site} from '../site/site.js';
 import {hookPoint} from '../util/test-hooks.js';
 import type {Tables} from '../site/tables.js';
@@ -85,18 +86,21 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     if (!resumingInPlace) checkBase(site, tables, group, journal);
     const rvols = chosenMembers(tables, options, group.members.map(m => m.rvol));
     const totals = checkRecordsBefore(scan, mark.logId, `mark ${mark.markId}`);
-    const targets = planTargets(site, tables, options, rvols);
+    // A set of images to a directory whose last renames were cut short is finished, not refused.
+    const finished = options.target.kind === 'file' && rvols.length > 1 && !options.dryRun
+      && finishAbandonedSet(options.target.path, options.group, mark.markId, rvols.map(rvol => setFile(options.target as {path: string}, rvol)));
+    const targets = planTargets(site, tables, options, rvols, finished);
     // Staging images left by a restore that died are cleared by the next one.
     if (!options.dryRun) clearAbandonedStaging(site.dir);
     const generations = rvols.map(rvol => site.volume(tables, rvol).generation);
-    return {tables, group, scan, mark, rvols, totals, targets, baseGeneration: group.baseGeneration, generations};
+    return {tables, group, scan, mark, rvols, totals, targets, baseGeneration: group.baseGeneration, generations, finished};
   });
   const {mark} = prepared;
   const result: RestoreResult = {
     group: options.group, markId: mark.markId, logId: mark.logId, markTime: new Date(mark.markTime / 1000).toISOString(), app: mark.app,
     records: prepared.totals.records, bytes: prepared.totals.bytes, volumes: prepared.targets, dryRun: Boolean(options.dryRun),
   };
-  if (options.dryRun) return result;
+  if (options.dryRun || prepared.finished) return result;
   if (options.target.kind === 'rvol') {
     const applied = applyLog(site, options.group, {markId: mark.markId});
     return {...result, records: applied.appliedRecords, bytes: applied.appliedBytes};
@@ -122,29 +126,37 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
         'start a new log with `marklog log start` after the pair is back in PAIR');
     }
   };
-  const built: string[] = [];
+  const files = prepared.targets.map(t => t.target);
   try {
     for (const [i, rvol] of prepared.rvols.entries()) {
       hookPoint('restore:before-build');
       const base = site.image(site.volume(tables, rvol));
-      const target = prepared.targets[i];
-      if (options.target.kind === 'file') {
-        buildFile(prepared.scan, mark, base, rvol, target.target, stillTheBase(i));
-        built.push(target.target);
+      if (options.target.kind === 'ldev') {
+        buildVolume(prepared.scan, mark, base, rvol, site.image(site.volume(tables, options.target.ldev)));
       } else {
-        buildVolume(prepared.scan, mark, base, rvol, site.image(site.volume(tables, (options.target as {ldev: number}).ldev)));
-        stillTheBase(i)();
+        clearAbandonedPartials(files[i]);
+        buildImage(prepared.scan, mark, base, rvol, partialName(files[i]));
       }
+      stillTheBase(i)();
+    }
+    // All volumes at one mark, or none: a directory with only some of them would pass for a restore.
+    if (options.target.kind === 'file') {
+      if (files.length === 1) fs.renameSync(partialName(files[0]), files[0]);
+      else publishSet(options.target.path, options.group, mark.markId, files);
     }
   } catch (error) {
-    // All volumes at one mark, or none: a directory with only some of them would pass for a restore.
-    for (const file of built) fs.rmSync(file, {force: true});
+    if (options.target.kind === 'file') for (const file of files) fs.rmSync(partialName(file), {force: true});
     throw error;
   }
   return result;
 }
 
-function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols: number[]): RestoredVolume[] {
+/** Where the image of one of several volumes goes in a directory target. */
+function setFile(target: {path: string}, rvol: number): string {
+  return path.join(target.path, `rvol-${String(rvol).padStart(4, '0')}.img`);
+}
+
+function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols: number[], finished = false): RestoredVolume[] {
   const target = options.target;
   return rvols.map(rvol => {
     const capacity = site.volume(tables, rvol).capacity;
@@ -164,25 +176,13 @@ function planTargets(site: Site, tables: Tables, options: RestoreOptions, rvols:
       if (row.capacity < capacity) throw new TargetError(`LDEV ${target.ldev} holds ${row.capacity} bytes; R-VOL ${rvol} needs ${capacity}`);
       return {rvol, target: `ldev:${target.ldev}`, capacity};
     }
-    const file = rvols.length > 1 ? path.join(target.path, `rvol-${String(rvol).padStart(4, '0')}.img`) : target.path;
+    const file = rvols.length > 1 ? setFile(target, rvol) : target.path;
+    if (finished) return {rvol, target: file, capacity};
     if (rvols.length > 1 && !fs.existsSync(target.path)) throw new TargetError(`${target.path} must be an existing directory when restoring ${rvols.length} volumes`);
     if (fs.existsSync(file)) throw new TargetError(`${file} exists; a restore never overwrites a file`);
     if (!fs.existsSync(path.dirname(file))) throw new TargetError(`directory ${path.dirname(file)} does not exist`);
     return {rvol, target: file, capacity};
   });
-}
-
-function buildFile(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: number, file: string, beforeRename: () => void): void {
-  clearAbandonedPartials(file);
-  const temp = partialName(file);
-  try {
-    buildImage(scan, mark, base, rvol, temp);
-    beforeRename();
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, {force: true});
-    throw error;
-  }
 }
 
 /** A new image file holding base + the log up to the mark, on stable storage. */

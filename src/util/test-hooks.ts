@@ -18,6 +18,7 @@ export type HookPoint =
   | 'failback:direction-set'
   | 'restore:before-build'
   | 'restore:staged'
+  | 'restore:renamed-one'
   | 'receive:before-copy';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

@@ -15,7 +15,7 @@ const GiB = 1024 ** 3;
 /**
  * The promise of OPERATING.md: whatever the length, `read` and `write` take no more
  * memory than the same command moving 4 KiB, give or take one piece (2 MiB) and the
- * heap's own swings. (That command itself peaks at about 62-66 MiB on Node 20,
+ * heap's own swings. (That command itself peaks at about 60-66 MiB on Node 20,
  * nearly all of it Node and oclif.) The old whole-buffer code grew by the length.
  */
 const GROWTH_BOUND = 16 * MiB;
