@@ -1,4 +1,4 @@
-// A long-lived writer: what a block-device front end (DESIGN §7), a loader or the
+// A long-lived writer: what a block-device front end (docs/ARCHITECTURE.md), a loader or the
 // benchmark uses to send many host writes. Each write is an ordinary hostWrite with
 // the same guarantees; what changes is that the site locks it took stay held for a
 // short while afterwards, so a burst of writes pays for no lock, table, bitmap or

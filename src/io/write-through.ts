@@ -1,4 +1,4 @@
-// The write path below host I/O (patent Figs. 15 and 4.4 of DESIGN): the data lands
+// The write path below host I/O (patent Fig. 15; docs/ARCHITECTURE.md): the data lands
 // on the volume, then each pair whose M-VOL it is decides where else it goes.
 // Callers hold the site lock. The tables passed in are only looked at (they may be
 // the site's frozen view); a pair that falls to PSUE or SSWS is saved through update().
@@ -118,7 +118,7 @@ function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap
   }
 }
 
-/** Log mode: the write becomes a record in the group's log at the remote (DESIGN §3.4). */
+/** Log mode: the write becomes a record in the group's log at the remote. */
 function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   try {
     const link = linkOf(site, tables);

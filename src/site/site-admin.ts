@@ -1,4 +1,4 @@
-// Site init, link and show (DESIGN §5: `marklog site ...`).
+// Site init, link and show (`marklog site ...`).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

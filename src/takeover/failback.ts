@@ -1,4 +1,4 @@
-// Failback (DESIGN §3.9): after a takeover, copy back to the M-VOL every chunk
+// Failback (Fig. 22): after a takeover, copy back to the M-VOL every chunk
 // marked in the remote-side bitmap or in the primary-side bitmap (the primary may
 // have diverged), then swap roles so the former remote is the source. Run again
 // on a reversed pair, it swaps back.
