@@ -1,7 +1,7 @@
 // Log start (patent Figs. 16, 17): for pairs in PAIR state, have the remote
 // prepare the log group, then suspend the pairs. Their R-VOLs are the frozen base
 // of the group from that moment, and every later write becomes a log record.
-import {InvalidArgumentError, PairStateError} from '../errors.js';
+import {InvalidArgumentError, LogModeError, PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
 import {clearGaps} from './log-gap.js';
@@ -30,6 +30,9 @@ export function startLogging(site: Site, options: LogStartOptions): LogStartResu
     return site.update(tables => {
       const pairs = options.pairs.map(n => site.pair(tables, n));
       for (const pair of pairs) {
+        if (pair.logGroup !== null) {
+          throw new LogModeError(`pair ${pair.pair} already logs into log group ${pair.logGroup}`, `stop that group first with \`marklog log stop --group ${pair.logGroup}\``);
+        }
         if (pair.state !== 'PAIR') throw new PairStateError(`pair ${pair.pair} is ${pair.state}; log start needs every pair in PAIR state`);
       }
       const link = linkOf(site, tables);

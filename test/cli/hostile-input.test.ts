@@ -52,8 +52,8 @@ test.serial('a restore to a mark the log does not hold', refused, {
 test.serial('a non-numeric mark ID', refused, {
   args: f => ['restore', '--site', f.remote, '--group', '1', '--mark', 'one', '--to', path.join(f.root, 'x.img')], code: 'USAGE', exitCode: EXIT_CODES.usage,
 });
-test.serial('a restore asked of the primary, which holds no log', refused, {
-  args: f => ['restore', '--site', f.primary, '--group', '1', '--mark', '1', '--to', path.join(f.root, 'x.img')], code: 'GROUP_NOT_FOUND', exitCode: EXIT_CODES.notFound,
+test.serial('a restore asked of the primary, which holds no log (the answer names the remote)', refused, {
+  args: f => ['restore', '--site', f.primary, '--group', '1', '--mark', '1', '--to', path.join(f.root, 'x.img')], code: 'WRONG_ROLE', exitCode: EXIT_CODES.conflict,
 });
 test.serial('a restore target ldev:abc', refused, {
   args: f => ['restore', '--site', f.remote, '--group', '1', '--mark', '1', '--to', 'ldev:abc'], code: 'INVALID_ARGUMENT', exitCode: EXIT_CODES.usage,
@@ -88,8 +88,8 @@ test.serial('log apply up to an unknown mark', refused, {
 test.serial('log extend with a volume that is not in the pool (an R-VOL)', refused, {
   args: f => ['log', 'extend', '--site', f.remote, '--group', '1', '--ldev', '0'], code: 'VOLUME_IN_USE', exitCode: EXIT_CODES.conflict,
 });
-test.serial('log start again for a group already logging', refused, {
-  args: f => ['log', 'start', '--site', f.primary, '--pairs', '1', '--group', '1'], code: 'WRONG_PAIR_STATE', exitCode: EXIT_CODES.conflict,
+test.serial('log start again for a group already logging (as ERRORS.md documents)', refused, {
+  args: f => ['log', 'start', '--site', f.primary, '--pairs', '1', '--group', '1'], code: 'WRONG_LOG_MODE', exitCode: EXIT_CODES.conflict,
 });
 test.serial('a chunk size that is not a power of two (3K)', refused, {
   args: f => ['pair', 'create', '--site', f.primary, '--mvol', '1', '--rvol', '2', '--chunk-size', '3K'], code: 'INVALID_ARGUMENT', exitCode: EXIT_CODES.usage,
