@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../src/cli/base-command.js';
 import {groupFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
-import {parseTakeoverMark, takeover, type TakeoverResult} from '../src/takeover/takeover.js';
+import {describePlan, parseTakeoverMark, planTakeover, takeover, type TakeoverPlan, type TakeoverResult} from '../src/takeover/takeover.js';
 
 export default class Takeover extends MarklogCommand {
   static override summary = 'Take over a log group at the remote site: its R-VOLs become writable here (SSWS) (Fig. 22).';
@@ -10,15 +10,22 @@ export default class Takeover extends MarklogCommand {
   static override examples = [
     '# bring group 1 up here at its last mark\n<%= config.bin %> takeover --site /srv/marklog/osaka --group 1 --mark latest',
     '# at a mark chosen from `marklog mark list`\n<%= config.bin %> takeover --site /srv/marklog/osaka --group 1 --mark 41',
+    '# what it would do: the mark, its time and application, what is dropped\n<%= config.bin %> takeover --site /srv/marklog/osaka --group 1 --mark latest --dry-run',
   ];
   static override flags = {
     site: siteFlag,
     group: groupFlag(true),
     mark: Flags.string({summary: 'latest, or a mark ID; without it the whole log is applied.'}),
+    'dry-run': Flags.boolean({summary: 'Say which mark, how many writes are applied and how many (and how many bytes) are dropped; change nothing.', default: false}),
   };
 
-  async run(): Promise<TakeoverResult> {
+  async run(): Promise<TakeoverResult | TakeoverPlan> {
     const {flags} = await this.parse(Takeover);
+    if (flags['dry-run']) {
+      const plan = planTakeover(Site.open(flags.site), {group: flags.group!, mark: parseTakeoverMark(flags.mark)});
+      this.log(`would ${describePlan(plan)} (dry run)`);
+      return plan;
+    }
     const result = takeover(Site.open(flags.site), {group: flags.group!, mark: parseTakeoverMark(flags.mark)});
     const at = result.markId === null ? 'the end of the log' : `mark ${result.markId}`;
     this.log(`log group ${result.group} taken over at ${at}: ${result.appliedRecords} writes applied, ${result.droppedRecords} after it dropped`);

@@ -1,17 +1,25 @@
 import {Flags} from '@oclif/core';
 import {MarklogCommand, siteFlag} from '../../src/cli/base-command.js';
-import {renderPairs} from '../../src/cli/render.js';
+import {renderPairs, renderRvols} from '../../src/cli/render.js';
 import {Site} from '../../src/site/site.js';
 import {displayPairs, type PairView} from '../../src/pair/pair-display.js';
+import {displayRvols, type RvolView} from '../../src/pair/rvol-display.js';
 
 export default class PairDisplay extends MarklogCommand {
   static override summary = 'Show pairs: state, chunk size, dirty chunks and bytes, copy progress.';
-  static override examples = ['<%= config.bin %> pair display --site /srv/marklog/tokyo', '# one pair, for a script\n<%= config.bin %> pair display --site /srv/marklog/tokyo --pair 1 --json'];
+  static override description = 'At the primary: the pair table. At the remote: its R-VOLs with their pair, state, direction and, after a takeover, when it happened, at which mark, and how much hosts have changed since (what failback copies back).';
+  static override examples = ['<%= config.bin %> pair display --site /srv/marklog/tokyo', '# one pair, for a script\n<%= config.bin %> pair display --site /srv/marklog/tokyo --pair 1 --json', '# at the recovery site: its R-VOLs, taken over or not\n<%= config.bin %> pair display --site /srv/marklog/osaka'];
   static override flags = {site: siteFlag, pair: Flags.integer({summary: 'Only this pair.', min: 1})};
 
-  async run(): Promise<{pairs: PairView[]}> {
+  async run(): Promise<{pairs: PairView[]; rvols?: RvolView[]}> {
     const {flags} = await this.parse(PairDisplay);
-    const pairs = displayPairs(Site.open(flags.site), flags.pair);
+    const site = Site.open(flags.site);
+    if (site.view().site.role === 'remote') {
+      const rvols = displayRvols(site).filter(r => flags.pair === undefined || r.pair === flags.pair);
+      this.log(renderRvols(rvols));
+      return {pairs: [], rvols};
+    }
+    const pairs = displayPairs(site, flags.pair);
     this.log(renderPairs(pairs));
     return {pairs};
   }

@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import {formatBytes} from '../util/units.js';
 import type {VolumeRow, PairState} from '../site/tables.js';
 import type {PairView} from '../pair/pair-display.js';
+import type {RvolView} from '../pair/rvol-display.js';
 import type {SiteView} from '../site/site-admin.js';
 
 const STATE_COLOUR: Record<PairState, (text: string) => string> = {
@@ -30,6 +31,16 @@ export function renderPairs(pairs: PairView[]): string {
   for (const p of pairs) {
     out.push([p.pair, p.mvol, `${p.rvol.site}:${p.rvol.ldev}`, STATE_COLOUR[p.state](p.state), p.direction === 'reverse' ? 'M-VOL ← R-VOL' : 'M-VOL → R-VOL', formatBytes(p.chunkSize),
       `${p.dirtyChunks} / ${p.chunks}`, formatBytes(p.dirtyBytes), `${p.copyProgress}%`]);
+  }
+  return out.toString();
+}
+
+export function renderRvols(rvols: RvolView[]): string {
+  if (rvols.length === 0) return 'no R-VOLs';
+  const out = table(['R-VOL', 'pair', 'M-VOL', 'state', 'direction', 'log group', 'taken over', 'at mark', 'changed since']);
+  for (const r of rvols) {
+    out.push([r.rvol, r.pair, `${r.primary}:${r.mvol}`, r.state ? STATE_COLOUR[r.state](r.state) : '?', r.direction === 'reverse' ? 'M-VOL ← R-VOL' : 'M-VOL → R-VOL',
+      r.logGroup ?? '-', r.takenOver ?? '-', r.takenOver ? (r.takeoverMark ?? 'end of log') : '-', r.takenOver ? formatBytes(r.changedBytes) : '-']);
   }
   return out.toString();
 }

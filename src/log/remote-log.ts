@@ -1,7 +1,7 @@
 // What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
 // a log group, append write and mark records, raise the capacity alert.
 import {spawn} from 'node:child_process';
-import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGapError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError} from '../errors.js';
+import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGapError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {RESTART_HINT} from './log-gap.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
 import {LogVolume} from './log-volume.js';
@@ -25,7 +25,15 @@ export interface PreparedGroup {
 
 export function findGroup(site: Site, tables: Tables, group: number): LogGroupRow {
   const row = tables.groups.find(g => g.group === group);
-  if (!row) throw new LogGroupNotFoundError(tables.site.name, group);
+  if (!row) {
+    // Asked at the primary, the true answer is where the log lives, not that it is missing.
+    if (tables.site.role === 'primary' && tables.link) {
+      const remote = tables.link;
+      throw new WrongRoleError(`${tables.site.name} is the primary; log group ${group} lives at the remote site ${remote.name} (${JSON.stringify(remote.remote)}): run this there`,
+        `the same command with --site ${JSON.stringify(remote.remote)}`);
+    }
+    throw new LogGroupNotFoundError(tables.site.name, group);
+  }
   return row;
 }
 

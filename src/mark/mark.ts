@@ -1,7 +1,7 @@
 // Mark (patent Figs. 18A, 18B, 19, 20): the host builds mark data (next mark ID,
 // host time, application), sends it through the primary to the remote where it
 // becomes a mark record, and records it in its registry only once acknowledged.
-import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReusedError} from '../errors.js';
+import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReusedError, TakenOverError, WrongRoleError} from '../errors.js';
 import type {SiteLink} from '../site/link.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
@@ -33,9 +33,28 @@ export function checkAppName(app: string): string {
   return app;
 }
 
+/** After a takeover this site is no longer where marks mean anything: say so, not "start a log". */
+const FAILBACK_HINT = 'hosts now write at the remote site; once this site is repaired, fail back with `marklog pair resync --reverse --pair N` (docs/TAKEOVER.md), and do not start a log here';
+
+function takenOverHere(tables: Tables): TakenOverError | undefined {
+  const taken = tables.pairs.filter(p => p.state === 'SSWS');
+  if (taken.length === 0) return undefined;
+  return new TakenOverError(`pair ${taken.map(p => p.pair).join(', ')} at ${tables.site.name} was taken over at the remote site (SSWS): no mark can be placed here`,
+    FAILBACK_HINT.replace('--pair N', `--pair ${taken[0].pair}`));
+}
+
 /** The group the primary logs into: the one named, or the only one. */
 export function loggingGroup(tables: Tables, group: number | undefined): number {
+  if (tables.site.role === 'remote') {
+    const primaries = tables.peers.map(p => `${p.name} (${JSON.stringify(p.remote)})`).join(', ');
+    throw new WrongRoleError(`${tables.site.name} is a remote site: marks are issued at the primary${primaries ? ` ${primaries}` : ''}, where the host writes`,
+      tables.peers.length === 1 ? `marklog mark --site ${JSON.stringify(tables.peers[0].remote)}` : 'run `marklog mark` with --site naming the primary site');
+  }
   const groups = [...new Set(tables.pairs.filter(p => p.logGroup !== null).map(p => p.logGroup!))];
+  if (!groups.includes(group ?? groups[0] ?? -1)) {
+    const taken = takenOverHere(tables);
+    if (taken) throw taken;
+  }
   if (group !== undefined) {
     if (!groups.includes(group)) throw new LogModeError(`log group ${group} is not in log mode at ${tables.site.name}`, 'start it with `marklog log start`');
     return group;
@@ -71,6 +90,7 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
       try {
         sent = send();
       } catch (error) {
+        if (error instanceof TakenOverError && !error.hint) error.hint = FAILBACK_HINT.replace('--pair N', `--pair ${tables.pairs.find(p => p.logGroup === group)?.pair ?? 'N'}`);
         // The log remembers every mark ID it took; a registry that fell behind catches up once.
         if (!(error instanceof MarkIdReusedError)) throw error;
         next = error.nextFree;

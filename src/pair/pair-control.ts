@@ -1,6 +1,6 @@
-// Pair suspend, resync and delete (DESIGN §3.5).
+// Pair suspend, resync and delete.
 import fs from 'node:fs';
-import {PairInLogGroupError, PairStateError} from '../errors.js';
+import {InvalidArgumentError, PairInLogGroupError, PairStateError} from '../errors.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
 import {PairBitmap} from './bitmap.js';
@@ -43,7 +43,8 @@ export interface ResyncResult extends PairStateChange {
  * Copies only the chunks whose bits are set, then returns the pair to PAIR.
  * With `reverse`, fails back after a takeover (or swaps a reversed pair back).
  */
-export function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void, options: {reverse?: boolean} = {}): ResyncResult {
+export function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void, options: {reverse?: boolean; full?: boolean} = {}): ResyncResult {
+  if (options.reverse && options.full) throw new InvalidArgumentError('--full copies M-VOL → R-VOL; a reverse resync already copies every chunk changed at either site');
   if (options.reverse) {
     const previous = site.pair(site.tables(), pairNumber).state;
     const result = reverseResync(site, pairNumber, onProgress);
@@ -52,20 +53,23 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
   const start = site.update(tables => {
     const pair = site.pair(tables, pairNumber);
     const previous = pair.state;
-    if (previous === 'PAIR') return {previous, copy: false};
+    if (previous === 'PAIR' && !options.full) return {previous, copy: false};
     if (previous === 'SSWS') {
       throw new PairStateError(`pair ${pairNumber} was taken over at the remote (SSWS)`, 'fail back with `marklog pair resync --reverse`');
     }
     if (pair.direction === 'reverse') {
       throw new PairStateError(`pair ${pairNumber} runs in reverse since failback`, 'swap it back with `marklog pair resync --reverse`');
     }
-    if (previous !== 'PSUS' && previous !== 'PSUE' && previous !== 'COPY') {
+    if (previous !== 'PSUS' && previous !== 'PSUE' && previous !== 'COPY' && !(options.full && previous === 'PAIR')) {
       throw new PairStateError(`pair ${pairNumber} is ${previous} and cannot be resynchronised`);
     }
     linkOf(site, tables);
     pair.suspendedBy = null;
-    if (previous !== 'COPY') {
+    if (previous !== 'COPY' || options.full) {
       const bitmap = PairBitmap.open(site.path(pair.bitmap));
+      // --full: every chunk, as at pair create (Fig. 14), for a change the bitmap never saw
+      // (an image changed behind marklog's back); writes meanwhile follow the copy pointer.
+      if (options.full) bitmap.markRange(0, bitmap.geometry.capacity);
       bitmap.copyPointer = 0;
       bitmap.close();
       pair.state = 'COPY';

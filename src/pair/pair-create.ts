@@ -8,6 +8,7 @@ import {linkOf} from '../site/connect.js';
 import {pairBitmapName} from '../site/layout.js';
 import {PairBitmap} from './bitmap.js';
 import {runCopy, type CopyProgress} from './copy.js';
+import {imageIdentity} from '../volume/image-identity.js';
 import type {Site} from '../site/site.js';
 import type {PairRow} from '../site/tables.js';
 
@@ -48,6 +49,11 @@ export function createPair(site: Site, options: PairCreateOptions): PairCreateRe
       throw new VolumeInUseError(`LDEV ${mvol.ldev} is reserved as ${mvol.reserve} and cannot be an M-VOL`);
     }
     if (link.remote.role !== 'remote') throw new WrongRoleError(`linked site ${link.remote.name} is not a remote site`);
+    const identity = imageIdentity(site.path(mvol.image));
+    const same = identity === null ? null : link.findImage(identity);
+    if (same?.ldev === options.rvol) {
+      throw new VolumeInUseError(`R-VOL LDEV ${options.rvol} at ${link.remote.name} is the same file as M-VOL LDEV ${mvol.ldev}: the pair would keep no second copy`, 'give the R-VOL an image of its own (`marklog volume create` at the remote)');
+    }
     const number = tables.next.pair;
     const claim = {pair: number, primarySite: tables.site.id, mvol: mvol.ldev};
     const bitmapName = pairBitmapName(number);

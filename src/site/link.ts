@@ -1,7 +1,7 @@
 // The communication path between a primary and its remote (patent: path 6). The
 // primary reaches its remote only through this interface, so a network transport
 // can replace the local-directory one without touching pairs or host I/O.
-import type {LinkRow, LogGap, LoggedGap, RvolClaim, SiteRole} from './tables.js';
+import type {LinkRow, PairDirection, PairState, LogGap, LoggedGap, RvolClaim, SiteRole} from './tables.js';
 import type {VolumeImage} from '../volume/image.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
@@ -65,6 +65,10 @@ export interface SiteLink {
   setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): HandedOver;
   /** The far site's record of one of its volumes (null when it has none). */
   describeVolume(ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null;
+  /** The far site's volume whose image is the file with this identity (device and inode), if any. */
+  findImage(identity: string): {site: string; ldev: number} | null;
+  /** The far site's pair row, as the remote's own view asks its primary (null when it has none). */
+  describePair(pair: number): {pair: number; state: PairState; direction: PairDirection; mvol: number} | null;
   /** Forces an R-VOL and its group's log to stable storage. */
   flushRvol(ldev: number): void;
   close(): void;

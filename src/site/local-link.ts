@@ -3,6 +3,7 @@ import {RemoteUnreachableError, SiteNotFoundError, WrongRoleError} from '../erro
 import {Site} from './site.js';
 import * as endpoint from './remote-endpoint.js';
 import * as failback from './remote-failback.js';
+import {volumeWithImage} from './same-image.js';
 import type {HandedOver} from './remote-failback.js';
 import type {LinkRow, LogGap, LoggedGap, RvolClaim} from './tables.js';
 import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
@@ -127,6 +128,14 @@ export class LocalDirectoryLink implements SiteLink {
 
   describeVolume(ldev: number) {
     return endpoint.describeVolume(this.site, ldev);
+  }
+
+  findImage(identity: string) {
+    return volumeWithImage(this.site, this.site.tables(), identity);
+  }
+
+  describePair(pair: number) {
+    return endpoint.describePair(this.site, pair);
   }
 
   flushRvol(ldev: number): void {

@@ -8,7 +8,7 @@ import {cloneImage} from '../restore/replay.js';
 import {writeThrough} from '../io/write-through.js';
 import {hookPoint} from '../util/test-hooks.js';
 import type {Site} from './site.js';
-import type {LinkRow, RvolClaim, Tables, VolumeRow} from './tables.js';
+import type {LinkRow, PairDirection, PairState, RvolClaim, Tables, VolumeRow} from './tables.js';
 import type {RemoteIdentity, ReservedVolume} from './link.js';
 
 export function hello(site: Site): RemoteIdentity {
@@ -197,6 +197,12 @@ export type ByteRange = {offset: number; length: number};
 export function describeVolume(site: Site, ldev: number): {ldev: number; capacity: number; reserve: string; rvolOf: RvolClaim | null} | null {
   const row = site.tables().volumes.find(v => v.ldev === ldev);
   return row ? {ldev: row.ldev, capacity: row.capacity, reserve: row.reserve, rvolOf: row.rvolOf} : null;
+}
+
+/** What this site records about one of its pairs, for the remote's view of its R-VOLs. */
+export function describePair(site: Site, pair: number): {pair: number; state: PairState; direction: PairDirection; mvol: number} | null {
+  const row = site.tables().pairs.find(p => p.pair === pair);
+  return row ? {pair: row.pair, state: row.state, direction: row.direction ?? 'forward', mvol: row.mvol} : null;
 }
 
 /** Forces an R-VOL, and the log of its group if it has one, to stable storage (write --sync). */

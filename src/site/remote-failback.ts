@@ -1,4 +1,4 @@
-// What a remote site answers on a link for failback (Fig. 22, DESIGN §3.9): the
+// What a remote site answers on a link for failback (Fig. 22): the
 // ranges hosts changed on a taken-over R-VOL, handed to the primary in two phases,
 // and the switch of direction. Like remote-endpoint.ts, plain data in and out.
 //
@@ -93,6 +93,7 @@ export function setDirection(site: Site, ldev: number, claim: RvolClaim, directi
     const takeover = row.rvolOf!.takeover!;
     const group = takeover.group;
     row.rvolOf = {pair: claim.pair, primarySite: claim.primarySite, mvol: claim.mvol, takeover: null, direction: 'forward'};
+    row.pathDefined = false;
     const groupRow = tables.groups.find(g => g.group === group);
     if (groupRow && groupRow.members.every(m => !tables.volumes.find(v => v.ldev === m.rvol)?.rvolOf?.takeover)) groupRow.takenOver = null;
     site.save(tables);

@@ -44,6 +44,8 @@ export type PairDirection = 'forward' | 'reverse';
 export interface TakeoverState {
   group: number;
   since: string;
+  /** The mark the takeover brought the R-VOL to; null for the end of the log (absent before it was recorded). */
+  markId?: number | null;
   bitmap: string;
   chunkSize: number;
   /** Failback's hand-over (see remote-failback.ts): the last token issued, and whether its ranges are still held. */

@@ -7,7 +7,7 @@ import {Site} from '../site/site.js';
 import {parseHeartbeatPath} from './heartbeat-path.js';
 import {serveHeartbeat, type HeartbeatServer} from './heartbeat-serve.js';
 import {watchHeartbeat, type WatchEvent} from './heartbeat-watch.js';
-import {takeover, type TakeoverOptions, type TakeoverResult} from './takeover.js';
+import {describePlan, planTakeover, takeover, type TakeoverOptions, type TakeoverResult} from './takeover.js';
 
 export interface ServeRequest {
   listen: string[];
@@ -51,6 +51,16 @@ export interface WatchReport {
 
 export type WatchLine = WatchEvent | {state: 'ACTION'; time: string; message: string; takeover?: TakeoverResult};
 
+/** The prompt says exactly what will happen: the mark, its time and application, and what is dropped. */
+export function takeoverQuestion(site: string, options: TakeoverOptions): string {
+  try {
+    const plan = describePlan(planTakeover(Site.open(site), options));
+    return `${plan[0].toUpperCase()}${plan.slice(1)} at ${site} now?`;
+  } catch (error) {
+    return `Take over log group ${options.group} at ${site} now? (it cannot be planned: ${(error as Error).message})`;
+  }
+}
+
 function ask(question: string): Promise<boolean> {
   const rl = readline.createInterface({input: process.stdin, output: process.stderr});
   return new Promise(resolve => rl.question(question, answer => {
@@ -90,7 +100,7 @@ export async function watchAndAct(request: WatchRequest, print: (line: WatchLine
       } else if (action.kind === 'takeover') {
         doTakeover(action.site, action.takeover);
       } else if (action.kind === 'ask') {
-        if (await ask(`Production host lost on every path. Take over log group ${action.takeover.group} at ${action.site} now? [y/N] `)) doTakeover(action.site, action.takeover);
+        if (await ask(`Production host lost on every path. ${takeoverQuestion(action.site, action.takeover)} [y/N] `)) doTakeover(action.site, action.takeover);
         else note('takeover declined; still watching');
       }
     },

@@ -34,7 +34,9 @@ export function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, lin
   const differing = pair.direction === 'reverse' ? confirmReverse(site, pair, mvol, link, suspects) : confirm(site, pair, mvol, link, suspects).map(d => d.chunk);
   if (differing.length > 0) {
     findings.error('pair-content', `pair ${pair.pair}`, `${differing.length} chunk(s) differ between M-VOL and R-VOL (first: chunk ${differing[0]})`,
-      'suspend and resync the pair; if it repeats, check the storage under both images');
+      pair.direction === 'reverse'
+        ? 'the R-VOL is the source: run `marklog pair resync --reverse` twice at the primary (swap back, then fail back again); if it repeats, check the storage under both images'
+        : `\`marklog pair resync --site ${site.dir} --pair ${pair.pair} --full\` (copies every chunk again); if it repeats, check the storage under both images`);
   }
   return bytes;
 }

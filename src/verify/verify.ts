@@ -87,7 +87,7 @@ function checkPair(site: Site, tables: Tables, pair: PairRow, options: VerifyOpt
       }
       dirty = bitmap.dirtyCount();
       if (pair.state === 'PAIR' && dirty > 0 && pair.direction !== 'reverse') {
-        findings.error('pair-dirty', where, `pair is PAIR but ${dirty} chunk(s) are marked different`, 'suspend and resync the pair');
+        findings.error('pair-dirty', where, `pair is PAIR but ${dirty} chunk(s) are marked different`, `\`marklog pair resync --site ${site.dir} --pair ${pair.pair} --full\``);
       }
     } finally {
       bitmap.close();

@@ -1,7 +1,9 @@
 // Volume create, import and list (patent Fig. 6, the volume configuration table).
 import fs from 'node:fs';
 import path from 'node:path';
-import {FileNotSavedError, InvalidArgumentError, VolumeIoError} from '../errors.js';
+import {FileNotSavedError, InvalidArgumentError, VolumeInUseError, VolumeIoError} from '../errors.js';
+import {findSameImage} from '../site/same-image.js';
+import {imageIdentity} from './image-identity.js';
 import {SECTOR, checkCapacity} from '../util/units.js';
 import {volumeImageName} from '../site/layout.js';
 import {VolumeImage} from './image.js';
@@ -84,9 +86,14 @@ export function importVolume(site: Site, imagePath: string, pool = false): Volum
     throw new InvalidArgumentError(`image ${JSON.stringify(imagePath)} is ${stat.size} bytes; a volume is a positive multiple of ${SECTOR} bytes`);
   }
   fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+  const identity = imageIdentity(file)!;
   return site.update(tables => {
     const owner = tables.volumes.find(v => site.path(v.image) === file);
     if (owner) throw new InvalidArgumentError(`image ${JSON.stringify(imagePath)} is already LDEV ${owner.ldev}`);
+    const same = findSameImage(site, tables, identity);
+    if (same) {
+      throw new VolumeInUseError(`image ${JSON.stringify(imagePath)} is the same file as LDEV ${same.ldev} at ${same.site} (through another name, a link or the other site): two volumes on one file are no second copy`);
+    }
     const row = addRow(tables, file, stat.size, pool);
     return {ldev: row.ldev, id: row.id, capacity: row.capacity};
   });
