@@ -1,6 +1,6 @@
-// Commands run at the wrong site say what is true and where to go (issue 12, items 3
-// and 5): the log lives at the remote, marks are issued at the primary, and after a
-// takeover the old primary is told to fail back, never to start a log.
+// Commands run at the wrong site say what is true and where to go, and the recovery
+// site sees its own takeover (issue 12, items 3 to 6): the log lives at the remote, marks
+// are issued at the primary, the old primary is told to fail back, never to start a log.
 import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
 import {loggingSites} from '../helpers/logging.js';
