@@ -15,9 +15,11 @@ export default class PairDisplay extends MarklogCommand {
     const {flags} = await this.parse(PairDisplay);
     const site = Site.open(flags.site);
     if (site.view().site.role === 'remote') {
+      // A remote's own pairs are cascades (its R-VOL is the M-VOL of a pair to a third site).
+      const pairs = displayPairs(site).filter(p => flags.pair === undefined || p.pair === flags.pair);
       const rvols = displayRvols(site).filter(r => flags.pair === undefined || r.pair === flags.pair);
-      this.log(renderRvols(rvols));
-      return {pairs: [], rvols};
+      this.log(pairs.length > 0 ? `${renderRvols(rvols)}\n\ncascade pairs from this site:\n${renderPairs(pairs)}` : renderRvols(rvols));
+      return {pairs, rvols};
     }
     const pairs = displayPairs(site, flags.pair);
     this.log(renderPairs(pairs));

@@ -27,6 +27,7 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {BIN} from './cli.js';
+import {exited} from './processes.js';
 
 const FD_CHANGES: Record<string, number> = {write: 0, pwrite64: 0, writev: 0, pwritev: 0, pwritev2: 0, ftruncate: 0, fallocate: 0, copy_file_range: 1};
 const PATH_CHANGES = ['rename', 'renameat', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'link', 'linkat', 'symlink', 'symlinkat', 'truncate'];
@@ -126,20 +127,10 @@ async function runTraced(context: TraceContext, args: string[], filter: string[]
   try {
     const strace = ['strace', '-ff', '-qq', '-y', '-s', '0', '-e', 'signal=none', ...filter, '-o', path.join(dir, 't'), process.execPath, BIN, ...args];
     const child = spawn('unshare', isolated(strace), {env: {...process.env, MARKLOG_LINK_RETRIES: '1'}, stdio: ['pipe', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', chunk => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', chunk => {
-      stderr += chunk;
-    });
+    const exit = exited(child);
     child.stdin.on('error', () => undefined);
     child.stdin.end(context.input ?? '');
-    const {code, signal} = await new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (exitCode, exitSignal) => resolve({code: exitCode, signal: exitSignal}));
-    });
+    const {code, signal, stdout, stderr} = await exit;
     // unshare reports a child killed by a signal as 128 + the signal.
     const killed = signal ?? (code === 128 + 9 ? 'SIGKILL' : null);
     return {code: killed ? null : code, signal: killed, stdout, stderr, ops: mainThreadOps(dir, context.root)};

@@ -10,6 +10,7 @@ import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {BIN, type CliResult} from './cli.js';
+import {exited} from './processes.js';
 import {initSite, linkSites} from '../../src/site/site-admin.js';
 import {Site} from '../../src/site/site.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
@@ -171,22 +172,13 @@ function copyTree(from: string, to: string): void {
 }
 
 /** Runs the real CLI without blocking the event loop (the harness runs several scenarios at once). */
-export function cliAsync(args: string[], input: Buffer | string = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, MARKLOG_LINK_RETRIES: '1'}, stdio: ['pipe', 'pipe', 'pipe']});
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', chunk => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', chunk => {
-      stderr += chunk;
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-    child.on('error', reject);
-    child.on('close', code => resolve({code: code ?? -1, stdout, stderr}));
-  });
+export async function cliAsync(args: string[], input: Buffer | string = ''): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, MARKLOG_LINK_RETRIES: '1'}, stdio: ['pipe', 'pipe', 'pipe']});
+  const exit = exited(child);
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(input);
+  const {code, stdout, stderr} = await exit;
+  return {code: code ?? -1, stdout, stderr};
 }
 
 /** The JSON a command printed, or its error object; undefined when it printed none. */
