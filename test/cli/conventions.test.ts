@@ -11,9 +11,10 @@ import {loggingSites} from '../helpers/logging.js';
 /** Runs the CLI with a pseudo-terminal as stdout (util-linux `script`), as a person at a shell would. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv): string {
   const line = [process.execPath, BIN, ...args].map(a => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const clean = {...process.env};
-  delete clean.FORCE_COLOR;
-  delete clean.NO_COLOR;
+  // The person's terminal, not the test runner's: CI=true or TERM=dumb (as CI sets them)
+  // are what a colour library rightly reads as "no colour here".
+  const clean: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm-256color'};
+  for (const name of ['FORCE_COLOR', 'NO_COLOR', 'CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'COLORTERM']) delete clean[name];
   const result = spawnSync('script', ['-qec', line, '/dev/null'], {env: {...clean, ...env}, encoding: 'utf8'});
   if (result.status !== 0) throw new Error(`script exited ${result.status}: ${result.stderr}${result.stdout}`);
   return result.stdout;
