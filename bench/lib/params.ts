@@ -11,6 +11,7 @@ export const GiB = 1024 * MiB;
 export const ROW_NAMES = [
   'pair-write', 'log-write-seq', 'log-write-rand', 'pair-create', 'pair-create-sparse', 'resync',
   'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss', 'mark-many', 'mark-list',
+  'cli-start',
 ] as const;
 export type RowName = typeof ROW_NAMES[number];
 
@@ -77,7 +78,7 @@ const HELP = `npm run bench -- [flags]
   --unique-vol-mib N      base volume of row 8 (default 512)
   --unique-log-mib N      log data of unique blocks, row 8 (default 256)
   --record-kib N          size of each logged write, rows 7, 8, 10 (default 64)
-  --mark-runs N           runs of \`marklog mark\` and of \`node -e 0\`, row 9, and of each side of row 11 (default 15)
+  --mark-runs N           runs of \`marklog mark\` and of \`node -e 0\`, rows 9 and 13, and of each side of row 11 (default 15)
   --many-marks N          marks already in the group, rows 11-12 (default 10000)
   --rss-vol-gib N         sparse volume, row 10 (default 8)
   --rss-log-mib N         log data, row 10 (default 256)

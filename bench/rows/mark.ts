@@ -11,7 +11,7 @@ import type {Context} from '../lib/context.js';
 export const BIN = path.join(ROOT, 'bin', 'run.js');
 const DIRECT = path.join(ROOT, 'dist', 'bench', 'mark-direct.js');
 
-function spawnTimed(args: string[]): number {
+export function spawnTimed(args: string[]): number {
   let status: number | null = null;
   let stderr = '';
   const seconds = timed(() => {
@@ -45,8 +45,8 @@ export async function markCli(ctx: Context): Promise<RowResult> {
     baseline: series('node -e 0', sides.baseline),
     target: {op: '<=', value: 3},
     detail: {
-      versionSeconds: series('node bin/run.js --version (oclif start, no command)', version),
-      directSeconds: series('node dist/bench/mark-direct.js (same library calls, no oclif)', direct),
+      versionSeconds: series('node bin/run.js --version (no command module loaded)', version),
+      directSeconds: series('node dist/bench/mark-direct.js (the same library calls, unbundled)', direct),
       issueMarkSeconds: series('issueMark() in process (the work itself)', inProcess),
     },
   }, since(started));

@@ -1,20 +1,18 @@
-import {Flags} from '@oclif/core';
-import {MarklogCommand, siteFlag} from '../../src/cli/base-command.js';
+import {flag, defineCommand} from '../../src/cli/command-spec.js';
+import {siteFlag} from '../../src/cli/flags.js';
 import {linkSites} from '../../src/site/site-admin.js';
 import type {LinkRow} from '../../src/site/tables.js';
 
-export default class SiteLink extends MarklogCommand {
-  static override summary = 'Link a primary site to the remote site it replicates to.';
-  static override examples = ['# replicate tokyo to osaka\n<%= config.bin %> site link --site /srv/marklog/tokyo --remote /srv/marklog/osaka'];
-  static override flags = {
+export default defineCommand({
+  summary: 'Link a primary site to the remote site it replicates to.',
+  examples: ['# replicate tokyo to osaka\n<%= config.bin %> site link --site /srv/marklog/tokyo --remote /srv/marklog/osaka'],
+  flags: {
     site: siteFlag,
-    remote: Flags.string({summary: 'Directory of the remote site.', required: true}),
-  };
-
-  async run(): Promise<LinkRow> {
-    const {flags} = await this.parse(SiteLink);
+    remote: flag.string({summary: 'Directory of the remote site.', required: true}),
+  },
+  run({flags}, out): LinkRow {
     const link = linkSites(flags.site, flags.remote);
-    this.log(`linked to remote site ${link.name} at ${link.remote}`);
+    out.log(`linked to remote site ${link.name} at ${link.remote}`);
     return link;
-  }
-}
+  },
+});

@@ -1,21 +1,19 @@
-import {Args, Flags} from '@oclif/core';
-import {MarklogCommand, siteFlag} from '../../src/cli/base-command.js';
+import {flag, arg, defineCommand} from '../../src/cli/command-spec.js';
+import {siteFlag} from '../../src/cli/flags.js';
 import {Site} from '../../src/site/site.js';
 import {importVolume, type VolumeSummary} from '../../src/volume/volume-admin.js';
 
-export default class VolumeImport extends MarklogCommand {
-  static override summary = 'Adopt an existing raw image file as a volume, where it lies.';
-  static override examples = ['# adopt a disk image made elsewhere\n<%= config.bin %> volume import /images/db.raw --site /srv/marklog/tokyo'];
-  static override args = {path: Args.string({description: 'Raw image file; its size (a multiple of 512) becomes the capacity.', required: true})};
-  static override flags = {
+export default defineCommand({
+  summary: 'Adopt an existing raw image file as a volume, where it lies.',
+  examples: ['# adopt a disk image made elsewhere\n<%= config.bin %> volume import /images/db.raw --site /srv/marklog/tokyo'],
+  args: {path: arg.string({description: 'Raw image file; its size (a multiple of 512) becomes the capacity.', required: true})},
+  flags: {
     site: siteFlag,
-    pool: Flags.boolean({summary: 'Reserve the volume into the pool.', default: false}),
-  };
-
-  async run(): Promise<VolumeSummary> {
-    const {args, flags} = await this.parse(VolumeImport);
+    pool: flag.boolean({summary: 'Reserve the volume into the pool.'}),
+  },
+  run({args, flags}, out): VolumeSummary {
     const volume = importVolume(Site.open(flags.site), args.path, flags.pool);
-    this.log(String(volume.ldev));
+    out.log(String(volume.ldev));
     return volume;
-  }
-}
+  },
+});

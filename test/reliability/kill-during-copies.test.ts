@@ -29,7 +29,7 @@ function host(t: Parameters<typeof twoSites>[0], dir: string) {
 async function killMidway(args: string[], afterMs: number, started?: {what: string; check: () => boolean}): Promise<boolean> {
   const child = cliSpawn(args);
   const done = exited(child);
-  if (started) await waitFor(() => started.check() || child.exitCode !== null, {what: started.what});
+  if (started) await waitFor(() => started.check() || child.exitCode !== null, {what: started.what, everyMs: 2});
   await sleep(afterMs);
   const running = child.exitCode === null;
   child.kill('SIGKILL');
@@ -56,16 +56,19 @@ function fillDense(file: string, from: number, length: number): void {
 
 test('a resync killed at random moments, run again, ends with M-VOL and R-VOL equal', async t => {
   const {primary, remote} = twoSites(t);
-  const mvol = createVolume(primary, '64M');
-  const rvol = createVolume(remote, '64M');
+  // Enough dirty data that the copy outlasts the poll that sees it start: 48 MiB
+  // copied in about 20 ms once the CLI started quickly, and the kills came too late.
+  const mvol = createVolume(primary, '256M');
+  const rvol = createVolume(remote, '256M');
   cliJson(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol), '--chunk-size', '4K']);
   const {write} = host(t, primary);
+  const piece = randomBytes(16 * 1024 * 1024);
   let interrupted = 0;
   for (let round = 0; round < ROUNDS; round++) {
     cliJson(['pair', 'suspend', '--site', primary, '--pair', '1']);
-    write(mvol, round * 4096, randomBytes(48 * 1024 * 1024));
+    for (let at = 0; at < 192 * 1024 * 1024; at += piece.length) write(mvol, round * 4096 + at, piece.subarray(round * 512));
     const copying = {what: 'the resync to start copying (pair 1 in COPY)', check: () => pairState(primary, 1) === 'COPY'};
-    if (await killMidway(['pair', 'resync', '--site', primary, '--pair', '1'], round * 10, copying)) interrupted++;
+    if (await killMidway(['pair', 'resync', '--site', primary, '--pair', '1'], round * 5, copying)) interrupted++;
     const again = cliJson(['pair', 'resync', '--site', primary, '--pair', '1']);
     t.is(again.state, 'PAIR');
     t.is(sha256(imagePath(primary, mvol)), sha256(imagePath(remote, rvol)), `round ${round}`);
