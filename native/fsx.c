@@ -270,6 +270,26 @@ static napi_value map_shared(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// syncShared(buffer): msync(MS_SYNC) of a whole mapping made by mapShared, so what
+// was stored through it is on stable storage when this returns.
+static napi_value sync_shared(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!args(env, info, 1, argv)) return NULL;
+  void *data;
+  size_t length;
+  if (napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "fsx.syncShared: expected a Buffer from mapShared");
+    return NULL;
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  if ((uintptr_t)data % (uintptr_t)page != 0) {
+    napi_throw_range_error(env, NULL, "fsx.syncShared: the Buffer is not a mapping from mapShared");
+    return NULL;
+  }
+  if (msync(data, length, MS_SYNC) != 0) return throw_errno(env, "msync", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   crc_init();
 #if defined(__x86_64__)
@@ -284,6 +304,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_default, NULL},
     {"crc32c", NULL, crc32c, NULL, NULL, NULL, napi_default, NULL},
     {"mapShared", NULL, map_shared, NULL, NULL, NULL, napi_default, NULL},
+    {"syncShared", NULL, sync_shared, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -28,7 +28,7 @@ await Promise.all(Object.keys(COMMAND_MODULES).map(async id => {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['@oclif/core', '@riaskov/mmap-io', '*.node'],
+    external: ['@oclif/core', '*.node'],
     // CommonJS dependencies bundled into an ES module still call require.
     banner: {js: "import {createRequire as createRequireForBundle} from 'node:module'; const require = createRequireForBundle(import.meta.url);"},
     metafile: true,

@@ -1,6 +1,6 @@
 // What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
 // a log group, append write and mark records, raise the capacity alert.
-import {spawn} from 'node:child_process';
+import {createRequire} from 'node:module';
 import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGapError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {RESTART_HINT} from './log-gap.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
@@ -10,6 +10,10 @@ import type {Site} from '../site/site.js';
 import type {LogGap, LogGroupRow, LoggedGap, LogMember, Tables} from '../site/tables.js';
 
 export const DEFAULT_THRESHOLD = 0.8;
+
+// child_process is loaded when an alert command runs, not by every command that
+// appends to a log (it is a few milliseconds of each start-up: PERFORMANCE.md).
+const require = createRequire(import.meta.url);
 
 export interface PrepareRequest {
   group?: number;
@@ -202,6 +206,7 @@ export function checkThreshold(site: Site, tables: Tables, group: LogGroupRow, j
   site.save(tables);
   if (!over) return [];
   if (group.alertCommand) {
+    const {spawn} = require('node:child_process') as typeof import('node:child_process');
     const child = spawn(group.alertCommand, {
       shell: true, detached: true, stdio: 'ignore',
       env: {...process.env, MARKLOG_SITE: site.dir, MARKLOG_GROUP: String(group.group), MARKLOG_USED_RATIO: usedRatio.toFixed(4)},

@@ -20,6 +20,8 @@ export interface Fsx {
    * allocated: a store into a hole on a full file system is SIGBUS.
    */
   mapShared(fd: number, offset: number, length: number): Buffer;
+  /** msync(MS_SYNC) of a whole mapping from mapShared. */
+  syncShared(mapping: Buffer): void;
 }
 
 const require = createRequire(import.meta.url);

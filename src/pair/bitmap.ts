@@ -2,7 +2,7 @@
 // pointer, kept in a memory-mapped file so every bit flip is one store, survives
 // the process, and the copy resumes where it stopped.
 import fs from 'node:fs';
-import {mmap} from '../native/mmap.js';
+import {fsx} from '../native/fsx.js';
 import {CorruptBitmapError} from '../errors.js';
 import {writeFileAtomic} from '../util/atomic-file.js';
 import {
@@ -100,7 +100,7 @@ export class PairBitmap {
     }
     const size = fs.fstatSync(fd).size;
     const map = size >= BITMAP_HEADER_SIZE
-      ? mmap().map(size, mmap().PROT_READ | mmap().PROT_WRITE, mmap().MAP_SHARED, fd, 0)
+      ? fsx.mapShared(fd, 0, size)
       : fs.readFileSync(fd);
     const decoded = decodeBitmapHeader(map);
     if ('reason' in decoded) {
@@ -179,7 +179,7 @@ export class PairBitmap {
   }
 
   flush(): void {
-    mmap().sync(this.map, true);
+    fsx.syncShared(this.map);
   }
 
   /** Handles are shared and stay open (see open); closing is a no-op kept for readability at call sites. */
