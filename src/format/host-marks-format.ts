@@ -53,8 +53,10 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
 
 function shapeOk(event: Record<string, unknown>): boolean {
-  const fields: readonly string[] | undefined = EVENT_FIELDS[event.e as keyof typeof EVENT_FIELDS];
-  if (!fields) return false;
+  // A key that is not a string would be converted to one (`["head"]` is "head", and an
+  // object whose toString is not a function throws), and "toString" is no event.
+  if (typeof event.e !== 'string' || !Object.hasOwn(EVENT_FIELDS, event.e)) return false;
+  const fields: readonly string[] = EVENT_FIELDS[event.e as keyof typeof EVENT_FIELDS];
   const keys = Object.keys(event);
   if (keys.length !== fields.length || !fields.every(f => Object.hasOwn(event, f))) return false;
   switch (event.e) {

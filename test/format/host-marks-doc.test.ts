@@ -67,3 +67,11 @@ test('FORMAT.md §6.6: the example reads as group 1, next mark ID 4, marks 1, 2 
 test('FORMAT.md §6.4 gives the compaction threshold the writer uses', t => {
   t.true(section('### 6.4 Reading, appending, compacting').includes(`2 × \`compacted\` + ${COMPACT_SLACK.toLocaleString('en-US')} bytes`));
 });
+
+test('a line whose event name is not a string ({"toString":1}, ["head"]) or names no event ("toString") is an unknown event, never an exception (found by the fuzzer, seed 1639302515)', t => {
+  for (const e of [{toString: 1}, ['head'], ['mark'], 'toString', 'constructor', null]) {
+    const json = Buffer.from(JSON.stringify({e, magic: 'x', format: 1, compacted: 0}), 'utf8');
+    const line = Buffer.concat([Buffer.from(`${crc32cOf(json).toString(16).padStart(8, '0')} `, 'latin1'), json]);
+    t.deepEqual(decodeEvent(line), {reason: 'unknown event'}, JSON.stringify(e));
+  }
+});
