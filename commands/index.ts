@@ -10,6 +10,7 @@ export const COMMAND_MODULES: Readonly<Record<string, string>> = {
   'heartbeat watch': 'heartbeat/watch',
   'log apply': 'log/apply',
   'log config': 'log/config',
+  'log export': 'log/export',
   'log extend': 'log/extend',
   'log start': 'log/start',
   'log status': 'log/status',

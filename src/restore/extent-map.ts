@@ -34,6 +34,19 @@ export class ExtentMap {
     for (const bucket of [...this.buckets.keys()].sort((a, b) => a - b)) yield* this.buckets.get(bucket)!;
   }
 
+  /** The extents over [start, end), clipped to it, in ascending order; bytes outside them are the base's. */
+  covering(start: number, end: number): Extent[] {
+    const out: Extent[] = [];
+    for (let bucket = Math.floor(start / BUCKET); bucket * BUCKET < end; bucket++) {
+      for (const e of this.buckets.get(bucket) ?? []) {
+        if (e.end <= start || e.start >= end) continue;
+        const from = Math.max(e.start, start);
+        out.push({...e, start: from, end: Math.min(e.end, end), source: e.source + (from - e.start)});
+      }
+    }
+    return out;
+  }
+
   get bytes(): number {
     let total = 0;
     for (const list of this.buckets.values()) for (const e of list) total += e.end - e.start;

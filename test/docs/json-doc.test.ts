@@ -61,6 +61,7 @@ test('every field of every command\'s --json document is named in its JSON.md se
   run('Log group status', ['log', 'status', '--site', remote]);
   run('`restore', ['restore', '--site', remote, '--group', '1', '--mark', '1', '--to', path.join(root, 'at-1.img'), '--dry-run']);
   run('`restore', ['restore', '--site', remote, '--group', '1', '--mark', '1', '--to', path.join(root, 'at-1.img')]);
+  run('`log export', ['log', 'export', '--site', remote, '--group', '1', '--rvol', String(members[0].rvol), '--format', 'dm-log-writes', '--out', path.join(root, 'export.dmlog')]);
   run('`log apply', ['log', 'apply', '--site', remote, '--group', '1', '--upto', '1']);
   run('`verify', ['verify', '--site', remote]);
   run('`takeover', ['takeover', '--site', remote, '--group', '1', '--mark', 'latest']);
