@@ -12,6 +12,7 @@ export const COMMAND_MODULES: Readonly<Record<string, string>> = {
   'log config': 'log/config',
   'log export': 'log/export',
   'log extend': 'log/extend',
+  'log import': 'log/import',
   'log start': 'log/start',
   'log status': 'log/status',
   'log stop': 'log/stop',
