@@ -6,7 +6,9 @@ import {viewOf, writeU64} from './u64.js';
 // §4.1 Log volume header: two 4096-byte slots at the front of every log volume,
 // written alternately; the valid one with the higher sequence is current.
 export const LOG_MAGIC = Buffer.from('MARKLOG\0', 'ascii');
-export const LOG_VERSION = 1;
+/** The version new log volumes are formatted with (§4.8); version 1 volumes stay readable. */
+export const LOG_VERSION = 2;
+export type LogVersion = 1 | 2;
 export const LOG_HEADER_SIZE = 4096;
 export const LOG_HEADER_SLOTS = 2;
 /** Where records may start: after both header slots. */
@@ -45,7 +47,23 @@ export const LogHeader = {
 } as const;
 export const LOG_HEADER_CRC_SPAN = LogHeader.crc;
 
+// §4.8.1 What version 2 adds to the header: the log's epoch and the data block size
+// of its records, with the CRC moved after them.
+export const LogHeaderV2 = {
+  epoch: 208, // u64, the volume's epoch: when it was formatted (µs), above any earlier one; every record carries it
+  blockSize: 216, // u32, bytes per data block of a write record (one CRC-32C each)
+  crc: 220, // u32 CRC-32C of bytes 0..219
+} as const;
+/** The data block size of version 2 write records. */
+export const LOG_BLOCK_SIZE = 4096;
+
 export interface LogHeaderFields {
+  /** 1 for volumes an earlier marklog formatted; 2 for new ones. */
+  version: LogVersion;
+  /** Version 2: when the volume was formatted (µs), raised past any earlier epoch; 0 in version 1. */
+  epoch: number;
+  /** Version 2: bytes per data block of a write record; 0 in version 1. */
+  blockSize: number;
   group: number;
   place: number;
   ldev: number;
@@ -90,7 +108,7 @@ export function encodeLogHeader(fields: LogHeaderFields): Buffer {
  */
 export function encodeLogHeaderInto(fields: LogHeaderFields, out: Buffer): void {
   LOG_MAGIC.copy(out, LogHeader.magic);
-  out.writeUInt32LE(LOG_VERSION, LogHeader.version);
+  out.writeUInt32LE(fields.version, LogHeader.version);
   out.writeUInt32LE(LOG_HEADER_SIZE, LogHeader.headerSize);
   out.writeUInt32LE(fields.group, LogHeader.group);
   out.writeUInt32LE(fields.place, LogHeader.place);
@@ -119,7 +137,13 @@ export function encodeLogHeaderInto(fields: LogHeaderFields, out: Buffer): void 
   writeU64(view, fields.sequence, LogHeader.sequence);
   out.fill(0, LogHeader.siteId, LogHeader.siteId + 16);
   out.write(fields.siteId.slice(0, 16), LogHeader.siteId, 'latin1');
-  out.writeUInt32LE(crc32c(out.subarray(0, LOG_HEADER_CRC_SPAN)), LogHeader.crc);
+  if (fields.version === 1) {
+    out.writeUInt32LE(crc32c(out.subarray(0, LOG_HEADER_CRC_SPAN)), LogHeader.crc);
+    return;
+  }
+  writeU64(view, fields.epoch, LogHeaderV2.epoch);
+  out.writeUInt32LE(fields.blockSize, LogHeaderV2.blockSize);
+  out.writeUInt32LE(crc32c(out.subarray(0, LogHeaderV2.crc)), LogHeaderV2.crc);
 }
 
 /** The byte offset of the slot a header with this sequence is written to. */
@@ -144,11 +168,17 @@ export function pickLogHeader(front: Buffer): {fields: LogHeaderFields} | {reaso
 export function decodeLogHeader(source: Buffer, slot = 0): {fields: LogHeaderFields} | {reason: string} {
   if (source.length < LOG_HEADER_SIZE) return {reason: 'volume shorter than a log header'};
   if (!source.subarray(0, 8).equals(LOG_MAGIC)) return {reason: 'not a log volume (bad magic)'};
-  if (crc32c(source.subarray(0, LOG_HEADER_CRC_SPAN)) !== source.readUInt32LE(LogHeader.crc)) return {reason: 'header checksum mismatch'};
   const version = source.readUInt32LE(LogHeader.version);
-  if (version !== LOG_VERSION) return {reason: `unknown log format version ${version}`};
+  const crcAt = version === 1 ? LogHeader.crc : LogHeaderV2.crc;
+  if (crc32c(source.subarray(0, crcAt)) !== source.readUInt32LE(crcAt)) return {reason: 'header checksum mismatch'};
+  if (version !== 1 && version !== 2) return {reason: `unknown log format version ${version}`};
   if (source.readUInt32LE(LogHeader.headerSize) !== LOG_HEADER_SIZE) return {reason: 'bad header size'};
+  const epoch = version === 1 ? 0n : source.readBigUInt64LE(LogHeaderV2.epoch);
+  const blockSize = version === 1 ? 0 : source.readUInt32LE(LogHeaderV2.blockSize);
+  if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: 'epoch out of range'};
+  if (version === 2 && (blockSize < 512 || blockSize > 1 << 20 || (blockSize & (blockSize - 1)) !== 0)) return {reason: 'bad block size'};
   const fields = {
+    version, epoch: Number(epoch), blockSize,
     group: source.readUInt32LE(LogHeader.group),
     place: source.readUInt32LE(LogHeader.place),
     ldev: source.readUInt32LE(LogHeader.ldev),
@@ -212,13 +242,24 @@ export interface MarkRecord {
   app: string;
 }
 
-export type LogRecord = WriteRecord | MarkRecord;
+/** Format version 2 only (§4.8.3): a range of the target that reads as zeros, with no data. */
+export interface ZeroRecord {
+  kind: 'zero';
+  logId: number;
+  timer: number;
+  ldev: number;
+  address: number;
+  length: number;
+}
+
+export type LogRecord = WriteRecord | MarkRecord | ZeroRecord;
 
 export function alignRecord(length: number): number {
   return Math.ceil(length / RECORD_ALIGN) * RECORD_ALIGN;
 }
 
 function dataLengthOf(record: LogRecord): number {
+  if (record.kind === 'zero') throw new Error('a zero record needs log format version 2');
   return record.kind === 'write' ? WRITE_DATA_HEADER + record.data.length : MARK_DATA_FIXED + Buffer.byteLength(record.app, 'utf8');
 }
 
@@ -237,6 +278,7 @@ export function encodeRecord(record: LogRecord): Buffer {
  * otherwise be copied once more before reaching the log) and the padding.
  */
 export function encodeRecordPieces(record: LogRecord): Buffer[] {
+  if (record.kind === 'zero') throw new Error('a zero record needs log format version 2');
   const dataLength = dataLengthOf(record);
   const size = alignRecord(RECORD_HEADER_SIZE + dataLength);
   const fixed = record.kind === 'write' ? RECORD_HEADER_SIZE + WRITE_DATA_HEADER : size;

@@ -12,7 +12,7 @@ import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
 import {checkBase, checkRecordsBefore, chooseMark} from '../restore/locate.js';
 import {ExtentMap} from '../restore/extent-map.js';
-import {LogScan, type LocatedMark, type ScannedWrite} from '../restore/scan.js';
+import {LogScan, ZEROS, type LocatedMark, type ScannedWrite} from '../restore/scan.js';
 import {clearAbandonedPartials, partialName} from '../restore/staging.js';
 import {refuseUnfinishedTakeover} from '../takeover/intent.js';
 import type {Site} from '../site/site.js';
@@ -39,6 +39,8 @@ export interface ExportResult {
   upto: number | null;
   entries: number;
   writes: number;
+  /** DISCARD entries: zero records on whole sectors. */
+  discards: number;
   marks: number;
   /** Writes that were not sector-aligned, widened with the volume's bytes around them. */
   widened: number;
@@ -77,7 +79,7 @@ export function exportDmLogWrites(site: Site, options: ExportOptions): ExportRes
   clearAbandonedPartials(out);
   const partial = partialName(out);
   const fd = fs.openSync(partial, 'wx');
-  const result: ExportResult = {group: options.group, rvol: options.rvol, out, sectorSize, upto: plan.mark?.markId ?? null, entries: 0, writes: 0, marks: 0, widened: 0, bytes: 0};
+  const result: ExportResult = {group: options.group, rvol: options.rvol, out, sectorSize, upto: plan.mark?.markId ?? null, entries: 0, writes: 0, discards: 0, marks: 0, widened: 0, bytes: 0};
   try {
     let at = sectorSize;
     const append = (piece: Buffer) => {
@@ -94,17 +96,24 @@ export function exportDmLogWrites(site: Site, options: ExportOptions): ExportRes
         const {write} = entry;
         const first = Math.floor(write.address / sectorSize) * sectorSize;
         const last = Math.ceil((write.address + write.length) / sectorSize) * sectorSize;
-        const data = Buffer.alloc(last - first);
-        if (first !== write.address || last !== write.address + write.length) {
-          fill(data, first, write.address, held, plan.base, logImages, first);
-          fill(data, write.address + write.length, last, held, plan.base, logImages, first);
-          result.widened++;
+        const aligned = first === write.address && last === write.address + write.length;
+        if (write.logLdev === ZEROS && aligned) {
+          // A zero record on whole sectors is a DISCARD: a range that reads as zeros, with no data.
+          append(encodeEntry({sector: first / sectorSize, nrSectors: (last - first) / sectorSize, flags: DmFlag.discard, dataLen: 0}, sectorSize));
+          result.discards++;
+        } else {
+          const data = Buffer.alloc(last - first);
+          if (!aligned) {
+            fill(data, first, write.address, held, plan.base, logImages, first);
+            fill(data, write.address + write.length, last, held, plan.base, logImages, first);
+            result.widened++;
+          }
+          if (write.logLdev !== ZEROS) logImages.get(write.logLdev)!.readInto(write.source, data.subarray(write.address - first), write.length);
+          append(encodeEntry({sector: first / sectorSize, nrSectors: data.length / sectorSize, flags: 0, dataLen: 0}, sectorSize));
+          append(data);
+          result.writes++;
         }
-        logImages.get(write.logLdev)!.readInto(write.source, data.subarray(write.address - first), write.length);
-        append(encodeEntry({sector: first / sectorSize, nrSectors: data.length / sectorSize, flags: 0, dataLen: 0}, sectorSize));
-        append(data);
         held.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
-        result.writes++;
       }
       result.entries++;
     }
@@ -140,7 +149,8 @@ function fill(data: Buffer, from: number, to: number, held: ExtentMap, base: Vol
   let at = from;
   for (const extent of held.covering(from, to)) {
     if (extent.start > at) base.readInto(at, data.subarray(at - origin), extent.start - at);
-    logImages.get(extent.logLdev)!.readInto(extent.source, data.subarray(extent.start - origin), extent.end - extent.start);
+    if (extent.logLdev === ZEROS) data.fill(0, extent.start - origin, extent.end - origin);
+    else logImages.get(extent.logLdev)!.readInto(extent.source, data.subarray(extent.start - origin), extent.end - extent.start);
     at = extent.end;
   }
   if (at < to) base.readInto(at, data.subarray(at - origin), to - at);

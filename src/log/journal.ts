@@ -2,17 +2,19 @@
 // fill order, appends with the next log ID, and an in-order reader that reports
 // damage instead of guessing past it. Callers hold the lock of the site holding it.
 import {CorruptLogError, LogFullError} from '../errors.js';
-import {
-  decodeRecordData, decodeRecordHeader, encodeRecordPieces, encodedSize, recordCrc, LOG_DATA_START, RECORD_HEADER_SIZE, RecordType, WRITE_DATA_HEADER, alignRecord,
-  type LogRecord, type MarkRecord,
-} from '../format/log-format.js';
+import {encodeRecordPieces, encodedSize, LOG_DATA_START, type LogRecord, type MarkRecord} from '../format/log-format.js';
+import {encodeRecordPiecesV2, encodedSizeV2, type WriteLayoutV2} from '../format/log-record-v2.js';
+import {parseRecord} from './record-reader.js';
+import {ReadWindow} from './read-window.js';
 import {LogVolume} from './log-volume.js';
+import {nowMicros} from '../util/time.js';
 import type {Site} from '../site/site.js';
 import type {VolumeImage} from '../volume/image.js';
 import type {LogGroupRow, Tables} from '../site/tables.js';
 
 export type NewEntry =
   | {kind: 'write'; ldev: number; address: number; data: Uint8Array}
+  | {kind: 'zero'; ldev: number; address: number; length: number}
   | {kind: 'mark'; markId: number; markTime: number; app: string};
 
 export interface Appended {
@@ -34,15 +36,21 @@ export interface LocatedRecord {
   record: LogRecord;
   logLdev: number;
   address: number;
-  /** Bytes of the record's data area (for a write: 16 bytes of target, then the data). */
+  /** For a write: where its bytes start in the log volume, and how many there are. */
+  dataOffset: number;
   dataLength: number;
+  /** Format version 2: the CRC of each data block, to check the bytes a reader uses. */
+  layout?: WriteLayoutV2;
+  /** Whether a write's data was read and checked by the reader. */
+  dataChecked: boolean;
 }
 
 export interface ReadOptions {
   /**
-   * Write records yield their target and length only (empty data) and are not
-   * checksummed, so their data is not read; mark records are read and checked
-   * whole. For planning a pass that then reads and checks every write record.
+   * Write records yield their target and length only (empty data), and their data
+   * is not read: in format version 1 they are not checksummed at all, in version 2
+   * their header and block checksums are (then `layout` checks the bytes used).
+   * Mark and zero records are read and checked whole.
    */
   headersOnly?: boolean;
   /**
@@ -50,28 +58,6 @@ export interface ReadOptions {
    * yielded record's data is then valid only until the next record is asked for.
    */
   streaming?: boolean;
-}
-
-const STREAM_WINDOW = 4 * 1024 * 1024;
-
-/** Sequential reads of one volume served from a reused buffer, refilled from the first byte asked for. */
-class ReadWindow {
-  private buffer: Buffer | undefined;
-  private start = 0;
-  private length = 0;
-
-  constructor(private readonly image: VolumeImage) {}
-
-  read(offset: number, length: number): Buffer {
-    if (this.buffer === undefined || offset < this.start || offset + length > this.start + this.length) {
-      const want = Math.min(Math.max(STREAM_WINDOW, length), this.image.capacity - offset);
-      if (this.buffer === undefined || this.buffer.length < want) this.buffer = Buffer.allocUnsafe(want);
-      this.image.readInto(offset, this.buffer, want);
-      this.start = offset;
-      this.length = want;
-    }
-    return this.buffer.subarray(offset - this.start, offset - this.start + length);
-  }
 }
 
 export interface LogUsage {
@@ -82,8 +68,30 @@ export interface LogUsage {
   records: number;
 }
 
-export function nowMicros(): number {
-  return Date.now() * 1000;
+export {nowMicros} from '../util/time.js';
+
+/** Bytes the record takes in a volume of its format. */
+function sizeIn(record: LogRecord, volume: LogVolume): number {
+  return volume.header.version === 1 ? encodedSize(record) : encodedSizeV2(record, volume.header.blockSize);
+}
+
+const ZERO_PAGE = Buffer.alloc(64 * 1024);
+
+function allZero(data: Buffer): boolean {
+  for (let at = 0; at < data.length; at += ZERO_PAGE.length) {
+    const piece = data.subarray(at, at + ZERO_PAGE.length);
+    if (!piece.equals(ZERO_PAGE.subarray(0, piece.length))) return false;
+  }
+  return true;
+}
+
+/**
+ * The record as a volume of its format stores it: in format 2 a write of nothing but
+ * zeros (a discard replayed, a disk being wiped) is a zero record, with no data.
+ */
+function storedIn(record: LogRecord, volume: LogVolume): LogRecord {
+  if (volume.header.version === 1 || record.kind !== 'write' || !allZero(record.data)) return record;
+  return {kind: 'zero', logId: record.logId, timer: record.timer, ldev: record.ldev, address: record.address, length: record.data.length};
 }
 
 export class Journal {
@@ -127,11 +135,14 @@ export class Journal {
       timer = Math.max(timer, nowMicros());
       const record: LogRecord = entry.kind === 'write'
         ? {kind: 'write', logId, timer, ldev: entry.ldev, address: entry.address, data: Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.length)}
-        : {kind: 'mark', logId, timer, logAddress: 0, markId: entry.markId, markTime: entry.markTime, app: entry.app};
-      const size = encodedSize(record);
-      const {volume, address, wraps} = this.placeFor(size);
-      if (record.kind === 'mark') record.logAddress = address;
-      volume.image.writePieces(address, encodeRecordPieces(record));
+        : entry.kind === 'zero' ? {kind: 'zero', logId, timer, ldev: entry.ldev, address: entry.address, length: entry.length}
+          : {kind: 'mark', logId, timer, logAddress: 0, markId: entry.markId, markTime: entry.markTime, app: entry.app};
+      // A record's size depends on its volume's format, and where it goes on its size: the
+      // tail volume is asked first in its own format, then an empty next one in its own.
+      const {volume, address, wraps, size, stored} = this.placeFor(record);
+      if (stored.kind === 'mark') stored.logAddress = address;
+      const h0 = volume.header;
+      volume.image.writePieces(address, h0.version === 1 ? encodeRecordPieces(stored) : encodeRecordPiecesV2(stored, h0.epoch, h0.blockSize));
       const h = volume.header;
       const first = h.records === 0;
       volume.writeHeader({
@@ -140,9 +151,9 @@ export class Journal {
         newestLogId: logId, newestLogTime: timer, newestLogAddress: address,
         ...(first ? {oldestLogId: logId, oldestLogTime: timer, oldestLogAddress: address, start: address, wrap: 0} : {}),
         ...(wraps ? {wrap: h.tail} : {}),
-        ...(record.kind === 'mark' ? {
-          marks: h.marks + 1, newestMarkId: record.markId, newestMarkTime: record.markTime, newestMarkAddress: address,
-          ...(h.marks === 0 ? {oldestMarkId: record.markId, oldestMarkTime: record.markTime, oldestMarkAddress: address} : {}),
+        ...(stored.kind === 'mark' ? {
+          marks: h.marks + 1, newestMarkId: stored.markId, newestMarkTime: stored.markTime, newestMarkAddress: address,
+          ...(h.marks === 0 ? {oldestMarkId: stored.markId, oldestMarkTime: stored.markTime, oldestMarkAddress: address} : {}),
         } : {}),
       });
       out.push({logId, timer, logLdev: volume.header.ldev, address});
@@ -150,15 +161,18 @@ export class Journal {
     return out;
   }
 
-  private placeFor(size: number): {volume: LogVolume; address: number; wraps: boolean} {
+  private placeFor(record: LogRecord): {volume: LogVolume; address: number; wraps: boolean; size: number; stored: LogRecord} {
     const index = this.tailIndex();
-    const here = this.volumes[index].placeFor(size);
-    if (here) return {volume: this.volumes[index], ...here};
+    const tail = this.volumes[index];
+    const inTail = storedIn(record, tail);
+    const here = tail.placeFor(sizeIn(inTail, tail));
+    if (here) return {volume: tail, ...here, size: sizeIn(inTail, tail), stored: inTail};
     const next = this.volumes[index + 1];
-    const there = next && next.header.records === 0 ? next.placeFor(size) : undefined;
-    if (there) return {volume: next, ...there};
+    const inNext = next && storedIn(record, next);
+    const there = next && next.header.records === 0 ? next.placeFor(sizeIn(inNext!, next)) : undefined;
+    if (there) return {volume: next, ...there, size: sizeIn(inNext!, next), stored: inNext!};
     const usage = this.usage();
-    throw new LogFullError(`log group ${this.group.group} is full (${usage.free} of ${usage.capacity} bytes free, the record needs ${size})`,
+    throw new LogFullError(`log group ${this.group.group} is full (${usage.free} of ${usage.capacity} bytes free, the record needs ${sizeIn(inTail, tail)})`,
       'apply the log up to a mark (`marklog log apply`) or add a pool volume (`marklog log extend`)');
   }
 
@@ -194,52 +208,25 @@ export class Journal {
       for (const {from, to: tail} of volume.segments()) {
         let offset = from;
         while (offset < tail) {
-          const report = (reason: string, logId?: number) => onCorruption({logLdev: ldev, offset, logId, reason});
-          if (tail - offset < RECORD_HEADER_SIZE) {
-            report('truncated record', expected);
-            break;
-          }
-          // Reading headers only, the write data header comes in the same read.
-          const peek = readAt(offset, Math.min(tail - offset, RECORD_HEADER_SIZE + (options.headersOnly ? WRITE_DATA_HEADER : 0)));
-          const decoded = decodeRecordHeader(peek.subarray(0, RECORD_HEADER_SIZE));
-          if ('reason' in decoded) {
-            report(decoded.reason, expected);
-            break;
-          }
-          const {frame} = decoded;
-          const size = alignRecord(RECORD_HEADER_SIZE + frame.dataLength);
-          if (offset + size > tail) {
-            report('truncated record', expected);
-            break;
-          }
-          const unchecked = options.headersOnly === true && frame.type === RecordType.write;
-          // Header and data in one read (with a window, a refill starts at this record).
-          const wanted = RECORD_HEADER_SIZE + (unchecked ? WRITE_DATA_HEADER : frame.dataLength);
-          const whole = peek.length >= wanted ? peek.subarray(0, wanted) : readAt(offset, wanted);
-          const headerBytes = whole.subarray(0, RECORD_HEADER_SIZE);
-          const data = whole.subarray(RECORD_HEADER_SIZE);
-          if (!unchecked && recordCrc(headerBytes, data) !== frame.crc) {
+          const parsed = parseRecord(readAt, offset, tail, volume.header, options.headersOnly === true);
+          if ('reason' in parsed) {
             // The damaged header's own log ID cannot be trusted; name the one it should hold.
-            report('checksum mismatch', expected);
+            onCorruption({logLdev: ldev, offset, logId: expected, reason: parsed.reason});
+            // Without a length that can be trusted, the rest of the range is not read.
+            if (parsed.size === undefined) break;
             if (expected !== undefined) expected++;
+            offset += parsed.size;
+            continue;
+          }
+          const {record, size} = parsed;
+          if (expected !== undefined && record.logId < expected) {
+            onCorruption({logLdev: ldev, offset, logId: record.logId, reason: 'log id not increasing'});
             offset += size;
             continue;
           }
-          const record = decodeRecordData(frame, data);
-          if ('reason' in record) {
-            report(record.reason, expected);
-            if (expected !== undefined) expected++;
-            offset += size;
-            continue;
-          }
-          if (expected !== undefined && frame.logId < expected) {
-            report('log id not increasing', frame.logId);
-            offset += size;
-            continue;
-          }
-          if (expected !== undefined && frame.logId > expected) report('log id gap', frame.logId);
-          expected = frame.logId + 1;
-          yield {record, logLdev: ldev, address: offset, dataLength: frame.dataLength};
+          if (expected !== undefined && record.logId > expected) onCorruption({logLdev: ldev, offset, logId: record.logId, reason: 'log id gap'});
+          expected = record.logId + 1;
+          yield {record, logLdev: ldev, address: offset, dataOffset: parsed.dataOffset, dataLength: parsed.dataLength, layout: parsed.layout, dataChecked: parsed.dataChecked};
           offset += size;
         }
       }

@@ -2,12 +2,15 @@
 // header slots of docs/FORMAT.md §4.1 and holds records after them. Every header
 // update goes to the other slot, so a crash mid-update leaves the previous header.
 import {CorruptLogError} from '../errors.js';
+import {nowMicros} from '../util/time.js';
 import {fsx} from '../native/fsx.js';
 import {decodeLogHeader} from '../format/log-format.js';
 import {
-  alignRecord, decodeRecordData, decodeRecordHeader, encodeLogHeader, encodeLogHeaderInto, logHeaderSlotOffset, pickLogHeader, recordCrc,
-  LOG_DATA_START, LOG_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_MAGIC, RecordHeader, type LogHeaderFields, type LogRecord,
+  encodeLogHeader, encodeLogHeaderInto, logHeaderSlotOffset, pickLogHeader,
+  LOG_BLOCK_SIZE, LOG_DATA_START, LOG_HEADER_SIZE, LOG_VERSION, RECORD_MAGIC, RecordHeader, type LogHeaderFields, type LogRecord,
 } from '../format/log-format.js';
+import {RECORD_HEADER_SIZE_V2} from '../format/log-record-v2.js';
+import {headerSizeOf, parseRecord} from './record-reader.js';
 
 /** True when the slot the next update would use holds bytes that are not a valid header (and not blank). */
 function otherSlotDamaged(front: Buffer, sequence: number): boolean {
@@ -22,6 +25,14 @@ export interface TailDamage {
   offset: number;
   logId: number;
   reason: string;
+}
+
+/**
+ * The format of volumes formatted from now on: version 2, or version 1 with
+ * MARKLOG_LOG_FORMAT=1 for a remote an older marklog must still read (OPERATING.md).
+ */
+function newLogVersion(): 1 | 2 {
+  return process.env.MARKLOG_LOG_FORMAT === '1' ? 1 : LOG_VERSION;
 }
 
 /** The two header slots of each log volume written to by this process, mapped (see frontOf). */
@@ -138,22 +149,18 @@ export class LogVolume {
    * it is not good (size 0 when its own length cannot be trusted).
    */
   private recordAt(at: number, limit: number, logId: number, strictId: boolean): {size: number; record: LogRecord} | {size: number; reason: string} | undefined {
-    if (at + RECORD_HEADER_SIZE > limit) return undefined;
-    const head = this.image.read(at, RECORD_HEADER_SIZE);
-    const frame = decodeRecordHeader(head);
-    if ('reason' in frame) {
-      // A header with the record magic and the expected log ID is that record, damaged.
-      const named = head.readUInt16LE(RecordHeader.magic) === RECORD_MAGIC && head.readBigUInt64LE(RecordHeader.logId) === BigInt(logId);
-      return named ? {size: 0, reason: frame.reason} : undefined;
-    }
-    const size = alignRecord(RECORD_HEADER_SIZE + frame.frame.dataLength);
-    if (at + size > limit) return undefined;
-    const data = this.image.read(at + RECORD_HEADER_SIZE, frame.frame.dataLength);
-    const intact = recordCrc(head, data) === frame.frame.crc;
-    if (frame.frame.logId !== logId) return intact || strictId ? undefined : {size, reason: 'checksum mismatch'};
-    if (!intact) return {size, reason: 'checksum mismatch'};
-    const record = decodeRecordData(frame.frame, data);
-    return 'reason' in record ? {size, reason: record.reason} : {size, record};
+    const headerSize = headerSizeOf(this.current);
+    if (at + headerSize > limit) return undefined;
+    const parsed = parseRecord((offset, length) => this.image.read(offset, length), at, limit, this.current, false);
+    if (!('reason' in parsed)) return parsed.record.logId === logId ? {size: parsed.size, record: parsed.record} : undefined;
+    // Not a record of this volume's life, or not whole before the limit: not the lost one.
+    if (parsed.reason === 'stale record' || parsed.reason === 'truncated record') return undefined;
+    const head = this.image.read(at, headerSize);
+    const named = head.readUInt16LE(RecordHeader.magic) === RECORD_MAGIC && head.readBigUInt64LE(RecordHeader.logId) === BigInt(logId);
+    // A header that cannot be trusted is that record, damaged, when it has the record magic and the expected log ID.
+    if (parsed.size === undefined) return named ? {size: 0, reason: parsed.reason} : undefined;
+    if (!named) return strictId ? undefined : {size: parsed.size, reason: 'checksum mismatch'};
+    return {size: parsed.size, reason: parsed.reason};
   }
 
   /** Writes an empty log header (the volume's old contents become unreachable). */
@@ -163,7 +170,11 @@ export class LogVolume {
     // Without a valid header, stale bytes in either slot must not outrank the new one.
     if ('reason' in previous) image.write(0, Buffer.alloc(LOG_DATA_START));
     const sequence = 'fields' in previous ? previous.fields.sequence + 1 : 1;
+    // The epoch every record of the new life carries: above the old one, so none of the old records passes for new.
+    const epoch = Math.max(nowMicros(), ('fields' in previous ? previous.fields.epoch : 0) + 1);
+    const version = newLogVersion();
     const header: LogHeaderFields = {
+      version, epoch: version === 1 ? 0 : epoch, blockSize: version === 1 ? 0 : LOG_BLOCK_SIZE,
       group: fields.group, place: fields.place, ldev: fields.ldev, capacity: image.capacity, baseGeneration: fields.baseGeneration,
       start: LOG_DATA_START, tail: LOG_DATA_START, records: 0,
       oldestLogId: 0, oldestLogTime: 0, oldestLogAddress: 0,
@@ -175,7 +186,7 @@ export class LogVolume {
     // Records of the volume's earlier life (an old log, another group's) must never be
     // mistaken for new ones: they can carry the very log IDs the new log will use.
     // Dropped after the header, so a crash in between leaves them unreachable anyway.
-    if (!image.deallocate(LOG_DATA_START, image.capacity - LOG_DATA_START)) image.write(LOG_DATA_START, Buffer.alloc(RECORD_HEADER_SIZE));
+    if (!image.deallocate(LOG_DATA_START, image.capacity - LOG_DATA_START)) image.write(LOG_DATA_START, Buffer.alloc(RECORD_HEADER_SIZE_V2));
     return new LogVolume(image, header);
   }
 

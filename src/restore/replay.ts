@@ -1,9 +1,10 @@
 // Building a volume as base + log up to a mark (patent Fig. 23): clone the base
 // image into the target, then write every record before the mark, in log order.
 import {fsx} from '../native/fsx.js';
-import {RECORD_HEADER_SIZE, WRITE_DATA_HEADER} from '../format/log-format.js';
+import {badBlock} from '../format/log-record-v2.js';
+import {ReadWindow} from '../log/read-window.js';
 import {corruptionError} from './locate.js';
-import type {LogScan, ScannedWrite} from './scan.js';
+import {ZEROS, type LogScan, type ScannedWrite} from './scan.js';
 import {CorruptLogError} from '../errors.js';
 import {ExtentMap} from './extent-map.js';
 import type {VolumeImage} from '../volume/image.js';
@@ -49,30 +50,93 @@ export interface ReplayResult {
  * `coalesce: false` every record is written in log order (the naive replay, kept
  * for comparison in the benchmarks).
  */
-export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, options: {coalesce?: boolean} = {}): ReplayResult {
+export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, options: {coalesce?: boolean; what?: string} = {}): ReplayResult {
   const result: ReplayResult = {records: 0, bytes: 0, written: 0};
   const logImages = new Map(scan.journal.volumes.map(v => [v.header.ldev, v.image]));
+  const unchecked = new Map(scan.writes.filter(w => !w.dataChecked).map(w => [w.logId, w]));
+  const what = options.what ?? `log ID ${upto}`;
   if (options.coalesce === false) {
     for (const write of writesFor(scan, upto, targets, result)) {
-      targets.get(write.ldev)!.write(write.address, logImages.get(write.logLdev)!.read(write.source, write.length));
+      const target = targets.get(write.ldev)!;
+      if (write.logLdev === ZEROS) target.zero(write.address, write.length);
+      else target.write(write.address, checkedBytes(scan, write, write.source, write.length, logImages, what));
       result.written += write.length;
     }
     return result;
   }
+  const reader = new BlockReader();
   for (const [ldev, map] of extentMaps(scan, upto, targets, result)) {
     const target = targets.get(ldev)!;
-    for (const extent of map.extents()) {
+    // Extents that are read and checked go in log order, so the log is read front to back.
+    const extents = [...map.extents()];
+    if (unchecked.size > 0) extents.sort((a, b) => a.logLdev - b.logLdev || a.source - b.source);
+    for (const extent of extents) {
       const length = extent.end - extent.start;
-      const log = logImages.get(extent.logLdev)!;
-      // In-kernel where the file systems allow; the checksums were verified by the scan.
       target.checkRange(extent.start, length);
+      result.written += length;
+      if (extent.logLdev === ZEROS) {
+        target.zero(extent.start, length);
+        continue;
+      }
+      const write = unchecked.get(extent.logId);
+      // A format 2 write planned from its header: only the blocks this extent uses are read and checked.
+      if (write) {
+        target.write(extent.start, checkedBytes(scan, write, extent.source, length, logImages, what, reader));
+        continue;
+      }
+      // In-kernel where the file systems allow; the checksums were verified by the scan.
+      const log = logImages.get(extent.logLdev)!;
       const copied = fsx.copyRange(log.fd, extent.source, target.fd, extent.start, length);
       if (copied < length) target.write(extent.start + copied, log.read(extent.source + copied, length - copied));
-      result.written += length;
     }
   }
   return result;
 }
+
+/**
+ * `length` bytes of a write from `source` in the log: read as they are when the
+ * scan checked them, or read with the whole data blocks around them and checked
+ * against the record's block CRCs (format 2). Damage throws CorruptLogError.
+ */
+function checkedBytes(scan: LogScan, write: ScannedWrite, source: number, length: number, logImages: Map<number, VolumeImage>, what: string, reader = new BlockReader()): Buffer {
+  const log = logImages.get(write.logLdev)!;
+  if (write.dataChecked || !write.layout) return log.read(source, length);
+  const {blockSize} = write.layout;
+  const first = Math.floor((source - write.source) / blockSize);
+  const end = Math.min(write.length, Math.ceil((source - write.source + length) / blockSize) * blockSize);
+  const blocks = reader.read(log, write.source + first * blockSize, end - first * blockSize);
+  const bad = badBlock(blocks, write.layout, first);
+  if (bad !== -1) {
+    throw corruptionError(scan.journal, {logLdev: write.logLdev, offset: write.recordAt, logId: write.logId, reason: `checksum mismatch in data block ${bad}`}, what);
+  }
+  const from = source - write.source - first * blockSize;
+  return blocks.subarray(from, from + length);
+}
+
+/**
+ * Reads a log volume for checked copies. Extents come in log order: where they follow
+ * one another closely (most of the log survives) they are served from a window of a
+ * few MiB, one read for many records; where they are far apart (most was overwritten)
+ * each is read alone, so the bytes in between are never read. No buffer per extent.
+ */
+class BlockReader {
+  private readonly windows = new Map<VolumeImage, {window: ReadWindow; end: number}>();
+  private scratch = Buffer.alloc(0);
+
+  read(image: VolumeImage, offset: number, length: number): Buffer {
+    let state = this.windows.get(image);
+    if (!state) this.windows.set(image, (state = {window: new ReadWindow(image), end: -Infinity}));
+    const close = offset >= state.end && offset - state.end <= NEAR;
+    state.end = offset + length;
+    if (close) return state.window.read(offset, length);
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 1024 * 1024));
+    image.readInto(offset, this.scratch, length);
+    return this.scratch.subarray(0, length);
+  }
+}
+
+/** How far apart two extents may lie in the log and still be read through one window. */
+const NEAR = 64 * 1024;
 
 /**
  * The same result as replayUpTo, from a scan that read write records' headers only
@@ -98,17 +162,19 @@ export function replayVerifying(scan: LogScan, upto: number, targets: Map<number
   const records = scan.journal.records(damage => {
     throw corruptionError(scan.journal, damage, what);
   }, {streaming: true});
-  for (const {record, logLdev, address} of records) {
+  for (const {record, logLdev, address, dataOffset} of records) {
     if (record.logId >= upto) break;
-    if (record.kind !== 'write') continue;
+    if (record.kind === 'mark') continue;
     const plan = planned[next++];
-    const source = address + RECORD_DATA_OFFSET;
-    if (!samePlace(plan, record.logId, record.ldev, record.address, record.data.length, logLdev, source)) {
+    const zero = record.kind === 'zero';
+    const [length, source, from] = zero ? [record.length, 0, ZEROS] : [record.data.length, dataOffset, logLdev];
+    if (!samePlace(plan, record.logId, record.ldev, record.address, length, from, source)) {
       throw new CorruptLogError(`log group ${scan.journal.group.group}: the record with log ID ${record.logId} at log volume ${logLdev} address ${address} is not the one its header described a moment ago, before ${what}`,
         'run the restore again; if it fails the same way, run `marklog verify`');
     }
     for (const piece of byRecord.get(record.logId) ?? []) {
-      targets.get(piece.ldev)!.write(piece.start, record.data.subarray(piece.source - source, piece.source - source + piece.end - piece.start));
+      if (record.kind === 'zero') targets.get(piece.ldev)!.zero(piece.start, piece.end - piece.start);
+      else targets.get(piece.ldev)!.write(piece.start, record.data.subarray(piece.source - source, piece.source - source + piece.end - piece.start));
       result.written += piece.end - piece.start;
     }
   }
@@ -117,8 +183,6 @@ export function replayVerifying(scan: LogScan, upto: number, targets: Map<number
   }
   return result;
 }
-
-const RECORD_DATA_OFFSET = RECORD_HEADER_SIZE + WRITE_DATA_HEADER;
 
 /** The write records below `upto` for the targets, in log order, counted into `result`. */
 function* writesFor(scan: LogScan, upto: number, targets: Map<number, VolumeImage>, result: ReplayResult): Generator<ScannedWrite> {

@@ -192,7 +192,9 @@ function buildImage(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: n
   try {
     cloneImage(base, image);
     const targets = new Map([[rvol, image]]);
-    if (scan.checked) replayUpTo(scan, mark.logId, targets);
+    // Format 2 writes carry block checksums, so a plan from headers checks just the bytes it copies;
+    // format 1 writes planned from headers are checked in one streaming pass as they are written.
+    if (scan.checkable) replayUpTo(scan, mark.logId, targets, {what: `mark ${mark.markId}`});
     else replayVerifying(scan, mark.logId, targets, `mark ${mark.markId}`);
     image.syncAll();
   } finally {

@@ -3,7 +3,8 @@
 // position. The data is checksummed once here and read again only for the bytes
 // that end up in the target; or, for a target that may be thrown away, only the
 // headers are read here and the one pass that writes also checks (replayVerifying).
-import {RECORD_HEADER_SIZE, WRITE_DATA_HEADER, type MarkRecord} from '../format/log-format.js';
+import type {MarkRecord} from '../format/log-format.js';
+import type {WriteLayoutV2} from '../format/log-record-v2.js';
 import type {Corruption, Journal, ReadOptions} from '../log/journal.js';
 
 export interface ScannedWrite {
@@ -11,10 +12,18 @@ export interface ScannedWrite {
   ldev: number;
   address: number;
   length: number;
-  /** Where the written bytes sit in the log. */
+  /** Where the written bytes sit in the log; for a zero record (no bytes), logLdev is ZEROS. */
   logLdev: number;
   source: number;
+  /** The record's own offset in its log volume (what damage reports name). */
+  recordAt: number;
+  /** Whether the scan read and checked the bytes; if not, `layout` (format 2) checks the ones used. */
+  dataChecked: boolean;
+  layout?: WriteLayoutV2;
 }
+
+/** The log volume a zero record's "bytes" come from: none, they read as zeros. */
+export const ZEROS = -1;
 
 export type LocatedMark = MarkRecord & {logLdev: number; address: number; position: number};
 
@@ -42,18 +51,22 @@ export class LogScan {
     const scan = new LogScan(journal, options);
     // Only positions and targets are kept, so a full pass may stream through one buffer.
     const read = journal.records(damage => scan.damage.push({position: scan.logIds.length, damage}), {streaming: !options.headersOnly, ...options});
-    for (const {record, logLdev, address, dataLength} of read) {
+    for (const {record, logLdev, address, dataOffset, dataLength, dataChecked, layout} of read) {
       const position = scan.logIds.length;
       scan.logIds.push(record.logId);
       if (record.kind === 'mark') scan.marks.push({...record, logLdev, address, position});
-      else {
-        scan.writes.push({
-          logId: record.logId, ldev: record.ldev, address: record.address, length: dataLength - WRITE_DATA_HEADER,
-          logLdev, source: address + RECORD_HEADER_SIZE + WRITE_DATA_HEADER,
-        });
+      else if (record.kind === 'zero') {
+        scan.writes.push({logId: record.logId, ldev: record.ldev, address: record.address, length: record.length, logLdev: ZEROS, source: 0, recordAt: address, dataChecked: true});
+      } else {
+        scan.writes.push({logId: record.logId, ldev: record.ldev, address: record.address, length: dataLength, logLdev, source: dataOffset, recordAt: address, dataChecked, layout});
       }
     }
     return scan;
+  }
+
+  /** Whether every write's bytes were checked by the scan, or can be checked where they are used (format 2). */
+  get checkable(): boolean {
+    return this.writes.every(w => w.dataChecked || w.layout !== undefined);
   }
 
   /** The position of the first good record with a log ID at or above `logId` (the end when none). */

@@ -16,3 +16,8 @@ export function parseTimestamp(text: string, what = 'time'): Date {
   if (Number.isNaN(parsed.getTime())) throw new InvalidArgumentError(`${what} "${text}" is not a valid date or time`);
   return parsed;
 }
+
+/** The clock records are stamped with: µs since the Unix epoch. */
+export function nowMicros(): number {
+  return Date.now() * 1000;
+}

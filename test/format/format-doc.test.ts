@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {BitmapHeader} from '../../src/format/bitmap-format.js';
-import {LogHeader, RecordHeader} from '../../src/format/log-format.js';
+import {LogHeader, LogHeaderV2, RecordHeader} from '../../src/format/log-format.js';
+import {RecordHeaderV2} from '../../src/format/log-record-v2.js';
 import {InflightRecord} from '../../src/format/inflight-format.js';
 
 const FORMAT = fs.readFileSync(fileURLToPath(new URL('../../../docs/FORMAT.md', import.meta.url)), 'utf8');
@@ -44,6 +45,11 @@ test('FORMAT.md §4.1 lists every log header field at the offset the codec uses'
 
 test('FORMAT.md §4.2 lists every record header field at the offset the codec uses', t => {
   t.deepEqual(docOffsets(tableUnder('### 4.2 Record frame', 2)), codeOffsets(RecordHeader));
+});
+
+test('FORMAT.md §4.8.1 and §4.8.2 list every field version 2 adds to the header, and every field of its record header, at the offsets the codec uses', t => {
+  t.deepEqual(docOffsets(tableUnder('#### 4.8.1 Log volume header', 2)), codeOffsets(LogHeaderV2));
+  t.deepEqual(docOffsets(tableUnder('#### 4.8.2 Record header', 2)), codeOffsets(RecordHeaderV2));
 });
 
 test('FORMAT.md §2.1 lists every bitmap header field at the offset the codec uses', t => {

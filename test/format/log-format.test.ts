@@ -59,7 +59,7 @@ test('a flipped data byte fails the record checksum', t => {
 
 test('a log header round-trips and a flipped byte is a checksum mismatch', t => {
   const fields = {
-    group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8256, records: 1,
+    version: 1 as const, epoch: 0, blockSize: 0, group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8256, records: 1,
     oldestLogId: 7, oldestLogTime: 10, oldestLogAddress: 8192, newestLogId: 7, newestLogTime: 10, newestLogAddress: 8192,
     oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
     siteId: '0123456789abcdef', wrap: 0, sequence: 4,
@@ -72,6 +72,7 @@ test('a log header round-trips and a flipped byte is a checksum mismatch', t => 
 
 test('a header torn by a crash falls back to the other slot, one update older', t => {
   const base = {
+    version: 1 as const, epoch: 0, blockSize: 0,
     group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8256, records: 1,
     oldestLogId: 7, oldestLogTime: 10, oldestLogAddress: 8192, newestLogId: 7, newestLogTime: 10, newestLogAddress: 8192,
     oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,
@@ -91,6 +92,7 @@ test('a header torn by a crash falls back to the other slot, one update older', 
 
 test('a header copied into the wrong slot is refused', t => {
   const fields = {
+    version: 1 as const, epoch: 0, blockSize: 0,
     group: 1, place: 0, ldev: 5, capacity: 1 << 20, baseGeneration: 3, start: 8192, tail: 8192, records: 0,
     oldestLogId: 0, oldestLogTime: 0, oldestLogAddress: 0, newestLogId: 0, newestLogTime: 0, newestLogAddress: 0,
     oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,

@@ -65,6 +65,7 @@ function sameRecord(located: LocatedRecord, written: SpecRecord): boolean {
   const r = located.record;
   if (r.kind !== written.kind || r.logId !== written.logId) return false;
   if (r.kind === 'write') return r.ldev === written.ldev && r.address === written.address && Buffer.compare(r.data, written.data!) === 0;
+  if (r.kind === 'zero') return r.ldev === written.ldev && r.address === written.address && r.length === written.length;
   return r.markId === written.markId && r.app === written.app;
 }
 

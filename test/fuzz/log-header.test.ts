@@ -10,7 +10,7 @@ import {HDR, HDR_END, HDR_U32, HDR_U64, LOG_DATA_START, LOG_HEADER, specCurrentH
 const REASONS = [
   /^volume shorter than a log header$/, /^not a log volume \(bad magic\)$/, /^header checksum mismatch$/,
   /^unknown log format version \d+$/, /^bad header size$/, /^[a-zA-Z]+ out of range$/, /^start\/tail outside the volume$/,
-  /^header in the wrong slot$/,
+  /^header in the wrong slot$/, /^bad block size$/,
 ];
 
 function randomHeader(rng: Rng): LogHeaderFields {
@@ -31,7 +31,9 @@ function randomHeader(rng: Rng): LogHeaderFields {
   let siteId = '';
   for (let i = 0, n = rng.pick([0, 8, 15, 16]); i < n; i++) siteId += hex[rng.int(16)];
   const s = () => rng.safe();
+  const version = rng.pick([1, 2] as const);
   return {
+    version, epoch: version === 1 ? 0 : s(), blockSize: version === 1 ? 0 : rng.pick([512, 4096, 65536]),
     group: rng.u32(), place: rng.u32(), ldev: rng.u32(), capacity, baseGeneration: s(), start, tail, records: s(),
     oldestLogId: s(), oldestLogTime: s(), oldestLogAddress: s(), newestLogId: s(), newestLogTime: s(), newestLogAddress: s(),
     oldestMarkId: s(), oldestMarkTime: s(), oldestMarkAddress: s(), newestMarkId: s(), newestMarkTime: s(), newestMarkAddress: s(),
@@ -57,12 +59,15 @@ function headerFields(h: LogHeaderFields): Field[] {
   return fields;
 }
 
+/** Rewrites the CRC where the header's version puts it (§4.1; §4.8.1 for version 2). */
 function repairCrc(bytes: Buffer): void {
-  if (bytes.length >= HDR.crc + 4) bytes.writeUInt32LE(crc32cOf(bytes.subarray(0, HDR.crc)), HDR.crc);
+  const at = bytes.length >= 12 && bytes.readUInt32LE(8) === 2 ? 220 : HDR.crc;
+  if (bytes.length >= at + 4) bytes.writeUInt32LE(crc32cOf(bytes.subarray(0, at)), at);
 }
 
 function edgeCases(): {bytes: Buffer; what: string}[] {
   const base: LogHeaderFields = {
+    version: 1 as const, epoch: 0, blockSize: 0,
     group: 1, place: 0, ldev: 3, capacity: 65536, baseGeneration: 1, start: 8192, tail: 12288, records: 2,
     oldestLogId: 1, oldestLogTime: 2, oldestLogAddress: 8192, newestLogId: 2, newestLogTime: 3, newestLogAddress: 8256,
     oldestMarkId: 0, oldestMarkTime: 0, oldestMarkAddress: 0, newestMarkId: 0, newestMarkTime: 0, newestMarkAddress: 0, marks: 0,

@@ -20,7 +20,7 @@ export function cli(args: string[], options: {input?: string | Buffer; env?: Nod
 }
 
 /** Runs a command with --json and returns the parsed output; throws with stderr if it failed. */
-export function cliJson<T = any>(args: string[], options: {input?: string | Buffer} = {}): T {
+export function cliJson<T = any>(args: string[], options: {input?: string | Buffer; env?: NodeJS.ProcessEnv} = {}): T {
   const result = cli([...args, '--json'], options);
   if (result.code !== 0) throw new Error(`marklog ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
   return JSON.parse(result.stdout) as T;

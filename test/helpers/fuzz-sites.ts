@@ -76,7 +76,19 @@ const VOLUME = 256 * 1024;
  * Builds the log. `seed` decides the writes (offsets, lengths, data) and the app names,
  * so a failing fuzz seed rebuilds the same log.
  */
-export function buildLog(t: ExecutionContext, shape: LogShape, seed: number): FuzzLog {
+export function buildLog(t: ExecutionContext, shape: LogShape, seed: number, version: 1 | 2 = 1): FuzzLog {
+  // The log's format is chosen when its volumes are formatted (MARKLOG_LOG_FORMAT, OPERATING.md).
+  const saved = process.env.MARKLOG_LOG_FORMAT;
+  process.env.MARKLOG_LOG_FORMAT = String(version);
+  try {
+    return buildLogOf(t, shape, seed);
+  } finally {
+    if (saved === undefined) delete process.env.MARKLOG_LOG_FORMAT;
+    else process.env.MARKLOG_LOG_FORMAT = saved;
+  }
+}
+
+function buildLogOf(t: ExecutionContext, shape: LogShape, seed: number): FuzzLog {
   const began = Date.now();
   const rng = new Rng(seed, 0x5eed);
   const root = scratchDir(t);

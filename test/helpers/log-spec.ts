@@ -82,6 +82,8 @@ export const HDR = {
   newestLogTime: 104, newestLogAddress: 112, oldestMarkId: 120, oldestMarkTime: 128, oldestMarkAddress: 136,
   newestMarkId: 144, newestMarkTime: 152, newestMarkAddress: 160, marks: 168, siteId: 176, wrap: 192, sequence: 200, crc: 208,
 } as const;
+/** §4.8.1: what version 2 adds to the header. */
+export const HDR_V2 = {epoch: 208, blockSize: 216, crc: 220} as const;
 /** First byte after the CRC: bytes from here to 4095 are ignored. */
 export const HDR_END = HDR.crc + 4;
 export const HDR_U64 = [
@@ -91,14 +93,17 @@ export const HDR_U64 = [
 ] as const;
 export const HDR_U32 = ['version', 'headerSize', 'group', 'place', 'ldev', 'reserved1'] as const;
 
-export type SpecHeader = {ok: true; start: number; tail: number; wrap: number; records: number; capacity: number; sequence: number} | {ok: false; why: string};
+export type SpecHeader = {ok: true; version: number; epoch: number; blockSize: number; start: number; tail: number; wrap: number; records: number; capacity: number; sequence: number} | {ok: false; why: string};
 
 /** One header slot, read from slot `slot` (0 or 1). */
 export function specLogHeader(bytes: Buffer, slot = 0): SpecHeader {
   if (bytes.length < LOG_HEADER) return {ok: false, why: 'short'};
   if (!bytes.subarray(0, 8).equals(Buffer.from('MARKLOG\0', 'ascii'))) return {ok: false, why: 'magic'};
-  if (crc32cOf(bytes.subarray(0, HDR.crc)) !== bytes.readUInt32LE(HDR.crc)) return {ok: false, why: 'crc'};
-  if (bytes.readUInt32LE(HDR.version) !== 1) return {ok: false, why: 'version'};
+  const version = bytes.readUInt32LE(HDR.version);
+  // §4.8.1: version 2 puts its epoch and block size where version 1 has its CRC, and the CRC after them.
+  const crcAt = version === 2 ? HDR_V2.crc : HDR.crc;
+  if (crc32cOf(bytes.subarray(0, crcAt)) !== bytes.readUInt32LE(crcAt)) return {ok: false, why: 'crc'};
+  if (version !== 1 && version !== 2) return {ok: false, why: 'version'};
   if (bytes.readUInt32LE(HDR.headerSize) !== LOG_HEADER) return {ok: false, why: 'header size'};
   for (const name of HDR_U64) if (bytes.readBigUInt64LE(HDR[name]) > SAFE) return {ok: false, why: `${name} above 2^53-1`};
   const n = (name: (typeof HDR_U64)[number]) => Number(bytes.readBigUInt64LE(HDR[name]));
@@ -108,7 +113,12 @@ export function specLogHeader(bytes: Buffer, slot = 0): SpecHeader {
     ? LOG_DATA_START <= start && start <= tail && tail <= capacity
     : LOG_DATA_START <= tail && tail <= start && start < wrap && wrap <= capacity;
   if (!inOrder) return {ok: false, why: 'order'};
-  return {ok: true, start, tail, wrap, records: n('records'), capacity, sequence};
+  // §4.8.1: the epoch is a u64 like the others; the block size a power of two from 512 to 1 MiB.
+  if (version === 2 && bytes.readBigUInt64LE(HDR_V2.epoch) > SAFE) return {ok: false, why: 'epoch above 2^53-1'};
+  const epoch = version === 2 ? Number(bytes.readBigUInt64LE(HDR_V2.epoch)) : 0;
+  const blockSize = version === 2 ? bytes.readUInt32LE(HDR_V2.blockSize) : 0;
+  if (version === 2 && !(blockSize >= 512 && blockSize <= 1 << 20 && (blockSize & (blockSize - 1)) === 0)) return {ok: false, why: 'block size'};
+  return {ok: true, version, epoch, blockSize, start, tail, wrap, records: n('records'), capacity, sequence};
 }
 
 /** §4.1: the valid slot with the higher sequence, or none. */
@@ -127,12 +137,13 @@ export interface SpecRecord {
   size: number;
   /** Bytes the CRC covers end here (header + data, padding excluded). */
   crcEnd: number;
-  kind: 'write' | 'mark';
+  kind: 'write' | 'mark' | 'zero';
   logId: number;
-  /** For a write: target LDEV, address and the written bytes. */
+  /** For a write: target LDEV, address and the written bytes (a zero record: its length). */
   ldev?: number;
   address?: number;
   data?: Buffer;
+  length?: number;
   /** For a mark. */
   markId?: number;
   app?: string;
@@ -161,6 +172,7 @@ export function walkLog(image: Buffer): {header: Extract<SpecHeader, {ok: true}>
   const header = specCurrentHeader(image);
   if (!header.ok) throw new Error(`fixture log header is invalid: ${header.why}`);
   const records: SpecRecord[] = [];
+  if (header.version === 2) return {header, records: walkV2(image, header)};
   for (const {from, to} of liveRanges(header)) {
     for (let offset = from; offset < to;) {
       const frame = specFrame(image.subarray(offset, offset + REC.size));
@@ -178,6 +190,55 @@ export function walkLog(image: Buffer): {header: Extract<SpecHeader, {ok: true}>
     }
   }
   return {header, records};
+}
+
+// §4.8.2–4.8.4 records of version 2: a 48-byte header with its own CRC over the
+// header and the meta area (a write's target and block CRCs; a zero record's target;
+// a mark's whole data area), the epoch of the volume, and a CRC per data block.
+export const REC_V2 = {markFlag: 0, type: 1, magic: 2, logId: 8, timer: 16, dataLength: 24, epoch: 32, headerCrc: 44, size: 48} as const;
+export const TYPE_ZERO = 0x5a;
+
+function walkV2(image: Buffer, header: Extract<SpecHeader, {ok: true}>): SpecRecord[] {
+  const records: SpecRecord[] = [];
+  for (const {from, to} of liveRanges(header)) {
+    for (let offset = from; offset < to;) {
+      const at = (field: number) => offset + field;
+      if (image[at(REC_V2.magic)] !== 0x4d || image[at(REC_V2.magic) + 1] !== 0x4c) throw new Error(`fixture record at ${offset}: magic`);
+      const type = image[at(REC_V2.type)];
+      const kind = type === TYPE_WRITE ? 'write' : type === TYPE_MARK ? 'mark' : type === TYPE_ZERO ? 'zero' : undefined;
+      if (!kind || image[at(REC_V2.markFlag)] !== (kind === 'mark' ? 1 : 0)) throw new Error(`fixture record at ${offset}: type`);
+      if (Number(image.readBigUInt64LE(at(REC_V2.epoch))) !== header.epoch) throw new Error(`fixture record at ${offset}: epoch`);
+      const dataLength = image.readUInt32LE(at(REC_V2.dataLength));
+      const body = offset + REC_V2.size;
+      let meta = dataLength;
+      let length = 0;
+      if (kind !== 'mark') {
+        length = Number(image.readBigUInt64LE(body + 16));
+        if (kind === 'write') meta = 24 + 4 * Math.ceil(length / header.blockSize);
+        if (meta + (kind === 'write' ? length : 0) !== dataLength) throw new Error(`fixture record at ${offset}: length`);
+      }
+      const crc = crc32cOf(image.subarray(offset, at(REC_V2.headerCrc)), image.subarray(body, body + meta));
+      if (crc !== image.readUInt32LE(at(REC_V2.headerCrc))) throw new Error(`fixture record at ${offset} fails its header CRC`);
+      const record: SpecRecord = {offset, size: align8(REC_V2.size + dataLength), crcEnd: body + dataLength, kind, logId: Number(image.readBigUInt64LE(at(REC_V2.logId)))};
+      if (kind === 'mark') {
+        const appLength = image.readUInt16LE(body + 24);
+        Object.assign(record, {markId: Number(image.readBigUInt64LE(body + 8)), app: image.toString('utf8', body + 26, body + 26 + appLength)});
+      } else {
+        Object.assign(record, {ldev: image.readUInt32LE(body), address: Number(image.readBigUInt64LE(body + 8)), length});
+        if (kind === 'write') {
+          const data = image.subarray(body + meta, body + meta + length);
+          for (let block = 0; block * header.blockSize < length; block++) {
+            const piece = data.subarray(block * header.blockSize, Math.min(length, (block + 1) * header.blockSize));
+            if (crc32cOf(piece) !== image.readUInt32LE(body + 24 + 4 * block)) throw new Error(`fixture record at ${offset}: block ${block} fails its CRC`);
+          }
+          record.data = Buffer.from(data);
+        }
+      }
+      records.push(record);
+      offset += record.size;
+    }
+  }
+  return records;
 }
 
 // §2 bitmap header.

@@ -6,7 +6,10 @@
 // reader expects a log that has not wrapped); then, from 8192, records, each a 32-byte header (mark flag u8, type u8, magic u16, reserved
 // u32, log ID u64, timer u64, data length u32, CRC u32) and its data area, padded to
 // a multiple of 8. A write's data area starts with target LDEV u32, reserved u32,
-// address u64, then the written bytes.
+// address u64, then the written bytes. Format 2 (the header's u32 version at 8 is 2):
+// 48-byte record headers, and a write's data area is target LDEV u32, reserved u32,
+// address u64, length u64, one u32 CRC per block (the header's u32 block size at
+// 216), then the written bytes.
 import fs from 'node:fs';
 
 const START_AT = 48;
@@ -33,6 +36,9 @@ export function logRecords(file: string): RecordOnDisk[] {
   const header = image.readBigUInt64LE(SEQUENCE_AT) > image.readBigUInt64LE(SLOT + SEQUENCE_AT) ? 0 : SLOT;
   const start = Number(image.readBigUInt64LE(header + START_AT));
   const tail = Number(image.readBigUInt64LE(header + TAIL_AT));
+  const version = image.readUInt32LE(header + 8);
+  const blockSize = version === 2 ? image.readUInt32LE(header + 216) : 0;
+  const recordHeader = version === 2 ? 48 : RECORD_HEADER;
   const out: RecordOnDisk[] = [];
   for (let offset = start; offset < tail;) {
     const kind = image[offset] === 1 ? 'mark' : 'write';
@@ -40,13 +46,15 @@ export function logRecords(file: string): RecordOnDisk[] {
     const dataLength = image.readUInt32LE(offset + 24);
     const record: RecordOnDisk = {offset, kind, logId, dataLength};
     if (kind === 'write') {
-      const data = offset + RECORD_HEADER;
+      const data = offset + recordHeader;
       record.ldev = image.readUInt32LE(data);
       record.address = Number(image.readBigUInt64LE(data + 8));
-      record.dataAt = data + WRITE_DATA_HEADER;
+      record.dataAt = version === 2
+        ? data + 24 + 4 * Math.ceil(Number(image.readBigUInt64LE(data + 16)) / blockSize)
+        : data + WRITE_DATA_HEADER;
     }
     out.push(record);
-    offset += Math.ceil((RECORD_HEADER + dataLength) / 8) * 8;
+    offset += Math.ceil((recordHeader + dataLength) / 8) * 8;
   }
   return out;
 }

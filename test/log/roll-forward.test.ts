@@ -15,8 +15,8 @@ const SLOT = 4096;
 const SEQUENCE_AT = 200;
 const DATA_START = 8192;
 const RECORD = 8 * 1024;
-/** A write record of RECORD bytes in the log: 32-byte header, 16-byte target, the data. */
-const RECORD_SIZE = 32 + 16 + RECORD;
+/** A write record of RECORD bytes in the log (format 2, FORMAT.md §4.8): 48-byte header, 24-byte target, a CRC per 4 KiB block, the data. */
+const RECORD_SIZE = 48 + 24 + 4 * (RECORD / 4096) + RECORD;
 
 /**
  * A log volume with room for seven 8 KiB records whose last record wrapped to the
@@ -56,10 +56,16 @@ function readBack(dir: string, group: number) {
 
 /** Damages the header slot written last, as a crash in the middle of writing it would. */
 function tearNewerSlot(file: string): void {
+  tearSlot(file, true);
+}
+
+/** Damages one header slot: the one written last, or the one before it. */
+function tearSlot(file: string, newer: boolean): void {
   const image = fs.readFileSync(file, {encoding: null}).subarray(0, 2 * SLOT);
-  const newer = image.readBigUInt64LE(SEQUENCE_AT) > image.readBigUInt64LE(SLOT + SEQUENCE_AT) ? 0 : SLOT;
+  const firstIsNewer = image.readBigUInt64LE(SEQUENCE_AT) > image.readBigUInt64LE(SLOT + SEQUENCE_AT);
+  const slot = firstIsNewer === newer ? 0 : SLOT;
   const fd = fs.openSync(file, 'r+');
-  fs.writeSync(fd, Buffer.from([image[newer + 60] ^ 0xff]), 0, 1, newer + 60);
+  fs.writeSync(fd, Buffer.from([image[slot + 60] ^ 0xff]), 0, 1, slot + 60);
   fs.closeSync(fd);
 }
 
@@ -131,3 +137,29 @@ function writeAt(file: string, offset: number, data: Buffer): void {
   fs.writeSync(fd, data, 0, data.length, offset);
   fs.closeSync(fd);
 }
+
+test('FORMAT §4.8: a whole record of the log before the last log start, with the very next log ID right after the tail, is never taken back: its epoch is older', t => {
+  const sites = loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
+  const {primary, mvol, group} = sites;
+  const logFile = () => {
+    const now = sites.remote.tables();
+    return Journal.open(sites.remote, now, findGroup(sites.remote, now, group)).volumes[0].image.file;
+  };
+  for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
+  const oldLog = readAt(logFile(), DATA_START, 3 * RECORD_SIZE);
+  stopLogging(primary, group);
+  resyncPair(primary, 1);
+  startLogging(primary, {pairs: [1], group});
+  hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
+  hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
+  // Old log ID 3, whole, exactly where the new log ID 3 would go (as a file system that
+  // cannot drop a range keeps it); and the slot the next header update would use torn,
+  // so the reader looks there for a record a lost update might have described.
+  const file = logFile();
+  writeAt(file, DATA_START + 2 * RECORD_SIZE, oldLog.subarray(2 * RECORD_SIZE));
+  tearSlot(file, false);
+  const {logIds, reports, recovered} = readBack(sites.r, group);
+  t.deepEqual(logIds, [1, 2], 'the old record is not part of the new log');
+  t.is(recovered, 0);
+  t.deepEqual(reports, []);
+});
