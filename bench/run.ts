@@ -12,6 +12,7 @@ import type {RowResult} from './lib/result.js';
 import {renderSpread, renderTable} from './lib/table.js';
 import {copyRows} from './rows/copy.js';
 import {cliStart} from './rows/cli-start.js';
+import {restoreEarly} from './rows/restore-early.js';
 import {markCli} from './rows/mark.js';
 import {markScale} from './rows/mark-scale.js';
 import {restoreOverwrite, restoreUnique} from './rows/restore.js';
@@ -74,6 +75,7 @@ await attempt(['mark-cli'], () => markCli(ctx));
 await attempt(['restore-rss'], () => restoreRss(ctx));
 await attempt(['mark-many', 'mark-list'], () => markScale(ctx));
 await attempt(['cli-start'], () => cliStart(ctx));
+await attempt(['restore-early'], () => restoreEarly(ctx));
 
 machine.loadAvgEnd = os.loadavg().map(v => Math.round(v * 100) / 100);
 const seconds = since(started);

@@ -11,7 +11,7 @@ export const GiB = 1024 * MiB;
 export const ROW_NAMES = [
   'pair-write', 'log-write-seq', 'log-write-rand', 'pair-create', 'pair-create-sparse', 'resync',
   'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss', 'mark-many', 'mark-list',
-  'cli-start',
+  'cli-start', 'restore-early',
 ] as const;
 export type RowName = typeof ROW_NAMES[number];
 

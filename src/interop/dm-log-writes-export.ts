@@ -64,7 +64,7 @@ export function exportDmLogWrites(site: Site, options: ExportOptions): ExportRes
       throw new InvalidArgumentError(`R-VOL LDEV ${options.rvol} is not in log group ${options.group} at ${tables.site.name} (members: ${group.members.map(m => m.rvol).join(', ')})`);
     }
     const journal = Journal.open(site, tables, group);
-    const scan = LogScan.of(journal);
+    const scan = LogScan.of(journal, {untilMark: options.upto});
     checkBase(site, tables, group, journal);
     const mark = options.upto === undefined ? undefined : chooseMark(scan, {markId: options.upto});
     const end = mark ? mark.logId + 1 : Number.MAX_SAFE_INTEGER;

@@ -12,9 +12,10 @@ export class ReadWindow {
 
   constructor(private readonly image: VolumeImage) {}
 
-  read(offset: number, length: number): Buffer {
+  /** `limit`: bytes at or past it are not needed, so a refill reads no further. */
+  read(offset: number, length: number, limit = this.image.capacity): Buffer {
     if (this.buffer === undefined || offset < this.start || offset + length > this.start + this.length) {
-      const want = Math.min(Math.max(STREAM_WINDOW, length), this.image.capacity - offset);
+      const want = Math.min(Math.max(STREAM_WINDOW, length), Math.max(limit, offset + length) - offset, this.image.capacity - offset);
       if (this.buffer === undefined || this.buffer.length < want) this.buffer = Buffer.allocUnsafe(want);
       this.image.readInto(offset, this.buffer, want);
       this.start = offset;

@@ -71,6 +71,12 @@ export function replayUpTo(scan: LogScan, upto: number, targets: Map<number, Vol
     const extents = [...map.extents()];
     if (unchecked.size > 0) extents.sort((a, b) => a.logLdev - b.logLdev || a.source - b.source);
     for (const extent of extents) {
+      const log = logImages.get(extent.logLdev);
+      const write = unchecked.get(extent.logId);
+      // Whole blocks are read around an extent: its record's data end bounds them.
+      if (log && write) reader.limits.set(log, Math.max(reader.limits.get(log) ?? 0, write.source + write.length));
+    }
+    for (const extent of extents) {
       const length = extent.end - extent.start;
       target.checkRange(extent.start, length);
       result.written += length;
@@ -122,13 +128,15 @@ function checkedBytes(scan: LogScan, write: ScannedWrite, source: number, length
 class BlockReader {
   private readonly windows = new Map<VolumeImage, {window: ReadWindow; end: number}>();
   private scratch = Buffer.alloc(0);
+  /** Per log volume, where the last byte any extent needs ends: no read goes past it. */
+  readonly limits = new Map<VolumeImage, number>();
 
   read(image: VolumeImage, offset: number, length: number): Buffer {
     let state = this.windows.get(image);
     if (!state) this.windows.set(image, (state = {window: new ReadWindow(image), end: -Infinity}));
     const close = offset >= state.end && offset - state.end <= NEAR;
     state.end = offset + length;
-    if (close) return state.window.read(offset, length);
+    if (close) return state.window.read(offset, length, this.limits.get(image));
     if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 1024 * 1024));
     image.readInto(offset, this.scratch, length);
     return this.scratch.subarray(0, length);

@@ -79,7 +79,8 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     const journal = Journal.open(site, tables, group);
     // A new file is thrown away if the log proves damaged, so its one pass over the
     // data can check and write at once; anything else is checked before it is touched.
-    const scan = LogScan.of(journal, {headersOnly: options.target.kind === 'file' && !options.dryRun});
+    // Nothing after the mark matters to a restore to it: the scan stops there.
+    const scan = LogScan.of(journal, {headersOnly: options.target.kind === 'file' && !options.dryRun, untilMark: options.markId});
     const mark = chooseMark(scan, options);
     // In place, the restore is an apply: one cut short at this mark is finished by running it again.
     const resumingInPlace = options.target.kind === 'rvol' && group.applying === mark.logId;

@@ -47,15 +47,22 @@ export class LogScan {
     this.checked = !options.headersOnly;
   }
 
-  static of(journal: Journal, options: ReadOptions = {}): LogScan {
+  /**
+   * `untilMark`: stop after that mark's record. A restore to a mark needs nothing
+   * after it (neither its records nor damage there), so a restore to an early mark
+   * reads only the early part of the log.
+   */
+  static of(journal: Journal, options: ReadOptions & {untilMark?: number} = {}): LogScan {
     const scan = new LogScan(journal, options);
     // Only positions and targets are kept, so a full pass may stream through one buffer.
     const read = journal.records(damage => scan.damage.push({position: scan.logIds.length, damage}), {streaming: !options.headersOnly, ...options});
     for (const {record, logLdev, address, dataOffset, dataLength, dataChecked, layout} of read) {
       const position = scan.logIds.length;
       scan.logIds.push(record.logId);
-      if (record.kind === 'mark') scan.marks.push({...record, logLdev, address, position});
-      else if (record.kind === 'zero') {
+      if (record.kind === 'mark') {
+        scan.marks.push({...record, logLdev, address, position});
+        if (record.markId === options.untilMark) break;
+      } else if (record.kind === 'zero') {
         scan.writes.push({logId: record.logId, ldev: record.ldev, address: record.address, length: record.length, logLdev: ZEROS, source: 0, recordAt: address, dataChecked: true});
       } else {
         scan.writes.push({logId: record.logId, ldev: record.ldev, address: record.address, length: dataLength, logLdev, source: dataOffset, recordAt: address, dataChecked, layout});
