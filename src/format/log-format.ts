@@ -344,6 +344,11 @@ export function decodeRecordData(frame: RecordFrame, data: Buffer): LogRecord | 
     if (address === undefined) return {reason: 'bad record header'};
     return {kind: 'write', logId: frame.logId, timer: frame.timer, ldev: data.readUInt32LE(0), address, data: data.subarray(WRITE_DATA_HEADER)};
   }
+  return decodeMarkData(frame.logId, frame.timer, data);
+}
+
+/** §4.4 A mark's data area (the same in format 2), checked or not; `data` is exactly dataLength bytes. */
+export function decodeMarkData(logId: number, timer: number, data: Buffer): MarkRecord | {reason: string} {
   const appLength = data.readUInt16LE(24);
   if (appLength > MAX_APP_BYTES || MARK_DATA_FIXED + appLength !== data.length) return {reason: 'bad record length'};
   const [logAddress, markId, markTime] = [0, 8, 16].map(at => safeU64(data, at));
@@ -354,13 +359,13 @@ export function decodeRecordData(frame: RecordFrame, data: Buffer): LogRecord | 
   } catch {
     return {reason: 'bad record header'};
   }
-  return {kind: 'mark', logId: frame.logId, timer: frame.timer, logAddress, markId, markTime, app};
+  return {kind: 'mark', logId, timer, logAddress, markId, markTime, app};
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', {fatal: true});
 
 /** A u64 field as a number, or undefined past 2^53 − 1 (FORMAT.md §4.1). */
-function safeU64(source: Buffer, at: number): number | undefined {
+export function safeU64(source: Buffer, at: number): number | undefined {
   const value = source.readBigUInt64LE(at);
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(value);
 }

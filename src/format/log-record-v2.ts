@@ -6,7 +6,7 @@
 // a current one.
 import {crc32c} from './crc32c.js';
 import {viewOf, writeU64} from './u64.js';
-import {MARK_DATA_FIXED, MAX_APP_BYTES, RECORD_ALIGN, RECORD_MAGIC, RecordType, type LogRecord, type MarkRecord} from './log-format.js';
+import {decodeMarkData, MARK_DATA_FIXED, RECORD_ALIGN, RECORD_MAGIC, RecordType, safeU64, type LogRecord} from './log-format.js';
 
 export const RecordHeaderV2 = {
   markFlag: 0, // u8: 1 for a mark record, 0 otherwise
@@ -157,18 +157,8 @@ export function metaLengthOfWrite(frame: FrameV2, target: Buffer, blockSize: num
 /** Decodes a record whose header CRC was checked; a write's data is not part of it. */
 export function decodeMetaV2(frame: FrameV2, meta: Buffer, blockSize: number): {record: LogRecord; layout?: WriteLayoutV2} | {reason: string} {
   if (frame.type === RecordTypeV2.mark) {
-    const appLength = meta.readUInt16LE(24);
-    if (appLength > MAX_APP_BYTES || MARK_DATA_FIXED + appLength !== meta.length) return {reason: 'bad record length'};
-    const [logAddress, markId, markTime] = [0, 8, 16].map(at => safeU64(meta, at));
-    if (logAddress === undefined || markId === undefined || markTime === undefined) return {reason: 'bad record header'};
-    let app: string;
-    try {
-      app = STRICT_UTF8.decode(meta.subarray(MARK_DATA_FIXED));
-    } catch {
-      return {reason: 'bad record header'};
-    }
-    const record: MarkRecord = {kind: 'mark', logId: frame.logId, timer: frame.timer, logAddress, markId, markTime, app};
-    return {record};
+    const record = decodeMarkData(frame.logId, frame.timer, meta);
+    return 'reason' in record ? record : {record};
   }
   const ldev = meta.readUInt32LE(0);
   const address = safeU64(meta, 8);
@@ -192,11 +182,4 @@ export function badBlock(data: Uint8Array, layout: WriteLayoutV2, first = 0): nu
     if (crc32c(data.subarray(i * blockSize, end)) !== blockCrcs[block]) return block;
   }
   return -1;
-}
-
-const STRICT_UTF8 = new TextDecoder('utf-8', {fatal: true});
-
-function safeU64(source: Buffer, at: number): number | undefined {
-  const value = source.readBigUInt64LE(at);
-  return value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(value);
 }
