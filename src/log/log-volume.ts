@@ -156,9 +156,12 @@ export class LogVolume {
     // Not a record of this volume's life, or not whole before the limit: not the lost one.
     if (parsed.reason === 'stale record' || parsed.reason === 'truncated record') return undefined;
     const head = this.image.read(at, headerSize);
-    const named = head.readUInt16LE(RecordHeader.magic) === RECORD_MAGIC && head.readBigUInt64LE(RecordHeader.logId) === BigInt(logId);
-    // A header that cannot be trusted is that record, damaged, when it has the record magic and the expected log ID.
-    if (parsed.size === undefined) return named ? {size: 0, reason: parsed.reason} : undefined;
+    const magic = head.readUInt16LE(RecordHeader.magic) === RECORD_MAGIC;
+    const named = magic && head.readBigUInt64LE(RecordHeader.logId) === BigInt(logId);
+    // A header that cannot be trusted is that record, damaged: at the tail whenever it has the
+    // record magic (only an append puts one there, so its damaged log ID proves nothing; found
+    // by the fuzzer, seed 1496000017), in front of the start only with the expected log ID too.
+    if (parsed.size === undefined) return named || (magic && !strictId) ? {size: 0, reason: parsed.reason} : undefined;
     if (!named) return strictId ? undefined : {size: parsed.size, reason: 'checksum mismatch'};
     return {size: parsed.size, reason: parsed.reason};
   }

@@ -163,3 +163,18 @@ test('FORMAT §4.8: a whole record of the log before the last log start, with th
   t.is(recovered, 0);
   t.deepEqual(reports, []);
 });
+
+test('FORMAT §4.5: with the header slot torn, the record after the tail whose log ID field is damaged too is reported, not silently lost (found by the fuzzer, seed 1496000017)', t => {
+  const sites = loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
+  const {primary, mvol, group} = sites;
+  for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xc0 + i));
+  const now = sites.remote.tables();
+  const file = Journal.open(sites.remote, now, findGroup(sites.remote, now, group)).volumes[0].image.file;
+  tearNewerSlot(file);
+  const logIdField = Buffer.alloc(8);
+  logIdField.writeBigUInt64LE(1n << 63n);
+  writeAt(file, DATA_START + 2 * RECORD_SIZE + 8, logIdField);
+  const {logIds, reports} = readBack(sites.r, group);
+  t.deepEqual(logIds, [1, 2]);
+  t.deepEqual(reports.map(r => [r.offset, r.logId, r.reason]), [[DATA_START + 2 * RECORD_SIZE, 3, 'bad record header']]);
+});
