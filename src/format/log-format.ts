@@ -293,11 +293,7 @@ export function encodeRecordPieces(record: LogRecord): Buffer[] {
   const data = out.subarray(RECORD_HEADER_SIZE);
   const dataView = viewOf(data);
   if (record.kind === 'mark') {
-    writeU64(dataView, record.logAddress, 0);
-    writeU64(dataView, record.markId, 8);
-    writeU64(dataView, record.markTime, 16);
-    data.writeUInt16LE(Buffer.byteLength(record.app, 'utf8'), 24);
-    data.write(record.app, MARK_DATA_FIXED, 'utf8');
+    encodeMarkData(record, data);
     out.writeUInt32LE(recordCrc(out, data.subarray(0, dataLength)), RecordHeader.crc);
     return [out];
   }
@@ -306,6 +302,16 @@ export function encodeRecordPieces(record: LogRecord): Buffer[] {
   out.writeUInt32LE(crc32c(record.data, recordCrc(out, data)), RecordHeader.crc);
   const padding = size - fixed - record.data.length;
   return padding > 0 ? [out, record.data, Buffer.alloc(padding)] : [out, record.data];
+}
+
+/** §4.4 A mark's data area (the same in format 2), written at the start of `out`. */
+export function encodeMarkData(record: MarkRecord, out: Buffer): void {
+  const view = viewOf(out);
+  writeU64(view, record.logAddress, 0);
+  writeU64(view, record.markId, 8);
+  writeU64(view, record.markTime, 16);
+  out.writeUInt16LE(Buffer.byteLength(record.app, 'utf8'), 24);
+  out.write(record.app, MARK_DATA_FIXED, 'utf8');
 }
 
 export function recordCrc(header: Buffer, data: Buffer): number {

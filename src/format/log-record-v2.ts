@@ -6,7 +6,7 @@
 // a current one.
 import {crc32c} from './crc32c.js';
 import {viewOf, writeU64} from './u64.js';
-import {decodeMarkData, MARK_DATA_FIXED, RECORD_ALIGN, RECORD_MAGIC, RecordType, safeU64, type LogRecord} from './log-format.js';
+import {decodeMarkData, encodeMarkData, MARK_DATA_FIXED, RECORD_ALIGN, RECORD_MAGIC, RecordType, safeU64, type LogRecord} from './log-format.js';
 
 export const RecordHeaderV2 = {
   markFlag: 0, // u8: 1 for a mark record, 0 otherwise
@@ -97,11 +97,7 @@ export function encodeRecordPiecesV2(record: LogRecord, epoch: number, blockSize
   const meta = head.subarray(RECORD_HEADER_SIZE_V2, RECORD_HEADER_SIZE_V2 + metaLength);
   const metaView = viewOf(meta);
   if (record.kind === 'mark') {
-    writeU64(metaView, record.logAddress, 0);
-    writeU64(metaView, record.markId, 8);
-    writeU64(metaView, record.markTime, 16);
-    meta.writeUInt16LE(Buffer.byteLength(record.app, 'utf8'), 24);
-    meta.write(record.app, MARK_DATA_FIXED, 'utf8');
+    encodeMarkData(record, meta);
   } else {
     meta.writeUInt32LE(record.ldev, 0);
     writeU64(metaView, record.address, 8);
