@@ -25,6 +25,7 @@ export const COMMAND_MODULES: Readonly<Record<string, string>> = {
   'pair suspend': 'pair/suspend',
   'read': 'read',
   'restore': 'restore',
+  'serve': 'serve',
   'site init': 'site/init',
   'site link': 'site/link',
   'site show': 'site/show',

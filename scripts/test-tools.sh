@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The system tools the test suite drives (crash injection, QEMU's blklogwrites writer,
-# later NBD clients and file systems). `npm test` runs this first, so a fresh machine gets them from Debian's
+# The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
+# qemu-img/qemu-io, libnbd's nbdinfo and nbdcopy; later fio and file systems). `npm test` runs this first, so a fresh machine gets them from Debian's
 # packages; a test never skips because a tool is missing.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ tools=(
   "strace strace"
   "unshare util-linux"
   "qemu-io qemu-utils"
+  "nbdinfo libnbd-bin"
 )
 
 missing=()

@@ -30,6 +30,7 @@ function specialLine(id: string, site: string, dir: string): string[] | undefine
   const lines: Record<string, string[]> = {
     'site init': [path.join(dir, 'another'), '--role', 'remote'],
     'volume import': [path.join(dir, 'no-such.img'), '--site', site],
+    serve: ['--listen', 'not-an-address'],
     'log import': [path.join(dir, 'no-such.dmlog'), '--vol', '0', '--format', 'dm-log-writes'],
     'heartbeat serve': ['--listen', path.join(dir, 'no-such-dir', 'heartbeat'), '--interval', '10'],
     'heartbeat watch': ['--main', path.join(dir, 'heartbeat'), '--max-time', '50', '--interval', '10'],

@@ -1,0 +1,164 @@
+// Issue 14, item 1 (a start): `marklog serve` speaks NBD to the real clients a host
+// uses — qemu-img, qemu-io, nbdcopy, nbdinfo — and what they write goes the host write
+// path: replicated, journalled, and restorable at the remote from a mark issued while
+// the server runs.
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import test from 'ava';
+import {BIN, cli, cliJson} from '../helpers/cli.js';
+import {exited, type Exit} from '../helpers/processes.js';
+import {waitFor} from '../helpers/wait.js';
+import {digest, imageBytes, loggingSites} from '../helpers/logging.js';
+import {imagePath} from '../helpers/sites.js';
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  ready: {exports: {ldev: number; names: string[]; capacity: number}[]};
+  done: Promise<Exit>;
+}
+
+async function serve(t: Parameters<typeof loggingSites>[0], site: string, extra: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--site', site, '--listen', '127.0.0.1:0', '--json', ...extra], {stdio: ['ignore', 'pipe', 'pipe']});
+  const done = exited(child);
+  let out = '';
+  child.stdout!.on('data', chunk => {
+    out += chunk;
+  });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  await waitFor(() => out.includes('\n') || child.exitCode !== null, {what: 'marklog serve to print its readiness line', seen: () => out});
+  const ready = JSON.parse(out.split('\n')[0]);
+  return {child, url: ready.listening.url, port: ready.listening.port, ready, done};
+}
+
+function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, {encoding: 'utf8'});
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+test('Fig. 19 through NBD: qemu-img, nbdcopy and qemu-io write through marklog serve; a mark issued while it serves restores at the remote to exactly what they wrote', async t => {
+  const sites = loggingSites(t, {size: '16M', logSize: '64M'});
+  const {mvol, rvol} = sites.members[0];
+  const served = await serve(t, sites.primary);
+  const url = `${served.url}/${mvol}`;
+  // qemu-img: a 4 MiB image with a pattern, copied onto the export.
+  const image = path.join(sites.root, 'disk.img');
+  const pattern = crypto.randomBytes(4 * 1024 * 1024);
+  fs.writeFileSync(image, pattern);
+  run('qemu-img', ['convert', '-n', '-f', 'raw', '-O', 'raw', image, url]);
+  const second = path.join(sites.root, 'second.img');
+  fs.writeFileSync(second, crypto.randomBytes(2 * 1024 * 1024));
+  // qemu-io: patterns, zeros and a discard, each with FUA (qemu-io's default), then a flush.
+  run('qemu-io', ['-f', 'raw', '-c', 'write -P 0x5a 12M 64k', '-c', 'write -z 1M 256k', '-c', 'discard 2M 64k', '-c', 'flush', url]);
+  // nbdcopy: 2 MiB at the front, with a flush at the end (several requests in flight).
+  run('nbdcopy', ['--flush', second, url]);
+  const {markId} = cliJson(['mark', '--site', sites.primary, '--app', 'while-serving']);
+  // What the host wrote, in order: the image, the qemu-io requests, then nbdcopy's 2 MiB at offset 0.
+  const expected = Buffer.from(sites.host.now(mvol));
+  pattern.copy(expected, 0);
+  expected.fill(0x5a, 12 * 1024 * 1024, 12 * 1024 * 1024 + 65536);
+  expected.fill(0, 1024 * 1024, 1024 * 1024 + 256 * 1024);
+  expected.fill(0, 2 * 1024 * 1024, 2 * 1024 * 1024 + 65536);
+  fs.readFileSync(second).copy(expected, 0);
+  t.is(digest(imageBytes(imagePath(sites.primary, mvol))), digest(expected), 'the M-VOL holds what the clients wrote');
+  served.child.kill('SIGTERM');
+  t.like(await served.done, {code: 0}, 'SIGTERM drains, flushes and exits 0');
+  const restored = path.join(sites.root, 'restored.img');
+  cliJson(['restore', '--site', sites.remote, '--group', String(sites.group), '--mark', String(markId), '--rvol', String(rvol), '--to', restored]);
+  t.is(digest(imageBytes(restored)), digest(expected), 'the mark restores to exactly that at the remote');
+  t.is(cli(['verify', '--site', sites.remote]).code, 0);
+});
+
+test('nbdinfo sees every volume hosts may write, by LDEV and by volume id, with its size and the flags marklog serves (flush, FUA, trim, zeroes)', async t => {
+  const sites = loggingSites(t, {size: '4M', pairs: 2});
+  const served = await serve(t, sites.primary);
+  t.deepEqual(served.ready.exports.map(e => e.ldev), sites.members.map(m => m.mvol));
+  const info = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${sites.members[1].mvol}`]));
+  const exported = info.exports[0];
+  t.is(exported['export-size'], 4 * 1024 * 1024);
+  t.like(exported, {can_flush: true, can_fua: true, can_trim: true, can_zero: true, is_read_only: false});
+  const byId = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${served.ready.exports[0].names[1]}`]));
+  t.is(byId.exports[0]['export-size'], 4 * 1024 * 1024);
+  const list = run('nbdinfo', ['--list', served.url]);
+  for (const m of sites.members) t.regex(list, new RegExp(`export="${m.mvol}"`));
+  t.true(spawnSync('nbdinfo', [`${served.url}/no-such-export`]).status !== 0, 'an unknown export is refused');
+});
+
+/** A raw NBD client: handshake with NO_ZEROES, GO for `name`, then requests. */
+async function rawClient(port: number, name: string) {
+  const socket = net.connect(port, '127.0.0.1');
+  let buffered = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  socket.on('data', chunk => {
+    buffered = Buffer.concat([buffered, chunk]);
+    wake?.();
+  });
+  const take = async (n: number) => {
+    while (buffered.length < n) await new Promise<void>(resolve => (wake = resolve));
+    const out = buffered.subarray(0, n);
+    buffered = buffered.subarray(n);
+    return out;
+  };
+  await new Promise(resolve => socket.once('connect', resolve));
+  await take(18);
+  socket.write(Buffer.from([0, 0, 0, 3]));
+  const nameBytes = Buffer.from(name);
+  const option = Buffer.alloc(16 + 4 + nameBytes.length + 2);
+  option.writeBigUInt64BE(0x49484156454f5054n, 0);
+  option.writeUInt32BE(7, 8);
+  option.writeUInt32BE(4 + nameBytes.length + 2, 12);
+  option.writeUInt32BE(nameBytes.length, 16);
+  nameBytes.copy(option, 20);
+  socket.write(option);
+  for (;;) {
+    const reply = await take(20);
+    const data = await take(reply.readUInt32BE(16));
+    if (reply.readUInt32BE(12) === 1) break;
+    void data;
+  }
+  let cookie = 0n;
+  return {
+    async request(type: number, offset: number, length: number, payload?: Buffer): Promise<{error: number; data: Buffer}> {
+      const header = Buffer.alloc(28);
+      header.writeUInt32BE(0x25609513, 0);
+      header.writeUInt16BE(type, 6);
+      header.writeBigUInt64BE(++cookie, 8);
+      header.writeBigUInt64BE(BigInt(offset), 16);
+      header.writeUInt32BE(length, 24);
+      socket.write(payload ? Buffer.concat([header, payload]) : header);
+      const reply = await take(16);
+      const error = reply.readUInt32BE(4);
+      return {error, data: type === 0 && error === 0 ? await take(length) : Buffer.alloc(0)};
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+test('a write past the end of an export gets ENOSPC, its payload is consumed and the connection goes on; an unknown command gets EINVAL', async t => {
+  const sites = loggingSites(t, {size: '1M'});
+  const {mvol} = sites.members[0];
+  const served = await serve(t, sites.primary);
+  const client = await rawClient(served.port, String(mvol));
+  t.is((await client.request(1, 1024 * 1024 - 100, 4096, Buffer.alloc(4096, 7))).error, 28);
+  t.is((await client.request(1, 0, 4, Buffer.from('abcd'))).error, 0, 'the stream stayed in step');
+  t.deepEqual((await client.request(0, 0, 4)).data, Buffer.from('abcd'));
+  t.is((await client.request(99, 0, 0)).error, 22);
+  client.close();
+  t.is(imageBytes(imagePath(sites.primary, mvol)).subarray(0, 4).toString(), 'abcd');
+});
+
+test('marklog serve refuses a non-loopback address without --insecure, and a malformed listen address, with one line and exit 2', t => {
+  const sites = loggingSites(t, {size: '1M'});
+  for (const listen of ['0.0.0.0:10809', 'nowhere', '127.0.0.1:99999']) {
+    const result = cli(['serve', '--site', sites.primary, '--listen', listen]);
+    t.is(result.code, 2, listen);
+    t.regex(result.stderr, /^marklog: [^\n]+\n$/, listen);
+  }
+});
