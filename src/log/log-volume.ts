@@ -65,6 +65,9 @@ export class LogVolume {
   /** A damaged record found where the next one after the tail would be, when the newer header slot was lost. */
   damageAfterTail: TailDamage | undefined;
 
+  /** The slot the next header update would use is torn or damaged: the header in use may be one update behind. */
+  headerSlotDamaged = false;
+
   private constructor(readonly image: VolumeImage, header: LogHeaderFields) {
     this.current = header;
   }
@@ -89,7 +92,10 @@ export class LogVolume {
       throw new CorruptLogError(`log volume ${image.file}: ${decoded.reason}`, 'run `marklog verify`');
     }
     const volume = new LogVolume(image, decoded.fields);
-    if (otherSlotDamaged(front, decoded.fields.sequence)) volume.rollForward();
+    if (otherSlotDamaged(front, decoded.fields.sequence)) {
+      volume.headerSlotDamaged = true;
+      volume.rollForward();
+    }
     return volume;
   }
 
@@ -161,6 +167,8 @@ export class LogVolume {
     // A header that cannot be trusted is that record, damaged: at the tail whenever it has the
     // record magic (only an append puts one there, so its damaged log ID proves nothing; found
     // by the fuzzer, seed 1496000017), in front of the start only with the expected log ID too.
+    // With the magic damaged as well, nothing tells it from older bytes of a ring: the torn slot
+    // itself stays the report (headerSlotDamaged; verify's warning, a restore's CORRUPT_LOG).
     if (parsed.size === undefined) return named || (magic && !strictId) ? {size: 0, reason: parsed.reason} : undefined;
     if (!named) return strictId ? undefined : {size: parsed.size, reason: 'checksum mismatch'};
     return {size: parsed.size, reason: parsed.reason};

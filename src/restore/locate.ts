@@ -23,6 +23,12 @@ export function chooseMark(scan: LogScan, choice: MarkChoice): LocatedMark {
   const missing = (what: string): never => {
     // A mark that cannot be found in a damaged log may be behind the damage: say so.
     if (scan.damage.length > 0) throw corruptionError(journal, scan.damage[0].damage, what);
+    // A lost header update described one record more; if it cannot be read back, the mark may be that one.
+    const torn = journal.volumes.find(v => v.headerSlotDamaged && v.recoveredRecords === 0);
+    if (torn) {
+      throw new CorruptLogError(`log group ${group}: a header slot of log volume ${torn.header.ldev} is damaged and the record its update described cannot be read, so ${what} may be in the log but unreadable`,
+        'restore to an earlier mark, or run `marklog verify`');
+    }
     const known = marks.length ? `marks in the log: ${marks[0].markId}..${marks.at(-1)!.markId}` : 'the log holds no marks';
     throw new MarkNotFoundError(`log group ${group} has no ${what} (${known})`, 'see `marklog mark list`');
   };

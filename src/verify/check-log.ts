@@ -31,6 +31,10 @@ export function checkLogGroup(site: Site, tables: Tables, group: LogGroupRow, fi
     if (volume.recoveredRecords > 0) {
       findings.warning('header-slot', `${where}, log volume ${volume.header.ldev}`,
         `a header slot was damaged or torn; the complete record past the older slot's tail was taken back`, 'the next append rewrites the header; keep an eye on this volume');
+    } else if (volume.headerSlotDamaged && !volume.damageAfterTail) {
+      findings.warning('header-slot', `${where}, log volume ${volume.header.ldev}`,
+        `a header slot was damaged or torn, and no record past the older slot's tail could be read back: if the lost update was an append, its record is lost`,
+        'restores to marks before the tail are unaffected; the next append rewrites the header');
     }
     if (volume.header.baseGeneration !== group.baseGeneration && !group.applying) {
       findings.error('base-generation', `${where}, log volume ${volume.header.ldev}`, `header says base generation ${volume.header.baseGeneration}, the group ${group.baseGeneration}`, 'this log does not belong to the base; start a new log');

@@ -98,10 +98,13 @@ fuzzSuite('journal reader', PROPERTIES, ({seed, ledger, note, t}) => {
     /** Reports seen before each yielded record. */
     const reportsBefore: number[] = [];
     let site: Site | undefined;
+    /** The reader found the slot the next header update would use damaged (verify's `header-slot` warning). */
+    let tornSlot = false;
     const run = largestAllocation(() => {
       site = Site.open(fx.remote);
       const tables = site.tables();
       const journal = Journal.open(site, tables, findGroup(site, tables, fx.group));
+      tornSlot = journal.volumes.some(v => v.headerSlotDamaged);
       for (const located of journal.records(damage => reports.push(damage))) {
         reportsBefore.push(reports.length);
         yielded.push(located);
@@ -166,7 +169,9 @@ fuzzSuite('journal reader', PROPERTIES, ({seed, ledger, note, t}) => {
 
     if (damage.mode === 'header' || run.error !== undefined) continue;
     const lost = fx.records.filter(r => !yielded.some(y => y.record.logId === r.logId));
-    ledger.check(PROPERTIES[5], index, lost.length === 0 || reports.length > 0,
+    // A record lost with its header update and damaged beyond recognition (its magic too) is
+    // told only by the torn slot: the reader flags it, and verify warns.
+    ledger.check(PROPERTIES[5], index, lost.length === 0 || reports.length > 0 || (damage.headerChanged && tornSlot),
       () => `log IDs ${lost.map(r => r.logId).join(',')} were not yielded and nothing was reported${damage.headerChanged ? ' (the current header slot was damaged; the reader used the other, older slot)' : ''}; ${context()}`,
       damage.headerChanged ? 'current header slot damaged: the older slot was used without a report' : 'other');
 

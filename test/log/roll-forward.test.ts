@@ -10,6 +10,8 @@ import {Site} from '../../src/site/site.js';
 import {stopLogging} from '../../src/log/log-stop.js';
 import {startLogging} from '../../src/log/log-start.js';
 import {resyncPair} from '../../src/pair/pair-control.js';
+import {restoreToMark} from '../../src/restore/restore.js';
+import {verifySite} from '../../src/verify/verify.js';
 
 const SLOT = 4096;
 const SEQUENCE_AT = 200;
@@ -177,4 +179,24 @@ test('FORMAT §4.5: with the header slot torn, the record after the tail whose l
   const {logIds, reports} = readBack(sites.r, group);
   t.deepEqual(logIds, [1, 2]);
   t.deepEqual(reports.map(r => [r.offset, r.logId, r.reason]), [[DATA_START + 2 * RECORD_SIZE, 3, 'bad record header']]);
+});
+
+test('FORMAT §4.5: a mark whose record was lost with a torn header slot and damaged beyond recognition is CORRUPT_LOG for a restore, not MARK_NOT_FOUND, and verify warns of the slot (found by the fuzzer, seed 3063173479)', t => {
+  const sites = loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
+  const {primary, mvol, group} = sites;
+  for (let i = 0; i < 2; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xd0 + i));
+  const {markId} = issueMark(primary, {app: 'lost'});
+  const now = sites.remote.tables();
+  const file = Journal.open(sites.remote, now, findGroup(sites.remote, now, group)).volumes[0].image.file;
+  tearNewerSlot(file);
+  writeAt(file, DATA_START + 2 * RECORD_SIZE, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+  const site = Site.open(sites.r);
+  try {
+    const error = t.throws(() => restoreToMark(site, {group, markId, target: {kind: 'file', path: `${sites.r}-at-mark.img`}}));
+    t.is((error as {code?: string}).code, 'CORRUPT_LOG');
+    const findings = verifySite(sites.r).findings;
+    t.true(findings.some(f => f.check === 'header-slot'), JSON.stringify(findings));
+  } finally {
+    site.close();
+  }
 });
