@@ -145,7 +145,13 @@ fuzzSuite('journal reader', PROPERTIES, ({seed, ledger, note, t}) => {
         const h = effectiveHeader(bytes);
         const ranges = h.ok ? [...liveRanges(h), ...(damage.headerChanged ? afterTailRanges(h) : [])] : [];
         const range = ranges.find(r => r.from <= report.offset && report.offset < r.to);
-        return range !== undefined && claimHolds(bytes, report.offset, range.to, report.reason);
+        if (range === undefined) return false;
+        // §4.5: with the current slot lost, the reader takes back the one whole record at the
+        // tail, and the live range then ends after it (a record before it may now fit).
+        const tail = h.ok ? h.tail : -1;
+        const frameAtTail = range.to === tail ? specFrame(bytes.subarray(tail, tail + REC.size)) : undefined;
+        const rolled = damage.headerChanged && frameAtTail?.ok ? tail + align8(REC.size + frameAtTail.dataLength) : range.to;
+        return claimHolds(bytes, report.offset, range.to, report.reason) || (rolled > range.to && claimHolds(bytes, report.offset, rolled, report.reason));
       });
       ledger.check(PROPERTIES[4], index, holds, () => `report ${JSON.stringify(report)} does not hold for the bytes in that volume's live ranges; ${context()}`, report.reason);
     }
