@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
-# qemu-img/qemu-io, libnbd's nbdinfo and nbdcopy; later fio and file systems). `npm test` runs this first, so a fresh machine gets them from Debian's
+# qemu-img/qemu-io, libnbd's nbdinfo and nbdcopy, fio's nbd engine; later file systems). `npm test` runs this first, so a fresh machine gets them from Debian's
 # packages; a test never skips because a tool is missing.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ tools=(
   "unshare util-linux"
   "qemu-io qemu-utils"
   "nbdinfo libnbd-bin"
+  "fio fio"
 )
 
 missing=()

@@ -162,3 +162,21 @@ test('marklog serve refuses a non-loopback address without --insecure, and a mal
     t.regex(result.stderr, /^marklog: [^\n]+\n$/, listen);
   }
 });
+
+test('fio\'s nbd engine: 4 KiB random writes at queue depth 8 with flushes, read back and verified by fio (crc32c); in log mode the mark after them restores to the M-VOL', async t => {
+  const sites = loggingSites(t, {size: '16M', logSize: '64M'});
+  const {mvol, rvol} = sites.members[0];
+  const served = await serve(t, sites.primary);
+  const output = run('fio', ['--name=random-writes', '--ioengine=nbd', `--uri=${served.url}/${mvol}`, '--rw=randwrite', '--bs=4k', '--size=8M',
+    '--iodepth=8', '--verify=crc32c', '--fsync=64', '--output-format=json']);
+  const job = JSON.parse(output.slice(output.indexOf('{'))).jobs[0];
+  t.is(job.error, 0);
+  t.is(job.write.io_bytes, 8 * 1024 * 1024);
+  t.is(job.read.total_ios, 2048, 'fio read back and verified every block it wrote');
+  const {markId} = cliJson(['mark', '--site', sites.primary, '--app', 'after-fio']);
+  served.child.kill('SIGTERM');
+  t.like(await served.done, {code: 0});
+  const restored = path.join(sites.root, 'restored.img');
+  cliJson(['restore', '--site', sites.remote, '--group', String(sites.group), '--mark', String(markId), '--rvol', String(rvol), '--to', restored]);
+  t.is(digest(imageBytes(restored)), digest(imageBytes(imagePath(sites.primary, mvol))));
+});
