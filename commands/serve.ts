@@ -1,9 +1,8 @@
 import {flag, defineCommand} from '../src/cli/command-spec.js';
 import {siteFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
-import {parseListen, serveUntilSignal} from '../src/nbd/serve-run.js';
+import {parseLdevList, parseListen, serveUntilSignal} from '../src/nbd/serve-run.js';
 import {formatBytes} from '../src/util/units.js';
-import {InvalidArgumentError} from '../src/errors.js';
 
 export default defineCommand({
   summary: 'Serve the site\'s volumes over NBD, so qemu, nbdcopy, fio or a file system (nbdfuse) can use them (docs/NBD.md).',
@@ -23,10 +22,7 @@ export default defineCommand({
   },
   async run({flags}, out) {
     const {host, port} = parseListen(flags.listen);
-    const ldevs = flags.vol === undefined ? undefined : flags.vol.split(',').map(text => {
-      if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError(`--vol "${flags.vol}" must be LDEV numbers separated by commas`);
-      return Number(text.trim());
-    });
+    const ldevs = flags.vol === undefined ? undefined : parseLdevList(flags.vol);
     if (flags.insecure && !flags.json) process.stderr.write('marklog: warning: serving without TLS on a non-loopback address: anyone who reaches it can read and write these volumes\n');
     await serveUntilSignal(Site.open(flags.site), {host, port, ldevs, insecure: flags.insecure}, server => {
       const {host: h, port: p} = server.address;

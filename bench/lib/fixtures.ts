@@ -9,7 +9,8 @@ import {closeLink} from '../../src/site/connect.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
 import {createPair} from '../../src/pair/pair-create.js';
 import {startLogging} from '../../src/log/log-start.js';
-import {MiB} from './params.js';
+import {pickDistinct, prng} from './measure.js';
+import {MiB, type Params} from './params.js';
 
 export interface Sites {
   dir: string;
@@ -120,3 +121,11 @@ export function allocated(file: string): number {
 }
 
 export {sha256File as sha256} from '../../src/util/file-hash.js';
+
+/** The unique-block workload of rows 8 and 14: records of --record-kib on distinct blocks of the volume, and the data pool they come from. */
+export function uniqueBlocks(p: Params, seed: number): {blockSize: number; capacity: number; records: number; blocks: number[]; pool: Buffer} {
+  const blockSize = p.recordKib * 1024;
+  const capacity = p.uniqueVolMib * MiB;
+  const records = Math.min(Math.floor(p.uniqueLogMib * MiB / blockSize), capacity / blockSize);
+  return {blockSize, capacity, records, blocks: pickDistinct(capacity / blockSize, records, prng(seed)), pool: randomPool(32 * MiB)};
+}

@@ -7,8 +7,8 @@ import path from 'node:path';
 import {hostWrite} from '../../src/io/host-io.js';
 import {issueMark} from '../../src/mark/mark.js';
 import {restoreToMark} from '../../src/restore/restore.js';
-import {closeSites, loggingFixture, randomPool} from '../lib/fixtures.js';
-import {now, pickDistinct, prng, runPaired, since, timed} from '../lib/measure.js';
+import {closeSites, loggingFixture, uniqueBlocks} from '../lib/fixtures.js';
+import {now, runPaired, since, timed} from '../lib/measure.js';
 import {MiB} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
 import type {Context} from '../lib/context.js';
@@ -16,11 +16,7 @@ import type {Context} from '../lib/context.js';
 export async function restoreEarly(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
-  const blockSize = p.recordKib * 1024;
-  const capacity = p.uniqueVolMib * MiB;
-  const records = Math.min(Math.floor(p.uniqueLogMib * MiB / blockSize), capacity / blockSize);
-  const blocks = pickDistinct(capacity / blockSize, records, prng(0x0e41));
-  const pool = randomPool(32 * MiB);
+  const {blockSize, capacity, records, blocks, pool} = uniqueBlocks(p, 0x0e41);
   const f = loggingFixture(ctx.root, 'restore-early', capacity, 4096 + records * (blockSize + 128) * 1.2 + MiB);
   const marks: number[] = [];
   blocks.forEach((block, i) => {

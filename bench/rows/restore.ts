@@ -11,7 +11,7 @@ import {issueMark} from '../../src/mark/mark.js';
 import {restoreToMark} from '../../src/restore/restore.js';
 import {Journal} from '../../src/log/journal.js';
 import {findGroup} from '../../src/log/remote-log.js';
-import {closeSites, fillImage, imageOf, loggingFixture, randomPool, sha256, type LoggingFixture} from '../lib/fixtures.js';
+import {closeSites, fillImage, imageOf, loggingFixture, randomPool, sha256, uniqueBlocks, type LoggingFixture} from '../lib/fixtures.js';
 import {now, pickDistinct, prng, runPaired, runSingle, shuffle, since, timed} from '../lib/measure.js';
 import {MiB} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
@@ -150,12 +150,7 @@ export async function restoreOverwrite(ctx: Context): Promise<RowResult> {
 export async function restoreUnique(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
-  const blockSize = p.recordKib * 1024;
-  const capacity = p.uniqueVolMib * MiB;
-  const records = Math.min(Math.floor(p.uniqueLogMib * MiB / blockSize), capacity / blockSize);
-  const random = prng(0x0417);
-  const blocks = pickDistinct(capacity / blockSize, records, random);
-  const pool = randomPool(32 * MiB);
+  const {blockSize, capacity, records, blocks, pool} = uniqueBlocks(p, 0x0417);
   const logged = buildLog(ctx, 'restore-unique', capacity, blockSize, blocks, pool);
   const base = imageOf(logged.f.remote, logged.f.rvol);
   const mine = path.join(logged.f.dir, 'restored.img');

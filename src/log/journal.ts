@@ -141,9 +141,8 @@ export class Journal {
       // tail volume is asked first in its own format, then an empty next one in its own.
       const {volume, address, wraps, size, stored} = this.placeFor(record);
       if (stored.kind === 'mark') stored.logAddress = address;
-      const h0 = volume.header;
-      volume.image.writePieces(address, h0.version === 1 ? encodeRecordPieces(stored) : encodeRecordPiecesV2(stored, h0.epoch, h0.blockSize));
       const h = volume.header;
+      volume.image.writePieces(address, h.version === 1 ? encodeRecordPieces(stored) : encodeRecordPiecesV2(stored, h.epoch, h.blockSize));
       const first = h.records === 0;
       volume.writeHeader({
         tail: address + size,
@@ -165,14 +164,18 @@ export class Journal {
     const index = this.tailIndex();
     const tail = this.volumes[index];
     const inTail = storedIn(record, tail);
-    const here = tail.placeFor(sizeIn(inTail, tail));
-    if (here) return {volume: tail, ...here, size: sizeIn(inTail, tail), stored: inTail};
+    const sizeInTail = sizeIn(inTail, tail);
+    const here = tail.placeFor(sizeInTail);
+    if (here) return {volume: tail, ...here, size: sizeInTail, stored: inTail};
     const next = this.volumes[index + 1];
-    const inNext = next && storedIn(record, next);
-    const there = next && next.header.records === 0 ? next.placeFor(sizeIn(inNext!, next)) : undefined;
-    if (there) return {volume: next, ...there, size: sizeIn(inNext!, next), stored: inNext!};
+    if (next && next.header.records === 0) {
+      const inNext = storedIn(record, next);
+      const sizeInNext = sizeIn(inNext, next);
+      const there = next.placeFor(sizeInNext);
+      if (there) return {volume: next, ...there, size: sizeInNext, stored: inNext};
+    }
     const usage = this.usage();
-    throw new LogFullError(`log group ${this.group.group} is full (${usage.free} of ${usage.capacity} bytes free, the record needs ${sizeIn(inTail, tail)})`,
+    throw new LogFullError(`log group ${this.group.group} is full (${usage.free} of ${usage.capacity} bytes free, the record needs ${sizeInTail})`,
       'apply the log up to a mark (`marklog log apply`) or add a pool volume (`marklog log extend`)');
   }
 

@@ -12,6 +12,14 @@ export function parseListen(text: string): {host: string; port: number} {
   return {host: match[1] ?? match[2], port};
 }
 
+/** `--vol 0,2`: LDEV numbers separated by commas. */
+export function parseLdevList(text: string): number[] {
+  return text.split(',').map(part => {
+    if (!/^\d+$/.test(part.trim())) throw new InvalidArgumentError(`--vol "${text}" must be LDEV numbers separated by commas`);
+    return Number(part.trim());
+  });
+}
+
 export async function serveUntilSignal(site: Site, options: ServeOptions, ready: (server: NbdServer) => void): Promise<void> {
   const server = await serveNbd(site, options);
   ready(server);
