@@ -1,0 +1,125 @@
+// Issue 14, item 8: bad input on the wire, one behaviour per test, against a real
+// `marklog serve`. Refused requests get the error the NBD protocol asks for and
+// leave the stream in step; a client that leaves mid-request loses nothing it had
+// acknowledged; a malformed handshake ends that connection only.
+import fs from 'node:fs';
+import path from 'node:path';
+import test, {type ExecutionContext} from 'ava';
+import {cliJson} from '../helpers/cli.js';
+import {NbdClient, greet, optionReplies, startServe, stopServe} from '../helpers/nbd-client.js';
+import {CMD, ERRNO, MAGIC, OPT, REP, Wire, clientFlags, infoData, option, request} from '../helpers/nbd-wire.js';
+import {createVolume, imagePath, tempDir} from '../helpers/sites.js';
+
+const MIB = 1024 * 1024;
+
+/** A primary site with two 1 MiB volumes of known contents, served. */
+async function served(t: ExecutionContext) {
+  const site = path.join(tempDir(t), 'primary');
+  cliJson(['site', 'init', site, '--role', 'primary']);
+  const ldevs = [createVolume(site, '1M'), createVolume(site, '1M')];
+  const image = (ldev: number) => fs.readFileSync(imagePath(site, ldev));
+  const server = await startServe(t, site);
+  return {site, ldevs, image, server, port: server.port};
+}
+
+test('a write past the end of an export gets ENOSPC, its payload is read, the next request on the connection works, and nothing lands outside the export', async t => {
+  const {ldevs, image, server, port} = await served(t);
+  const client = await NbdClient.open(port, String(ldevs[0]));
+  t.is((await client.write(MIB - 100, Buffer.alloc(4096, 0xee))).error, ERRNO.nospc, 'it straddles the end');
+  t.is((await client.write(MIB, Buffer.alloc(1, 0xee))).error, ERRNO.nospc, 'it starts at the end');
+  // 2^64 - 2048 + 4096 wraps around in 64 bits: still past the end.
+  t.is((await client.write((1n << 64n) - 2048n, Buffer.alloc(4096, 0xee))).error, ERRNO.nospc, 'its end overflows 2^64');
+  t.is((await client.call(CMD.writeZeroes, MIB - 1, 2)).error, ERRNO.nospc, 'zeroes past the end');
+  t.is((await client.write(0, Buffer.from('in step'))).error, 0, 'the stream stayed in step after the refused payloads');
+  t.deepEqual((await client.read(0, 7)).data, Buffer.from('in step'));
+  t.is(await client.disconnect(), 'eof');
+  t.like(await stopServe(server), {code: 0});
+  const bytes = image(ldevs[0]);
+  t.is(bytes.length, MIB, 'the image did not grow');
+  t.is(bytes.subarray(0, 7).toString(), 'in step');
+  t.false(bytes.includes(0xee), 'no refused byte was written anywhere');
+});
+
+test('an unknown option gets ERR_UNSUP and the handshake goes on to LIST and GO', async t => {
+  const {ldevs, server, port} = await served(t);
+  const wire = await Wire.connect(port);
+  await greet(wire);
+  wire.send(clientFlags(3));
+  for (const [number, data] of [[0, 0], [4, 3], [OPT.startTls, 0], [OPT.structuredReply, 0], [OPT.setMetaContext, 40], [12, 1], [0x7fffffff, 17], [0xffffffff, 4096]] as const) {
+    wire.send(option(number, Buffer.alloc(data, 0x41)));
+    const replies = await optionReplies(wire, number);
+    t.deepEqual(replies.map(r => r.type), [REP.errUnsup], `option ${number}`);
+  }
+  wire.send(option(OPT.list));
+  const listed = await optionReplies(wire, OPT.list);
+  t.deepEqual(listed.map(r => r.type), [REP.server, REP.server, REP.ack]);
+  wire.send(option(OPT.go, infoData(String(ldevs[1]))));
+  t.is((await optionReplies(wire, OPT.go)).at(-1)!.type, REP.ack);
+  const client = new NbdClient(wire);
+  t.is((await client.read(0, 512)).error, 0, 'the connection reached transmission');
+  await client.disconnect();
+  t.like(await stopServe(server), {code: 0});
+});
+
+test('an unknown command gets EINVAL and the stream stays in step', async t => {
+  const {ldevs, server, port} = await served(t);
+  const client = await NbdClient.open(port, String(ldevs[0]));
+  for (const type of [CMD.blockStatus, 8, 9, 0x100, 0xffff]) {
+    // The offset and length fields are nonsense too; an unknown command carries no payload.
+    t.is((await client.call(type, 12345, 4096)).error, ERRNO.inval, `command ${type}`);
+  }
+  t.is((await client.write(4096, Buffer.from('after'))).error, 0);
+  t.deepEqual((await client.read(4096, 5)).data, Buffer.from('after'));
+  await client.disconnect();
+  t.like(await stopServe(server), {code: 0});
+});
+
+test('a client that disconnects in the middle of a WRITE payload loses nothing it had acknowledged, and the server goes on serving', async t => {
+  const {ldevs, image, server, port} = await served(t);
+  const acknowledged = Buffer.alloc(8192, 0x11);
+  const leaver = await NbdClient.open(port, String(ldevs[0]));
+  t.is((await leaver.write(65536, acknowledged)).error, 0);
+  t.is((await leaver.call(CMD.flush, 0, 0)).error, 0);
+  // The same range again, but only half of the payload before the connection drops.
+  leaver.wire.send(request(CMD.write, {cookie: 99n, offset: 65536, length: 8192, payload: Buffer.alloc(4096, 0x22)}).subarray(0, 28 + 4096));
+  await new Promise(resolve => setTimeout(resolve, 50));
+  leaver.wire.destroy();
+  const other = await NbdClient.open(port, String(ldevs[0]));
+  t.deepEqual((await other.read(65536, 8192)).data, acknowledged, 'the torn write was not applied');
+  t.is((await other.write(0, Buffer.from('still serving'))).error, 0);
+  await other.disconnect();
+  t.like(await stopServe(server), {code: 0});
+  t.deepEqual(image(ldevs[0]).subarray(65536, 65536 + 8192), acknowledged);
+});
+
+test('a malformed handshake closes that connection only: bad client flags, a bad option magic, an unknown EXPORT_NAME, an option over 64 KiB, a bad request magic', async t => {
+  const {ldevs, server, port} = await served(t);
+  const steady = await NbdClient.open(port, String(ldevs[1]));
+  t.is((await steady.write(0, Buffer.from('before'))).error, 0);
+  const badOptionMagic = option(OPT.list);
+  badOptionMagic[3] ^= 0x10;
+  const huge = option(0x4242);
+  huge.writeUInt32BE(64 * 1024 + 1, 12);
+  const attempts: [string, Buffer][] = [
+    ['client flags with an unknown bit', clientFlags(0x80000003)],
+    ['an option with a bad magic', Buffer.concat([clientFlags(3), badOptionMagic])],
+    ['EXPORT_NAME of an unknown export', Buffer.concat([clientFlags(3), option(OPT.exportName, Buffer.from('nope'))])],
+    ['an option longer than 64 KiB', Buffer.concat([clientFlags(3), huge])],
+  ];
+  for (const [what, bytes] of attempts) {
+    const wire = await Wire.connect(port);
+    await greet(wire);
+    wire.send(bytes);
+    t.is(await wire.ending(), 'eof', what);
+    wire.destroy();
+  }
+  const badRequest = await NbdClient.open(port, String(ldevs[0]));
+  const header = request(CMD.read, {length: 512});
+  header.writeUInt32BE(MAGIC.request ^ 1, 0);
+  badRequest.wire.send(header);
+  t.is(await badRequest.wire.ending(), 'eof', 'a request with a bad magic');
+  t.is((await steady.write(6, Buffer.from(' after'))).error, 0, 'the other connection never noticed');
+  t.deepEqual((await steady.read(0, 12)).data, Buffer.from('before after'));
+  await steady.disconnect();
+  t.like(await stopServe(server), {code: 0});
+});
