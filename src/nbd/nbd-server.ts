@@ -184,8 +184,22 @@ async function transmit(socket: net.Socket, reader: ByteReader, context: Context
     const {error, data} = handle(context, chosen, request, payload);
     const reply = simpleReply(error, request.cookie);
     const flushed = data && error === 0 ? socket.write(Buffer.concat([reply, data])) : socket.write(reply);
-    if (!flushed) await new Promise(resolve => socket.once('drain', resolve));
+    if (!flushed) await drained(socket);
   }
+}
+
+/** Resolves once the socket takes more, or has gone: a client that left never drains, and waiting for it kept SIGTERM from finishing. */
+function drained(socket: net.Socket): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise(resolve => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }
 
 function inRange(chosen: NbdExport, request: Request): boolean {

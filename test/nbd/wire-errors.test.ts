@@ -1,7 +1,8 @@
 // Issue 14, item 8: bad input on the wire, one behaviour per test, against a real
 // `marklog serve`. Refused requests get the error the NBD protocol asks for and
 // leave the stream in step; a client that leaves mid-request loses nothing it had
-// acknowledged; a malformed handshake ends that connection only.
+// acknowledged; a malformed handshake ends that connection only; SIGTERM exits 0
+// whatever the clients left behind.
 import fs from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
@@ -121,5 +122,19 @@ test('a malformed handshake closes that connection only: bad client flags, a bad
   t.is((await steady.write(6, Buffer.from(' after'))).error, 0, 'the other connection never noticed');
   t.deepEqual((await steady.read(0, 12)).data, Buffer.from('before after'));
   await steady.disconnect();
+  t.like(await stopServe(server), {code: 0});
+});
+
+test('a client that leaves with replies still owed does not keep SIGTERM from flushing and exiting 0', async t => {
+  const {ldevs, server, port} = await served(t);
+  for (let i = 0; i < 3; i++) {
+    const client = await NbdClient.open(port, String(ldevs[0]));
+    const reads = Array.from({length: 64}, (_, k) => request(CMD.read, {cookie: BigInt(k), offset: 0, length: 65536}));
+    client.wire.send(Buffer.concat(reads));
+    client.wire.destroy();
+  }
+  const after = await NbdClient.open(port, String(ldevs[0]));
+  t.is((await after.write(0, Buffer.from('later'))).error, 0, 'the server still serves');
+  await after.disconnect();
   t.like(await stopServe(server), {code: 0});
 });
