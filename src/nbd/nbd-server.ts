@@ -68,12 +68,16 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   }
   const exports = exportsOf(site, options.ldevs);
   const writer = new HostWriter(site);
-  const written = new Set<number>();
+  const context: Context = {site, writer, exports, written: new Set<number>(), closing: false};
+  const live = new Set<Connection>();
   const connections = new Set<Promise<void>>();
   const server = net.createServer(socket => {
     socket.setNoDelay(true);
-    const done = serveConnection(socket, {site, writer, exports, written}).catch(() => {}).finally(() => {
+    const connection = {socket, idle: true};
+    live.add(connection);
+    const done = serveConnection(connection, context).catch(() => {}).finally(() => {
       socket.destroy();
+      live.delete(connection);
       connections.delete(done);
     });
     connections.add(done);
@@ -86,9 +90,14 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   return {
     address: {host: address.address, port: address.port}, exports,
     async close() {
-      await new Promise<void>(resolve => server.close(() => resolve()));
+      context.closing = true;
+      const stopped = new Promise<void>(resolve => server.close(() => resolve()));
+      // A connection waiting for its client's next word would wait for ever; one in the
+      // middle of a request is let finish it (transmit looks at `closing` after each reply).
+      for (const connection of live) if (connection.idle) connection.socket.destroy();
+      await stopped;
       await Promise.all(connections);
-      for (const ldev of written) site.lock.run(() => syncEverywhere(site, site.view(), site.volume(site.view(), ldev)));
+      for (const ldev of context.written) site.lock.run(() => syncEverywhere(site, site.view(), site.volume(site.view(), ldev)));
       writer.release();
     },
   };
@@ -99,16 +108,25 @@ interface Context {
   writer: HostWriter;
   exports: NbdExport[];
   written: Set<number>;
+  /** SIGTERM or SIGINT came: finish the request in hand, take no more. */
+  closing: boolean;
 }
 
-async function serveConnection(socket: net.Socket, context: Context): Promise<void> {
+interface Connection {
+  socket: net.Socket;
+  /** In the handshake or between two requests: nothing the client sent is half done. */
+  idle: boolean;
+}
+
+async function serveConnection(connection: Connection, context: Context): Promise<void> {
+  const {socket} = connection;
   const reader = new ByteReader(socket);
   socket.write(greeting());
   const clientFlags = await reader.read(4);
   if (!clientFlags || (clientFlags.readUInt32BE(0) & ~(ClientFlag.fixedNewstyle | ClientFlag.noZeroes)) !== 0) return;
   const noZeroes = (clientFlags.readUInt32BE(0) & ClientFlag.noZeroes) !== 0;
   const chosen = await negotiate(socket, reader, context, noZeroes);
-  if (chosen) await transmit(socket, reader, context, chosen);
+  if (chosen) await transmit(connection, reader, context, chosen);
 }
 
 function findExport(context: Context, name: string): NbdExport | undefined {
@@ -167,9 +185,12 @@ async function negotiate(socket: net.Socket, reader: ByteReader, context: Contex
   }
 }
 
-async function transmit(socket: net.Socket, reader: ByteReader, context: Context, chosen: NbdExport): Promise<void> {
+async function transmit(connection: Connection, reader: ByteReader, context: Context, chosen: NbdExport): Promise<void> {
+  const {socket} = connection;
   for (;;) {
+    connection.idle = true;
     const header = await reader.read(REQUEST_SIZE);
+    connection.idle = false;
     if (!header) return;
     const request = decodeRequest(header);
     if (!request) return;
@@ -185,6 +206,7 @@ async function transmit(socket: net.Socket, reader: ByteReader, context: Context
     const reply = simpleReply(error, request.cookie);
     const flushed = data && error === 0 ? socket.write(Buffer.concat([reply, data])) : socket.write(reply);
     if (!flushed) await drained(socket);
+    if (context.closing) return;
   }
 }
 

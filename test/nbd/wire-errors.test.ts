@@ -138,3 +138,16 @@ test('a client that leaves with replies still owed does not keep SIGTERM from fl
   await after.disconnect();
   t.like(await stopServe(server), {code: 0});
 });
+
+test('SIGTERM ends connections that sit idle, in the handshake or between requests, and exits 0', async t => {
+  const {ldevs, image, server, port} = await served(t);
+  const handshaking = await Wire.connect(port);
+  await greet(handshaking);
+  handshaking.send(clientFlags(3));
+  const between = await NbdClient.open(port, String(ldevs[0]));
+  t.is((await between.write(0, Buffer.from('idle now'))).error, 0);
+  t.like(await stopServe(server), {code: 0});
+  t.is(await handshaking.ending(), 'eof');
+  t.is(await between.wire.ending(), 'eof');
+  t.is(image(ldevs[0]).subarray(0, 8).toString(), 'idle now');
+});
