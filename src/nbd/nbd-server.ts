@@ -234,10 +234,17 @@ function errnoOf(error: unknown): number {
   return NbdError.io;
 }
 
+/** FUA on any command (SEND_FUA is offered), NO_HOLE on WRITE_ZEROES; the protocol asks for EINVAL on any other flag. */
+function flagsAllowed(type: number): number {
+  return type === Command.writeZeroes ? CommandFlag.fua | CommandFlag.noHole : CommandFlag.fua;
+}
+
 /** One request, done before the next one is looked at. */
 function handle(context: Context, chosen: NbdExport, request: Request, payload?: Buffer): {error: number; data?: Buffer} {
   const {site, writer} = context;
   const fua = (request.flags & CommandFlag.fua) !== 0;
+  // A flag it does not know may change what the client meant; doing the request without it would be a guess.
+  if ((request.flags & ~flagsAllowed(request.type)) !== 0) return {error: NbdError.inval};
   try {
     switch (request.type) {
       case Command.read:

@@ -8,7 +8,7 @@ import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {cliJson} from '../helpers/cli.js';
 import {NbdClient, greet, optionReplies, startServe, stopServe} from '../helpers/nbd-client.js';
-import {CMD, ERRNO, MAGIC, OPT, REP, Wire, clientFlags, infoData, option, request} from '../helpers/nbd-wire.js';
+import {CMD, CMD_FLAG, ERRNO, MAGIC, OPT, REP, Wire, clientFlags, infoData, option, request} from '../helpers/nbd-wire.js';
 import {createVolume, imagePath, tempDir} from '../helpers/sites.js';
 
 const MIB = 1024 * 1024;
@@ -73,6 +73,31 @@ test('an unknown command gets EINVAL and the stream stays in step', async t => {
   t.deepEqual((await client.read(4096, 5)).data, Buffer.from('after'));
   await client.disconnect();
   t.like(await stopServe(server), {code: 0});
+});
+
+test('a flag the command does not take gets EINVAL and the request does nothing; FUA and NO_HOLE where they belong still work', async t => {
+  const {ldevs, image, server, port} = await served(t);
+  const client = await NbdClient.open(port, String(ldevs[0]));
+  const refused: [string, number, number][] = [
+    ['WRITE with DF', CMD.write, CMD_FLAG.df],
+    ['WRITE with NO_HOLE', CMD.write, CMD_FLAG.noHole],
+    ['WRITE with an unknown flag', CMD.write, 0x8000],
+    ['WRITE_ZEROES with FAST_ZERO, never offered', CMD.writeZeroes, CMD_FLAG.fastZero],
+    ['TRIM with REQ_ONE', CMD.trim, CMD_FLAG.reqOne],
+  ];
+  for (const [what, type, flags] of refused) {
+    const payload = type === CMD.write ? Buffer.alloc(4096, 0xee) : undefined;
+    t.is((await client.call(type, 8192, 4096, {flags, payload})).error, ERRNO.inval, what);
+  }
+  t.is((await client.call(CMD.read, 0, 16, {flags: CMD_FLAG.df})).error, ERRNO.inval, 'READ with DF (no structured replies here)');
+  t.is((await client.call(CMD.cache, 0, 4096, {flags: 0x40})).error, ERRNO.inval, 'CACHE with an unknown flag');
+  t.is((await client.write(0, Buffer.alloc(16, 0x5a), CMD_FLAG.fua)).error, 0, 'WRITE with FUA');
+  t.is((await client.call(CMD.writeZeroes, 4, 4, {flags: CMD_FLAG.noHole | CMD_FLAG.fua})).error, 0, 'WRITE_ZEROES with NO_HOLE and FUA');
+  await client.disconnect();
+  t.like(await stopServe(server), {code: 0});
+  const bytes = image(ldevs[0]);
+  t.false(bytes.includes(0xee), 'no refused write landed');
+  t.deepEqual(bytes.subarray(0, 16), Buffer.from([0x5a, 0x5a, 0x5a, 0x5a, 0, 0, 0, 0, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a]));
 });
 
 test('a client that disconnects in the middle of a WRITE payload loses nothing it had acknowledged, and the server goes on serving', async t => {
