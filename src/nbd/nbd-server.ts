@@ -248,8 +248,8 @@ function handle(context: Context, chosen: NbdExport, request: Request, payload?:
   try {
     switch (request.type) {
       case Command.read:
-        if (request.length > MAX_PAYLOAD) return {error: NbdError.overflow};
-        if (!inRange(chosen, request)) return {error: NbdError.inval};
+        // Longer than the maximum we advertise is EINVAL; EOVERFLOW is only for structured reads with DF.
+        if (request.length > MAX_PAYLOAD || !inRange(chosen, request)) return {error: NbdError.inval};
         return {error: 0, data: request.length === 0 ? Buffer.alloc(0) : hostRead(site, chosen.ldev, request.offset, request.length)};
       case Command.write:
         if (!inRange(chosen, request)) return {error: NbdError.nospc};
@@ -259,7 +259,8 @@ function handle(context: Context, chosen: NbdExport, request: Request, payload?:
       case Command.trim:
       case Command.writeZeroes:
         // Both read back as zeros here: journalled as zero records (log format 2), so a restore stays exact.
-        if (!inRange(chosen, request)) return {error: NbdError.nospc};
+        // Past the end, the protocol names ENOSPC for zeroes (a write) and EINVAL for a trim.
+        if (!inRange(chosen, request)) return {error: request.type === Command.trim ? NbdError.inval : NbdError.nospc};
         for (let done = 0; done < request.length; done += ZEROS.length) {
           const piece = Math.min(ZEROS.length, request.length - done);
           writer.write(chosen.ldev, request.offset + done, ZEROS.subarray(0, piece), {sync: fua && done + piece === request.length});
@@ -271,7 +272,7 @@ function handle(context: Context, chosen: NbdExport, request: Request, payload?:
         site.lock.run(() => syncEverywhere(site, site.view(), site.volume(site.view(), chosen.ldev)));
         return {error: 0};
       case Command.cache:
-        return {error: 0};
+        return {error: inRange(chosen, request) ? 0 : NbdError.inval};
       default:
         return {error: NbdError.inval};
     }

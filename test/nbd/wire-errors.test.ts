@@ -41,6 +41,20 @@ test('a write past the end of an export gets ENOSPC, its payload is read, the ne
   t.false(bytes.includes(0xee), 'no refused byte was written anywhere');
 });
 
+test('a read, a trim or a cache past the end gets EINVAL, and so does a read longer than the 32 MiB a reply may carry', async t => {
+  const {ldevs, image, server, port} = await served(t);
+  const before = image(ldevs[0]);
+  const client = await NbdClient.open(port, String(ldevs[0]));
+  t.is((await client.read(MIB - 1, 2)).error, ERRNO.inval);
+  t.is((await client.call(CMD.trim, MIB - 4096, 8192)).error, ERRNO.inval, 'TRIM is a read-like range check in the protocol');
+  t.is((await client.call(CMD.cache, MIB, 4096)).error, ERRNO.inval);
+  t.is((await client.call(CMD.read, 0, 32 * MIB + 1)).error, ERRNO.inval, 'EOVERFLOW is only for structured reads with DF');
+  t.is((await client.read(MIB - 4, 4)).error, 0, 'the stream stayed in step');
+  await client.disconnect();
+  t.like(await stopServe(server), {code: 0});
+  t.true(image(ldevs[0]).equals(before), 'the refused trim zeroed nothing');
+});
+
 test('an unknown option gets ERR_UNSUP and the handshake goes on to LIST and GO', async t => {
   const {ldevs, server, port} = await served(t);
   const wire = await Wire.connect(port);
