@@ -164,8 +164,11 @@ async function negotiate(socket: net.Socket, reader: ByteReader, context: Contex
       continue;
     }
     if (option === Option.info || option === Option.go) {
-      const nameLength = length >= 4 ? data.readUInt32BE(0) : -1;
-      if (nameLength < 0 || 4 + nameLength + 2 > length) {
+      // u32 name length, the name, u16 count, count × u16 information requests, and nothing more:
+      // a GO whose count is off is as malformed as one whose name is, and must not start transmission.
+      const nameLength = length >= 6 ? data.readUInt32BE(0) : -1;
+      const requests = nameLength >= 0 && 6 + nameLength <= length ? data.readUInt16BE(4 + nameLength) : -1;
+      if (requests < 0 || length !== 6 + nameLength + 2 * requests) {
         socket.write(optionReply(option, OptionReply.errInvalid));
         continue;
       }

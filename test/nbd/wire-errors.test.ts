@@ -76,6 +76,37 @@ test('an unknown option gets ERR_UNSUP and the handshake goes on to LIST and GO'
   t.like(await stopServe(server), {code: 0});
 });
 
+test('a malformed LIST, INFO or GO gets ERR_INVALID, an unknown export ERR_UNKNOWN, and the handshake goes on', async t => {
+  const {ldevs, server, port} = await served(t);
+  const wire = await Wire.connect(port);
+  await greet(wire);
+  wire.send(clientFlags(3));
+  const name = Buffer.from(String(ldevs[0]));
+  const claimsTooLong = infoData(name);
+  claimsTooLong.writeUInt32BE(name.length + 1, 0);
+  const countTooHigh = infoData(name, [0]);
+  countTooHigh.writeUInt16BE(2, 4 + name.length);
+  const trailing = Buffer.concat([infoData(name), Buffer.from([0])]);
+  const cases: [string, number, Buffer, number][] = [
+    ['LIST with data', OPT.list, Buffer.from('x'), REP.errInvalid],
+    ['INFO shorter than its name length', OPT.info, Buffer.alloc(3), REP.errInvalid],
+    ['INFO whose name runs past its data', OPT.info, claimsTooLong, REP.errInvalid],
+    ['GO claiming more information requests than it carries', OPT.go, countTooHigh, REP.errInvalid],
+    ['GO with a stray byte after its requests', OPT.go, trailing, REP.errInvalid],
+    ['INFO for an export that does not exist', OPT.info, infoData('no-such-export'), REP.errUnknown],
+    ['GO for an export that does not exist', OPT.go, infoData('no-such-export'), REP.errUnknown],
+  ];
+  for (const [what, number, data, expected] of cases) {
+    wire.send(option(number, data));
+    t.deepEqual((await optionReplies(wire, number)).map(r => r.type), [expected], what);
+  }
+  wire.send(option(OPT.go, infoData(name, [1, 2, 3, 0x1234])));
+  const replies = await optionReplies(wire, OPT.go);
+  t.is(replies.at(-1)!.type, REP.ack, 'a well-formed GO still works, unknown information requests ignored');
+  await new NbdClient(wire).disconnect();
+  t.like(await stopServe(server), {code: 0});
+});
+
 test('an unknown command gets EINVAL and the stream stays in step', async t => {
   const {ldevs, server, port} = await served(t);
   const client = await NbdClient.open(port, String(ldevs[0]));
