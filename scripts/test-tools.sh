@@ -16,6 +16,7 @@ tools=(
   "nbdfuse libnbd-bin"
   "fusermount3 fuse3"
   "losetup mount"
+  "fsfreeze util-linux"
   "mke2fs e2fsprogs"
   "e2fsck e2fsprogs"
   "sqlite3 sqlite3"
