@@ -40,7 +40,8 @@ export async function fuseFile(t: ExecutionContext, dir: string, url: string): P
   return {
     file: path.join(dir, 'nbd'),
     async unmount() {
-      run('fusermount3', ['-u', dir]);
+      // The loop device just detached may still hold the file for a moment.
+      await waitFor(() => spawnSync('fusermount3', ['-u', dir]).status === 0, {what: `fusermount3 -u ${dir} to succeed`, everyMs: 50});
       return done;
     },
   };
@@ -72,13 +73,15 @@ export interface Mount {
   unmount(): void;
 }
 
-/** `mount [-o OPTIONS] DEVICE DIR`; lazily unmounted at teardown if the test did not. */
+/** `mount [-o OPTIONS] DEVICE DIR`; thawed and lazily unmounted at teardown if the test did not unmount it. */
 export function mounted(t: ExecutionContext, device: string, dir: string, options = 'rw'): Mount {
   fs.mkdirSync(dir, {recursive: true});
   run('mount', ['-o', options, device, dir]);
   let mountedNow = true;
   t.teardown(() => {
-    if (mountedNow) quietly('umount', ['-l', dir]);
+    if (!mountedNow) return;
+    quietly('fsfreeze', ['-u', dir]);
+    quietly('umount', ['-l', dir]);
   });
   return {
     dir,
@@ -89,13 +92,12 @@ export function mounted(t: ExecutionContext, device: string, dir: string, option
   };
 }
 
-/** An image file's ext4, mounted read-only on its own read-only loop device. */
-export function mountedReadOnly(t: ExecutionContext, image: string, dir: string): Mount & {detach(): void} {
+/** An image file's ext4, mounted read-only on its own read-only loop device; `detach` undoes both. */
+export function mountedReadOnly(t: ExecutionContext, image: string, dir: string): {dir: string; detach(): void} {
   const loop = loopDevice(t, image, {readOnly: true});
   const mount = mounted(t, loop.device, dir, 'ro');
   return {
     dir,
-    unmount: () => mount.unmount(),
     detach() {
       mount.unmount();
       loop.detach();
