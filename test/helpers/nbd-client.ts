@@ -21,6 +21,8 @@ const CMD_READ = 0;
 const CMD_WRITE = 1;
 const CMD_DISC = 2;
 const CMD_FLUSH = 3;
+const CMD_TRIM = 4;
+const CMD_WRITE_ZEROES = 6;
 const CMD_FLAG_FUA = 1;
 
 /** The connection ended before the server answered. */
@@ -174,6 +176,16 @@ export class NbdClient {
 
   async write(offset: number, data: Buffer, options: {fua?: boolean} = {}): Promise<void> {
     await this.send(CMD_WRITE, options.fua ? CMD_FLAG_FUA : 0, offset, data.length, `WRITE ${offset}+${data.length}`, data);
+  }
+
+  /** TRIM: a hint by the protocol; marklog serve makes the range read as zeros. */
+  async trim(offset: number, length: number): Promise<void> {
+    await this.send(CMD_TRIM, 0, offset, length, `TRIM ${offset}+${length}`);
+  }
+
+  /** WRITE_ZEROES: the range must read back as zeros. */
+  async writeZeroes(offset: number, length: number): Promise<void> {
+    await this.send(CMD_WRITE_ZEROES, 0, offset, length, `WRITE_ZEROES ${offset}+${length}`);
   }
 
   read(offset: number, length: number): Promise<Buffer> {

@@ -1,14 +1,16 @@
 // What an NBD client was told, block by block: the ledger a crash test holds a volume
 // to. Every write gets a sequence number and fills its blocks with bytes that name the
 // write and the block, so whatever a block holds after a crash says which write put it
-// there. Per block the ledger keeps the last acknowledged write, the one a completed
-// FLUSH covers, and the one still in flight.
+// there (a write of zeros, TRIM or WRITE_ZEROES, is known by its zeros). Per block the
+// ledger keeps the last acknowledged write, the one a completed FLUSH covers, and the one
+// still in flight.
 import crypto from 'node:crypto';
 
 const MAGIC = 0x4d4c4b42; // "MLKB"
-/** The block held its base bytes, or bytes no write of this ledger made. */
+/** The block held its base bytes, zeros, or bytes no write of this ledger made. */
 export const BASE = -1;
 export const FOREIGN = -2;
+export const ZEROS = -3;
 
 export interface Violation {
   block: number;
@@ -16,6 +18,7 @@ export interface Violation {
   seen: number;
   acknowledged: number;
   flushed: number;
+  /** BASE when no write to the block was in flight. */
   inFlight: number;
 }
 
@@ -27,6 +30,8 @@ export class WriteLedger {
   private readonly image: Buffer;
   private seq = 0;
   private pendingCount = 0;
+  private readonly zeroWrites = new Set<number>();
+  private readonly zeroBlock: Buffer;
 
   constructor(readonly seed: number, private readonly base: Buffer, readonly blockSize = 4096) {
     this.blocks = Math.floor(base.length / blockSize);
@@ -34,11 +39,13 @@ export class WriteLedger {
     this.flushedAt = new Int32Array(this.blocks).fill(BASE);
     this.inFlight = new Int32Array(this.blocks).fill(BASE);
     this.image = Buffer.from(base);
+    this.zeroBlock = Buffer.alloc(blockSize);
   }
 
-  /** The bytes write `seq` puts in `block`: a header naming both, then a fill only they give. */
+  /** The bytes write `seq` puts in `block`: a header naming both, then a fill only they give (or zeros). */
   blockData(seq: number, block: number): Buffer {
     const out = Buffer.alloc(this.blockSize);
+    if (this.zeroWrites.has(seq)) return out;
     out.writeUInt32LE(MAGIC, 0);
     out.writeUInt32LE(this.seed >>> 0, 4);
     out.writeUInt32LE(seq, 8);
@@ -63,16 +70,17 @@ export class WriteLedger {
     return this.pendingCount === 0;
   }
 
-  /** A write of `count` blocks from `first` is sent: its number and bytes. */
-  begin(first: number, count: number): {seq: number; offset: number; data: Buffer} {
+  /** A write of `count` blocks from `first` (of zeros with `zeros`) is sent: its number, place and bytes. */
+  begin(first: number, count: number, zeros = false): {seq: number; offset: number; length: number; data: Buffer} {
     const seq = this.seq++;
+    if (zeros) this.zeroWrites.add(seq);
     const parts: Buffer[] = [];
     for (let b = first; b < first + count; b++) {
       this.inFlight[b] = seq;
-      parts.push(this.blockData(seq, b));
+      if (!zeros) parts.push(this.blockData(seq, b));
     }
     this.pendingCount++;
-    return {seq, offset: first * this.blockSize, data: Buffer.concat(parts)};
+    return {seq, offset: first * this.blockSize, length: count * this.blockSize, data: Buffer.concat(parts)};
   }
 
   /** The server acknowledged it. */
@@ -107,7 +115,13 @@ export class WriteLedger {
       const seq = bytes.readUInt32LE(8);
       if (seq < this.seq && bytes.equals(this.blockData(seq, block))) return seq;
     }
+    if (bytes.equals(this.zeroBlock)) return ZEROS;
     return bytes.equals(this.base.subarray(block * this.blockSize, (block + 1) * this.blockSize)) ? BASE : FOREIGN;
+  }
+
+  /** Whether a block seen holding `seen` holds what write `seq` (or BASE) put there. */
+  private holds(seen: number, seq: number): boolean {
+    return seen === seq || (seen === ZEROS && this.zeroWrites.has(seq));
   }
 
   /**
@@ -122,9 +136,10 @@ export class WriteLedger {
     for (let block = 0; block < this.blocks; block++) {
       const seen = this.seen(volume, block);
       const row = {block, seen, acknowledged: this.acked[block], flushed: this.flushedAt[block], inFlight: this.inFlight[block]};
-      const known = seen === row.acknowledged || (row.inFlight !== BASE && seen === row.inFlight);
+      const known = this.holds(seen, row.acknowledged) || (row.inFlight !== BASE && this.holds(seen, row.inFlight));
       if (!known) acknowledged.push(row);
-      if (!(seen === row.flushed || (seen > row.flushed && known))) flush.push(row);
+      // The acknowledged write and the one in flight are never older than what the FLUSH covered.
+      if (!known && !this.holds(seen, row.flushed)) flush.push(row);
     }
     return {flush, acknowledged};
   }
@@ -135,7 +150,7 @@ export class WriteLedger {
     let notLanded = 0;
     for (let block = 0; block < this.blocks; block++) {
       if (this.inFlight[block] === BASE) continue;
-      if (this.seen(volume, block) === this.inFlight[block]) {
+      if (this.holds(this.seen(volume, block), this.inFlight[block])) {
         this.acked[block] = this.inFlight[block];
         this.blockData(this.inFlight[block], block).copy(this.image, block * this.blockSize);
         landed++;

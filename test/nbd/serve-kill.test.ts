@@ -1,12 +1,12 @@
 // Issue 14, item 5: kill -9 of `marklog serve` while hosts write through it. fio loads one
 // volume of the log group with random writes and FLUSHes; on the other a client of the
-// tests' own (test/helpers/nbd-client.ts) writes blocks that name their write, FLUSHes,
-// and issues marks between FLUSHes (the application's flow: nothing in flight, flush,
-// mark), keeping a ledger of what the server acknowledged. The server is killed at a
-// seeded moment (a write in flight, a FLUSH in flight, a mark running), restarted, and
-// the M-VOL, every mark's restore at the remote (Fig. 23) and `marklog verify` are held
-// to the ledger. MARKLOG_SERVE_KILLS sets the rounds (4 by default), MARKLOG_TEST_SEED
-// replays one run.
+// tests' own (test/helpers/nbd-client.ts) writes blocks that name their write (and zeros,
+// by TRIM and WRITE_ZEROES), FLUSHes, and issues marks between FLUSHes (the application's
+// flow: nothing in flight, flush, mark), keeping a ledger of what the server acknowledged.
+// The server is killed at a seeded moment (a write acknowledged, a FLUSH in flight, a mark
+// running), restarted, and the M-VOL, every mark's restore at the remote (Fig. 23) and
+// `marklog verify` are held to the ledger. MARKLOG_SERVE_KILLS sets the rounds (4 by
+// default), MARKLOG_TEST_SEED replays one run.
 import type {ChildProcess} from 'node:child_process';
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
@@ -113,11 +113,15 @@ async function hostUntilKilled(client: NbdClient, ledger: WriteLedger, rng: Rng,
   let writes = 0;
   while (client.open) {
     while (inFlight.size >= DEPTH && client.open) await Promise.race(inFlight);
-    const count = rng.range(1, MAX_BLOCKS);
+    // One request in ten writes zeros: TRIM or WRITE_ZEROES, up to 2.5 MiB (several zero records).
+    const zeros = rng.chance(0.1);
+    const count = zeros ? rng.range(1, 640) : rng.range(1, MAX_BLOCKS);
     const first = rng.int(ledger.blocks - count + 1);
     if (!ledger.free(first, count)) continue;
-    const write = ledger.begin(first, count);
-    track(client.write(write.offset, write.data), () => {
+    const write = ledger.begin(first, count, zeros);
+    const request = !zeros ? client.write(write.offset, write.data)
+      : rng.chance(0.5) ? client.trim(write.offset, write.length) : client.writeZeroes(write.offset, write.length);
+    track(request, () => {
       ledger.acknowledge(write.seq, first, count);
       reached('ack');
     });
