@@ -31,7 +31,7 @@ export async function fuseFile(t: ExecutionContext, dir: string, url: string): P
   t.teardown(async () => {
     quietly('fusermount3', ['-u', '-z', dir]);
     if (child.exitCode === null && child.signalCode === null) {
-      const ended = await Promise.race([done, new Promise(resolve => setTimeout(resolve, 2000, 'late'))]);
+      const ended = await Promise.race([done, new Promise(resolve => setTimeout(resolve, 2000, 'late').unref())]);
       if (ended === 'late') child.kill('SIGKILL');
     }
   });
