@@ -15,7 +15,7 @@ import test, {type ExecutionContext} from 'ava';
 import {cli, cliSpawn} from '../helpers/cli.js';
 import {Rng} from '../helpers/fuzz.js';
 import {loggingSites, restore, type MarkResult} from '../helpers/logging.js';
-import {NbdClient, NbdConnectionLost} from '../helpers/nbd-client.js';
+import {NbdClient, NbdConnectionLost} from '../helpers/nbd-pipelined-client.js';
 import {exited, killIfRunning, type Exit} from '../helpers/processes.js';
 import {serve, type Served} from '../helpers/serve.js';
 import {imagePath, sha256} from '../helpers/sites.js';
