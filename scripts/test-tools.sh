@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
-# qemu-img/qemu-io, libnbd's nbdinfo and nbdcopy, fio's nbd engine; later file systems). `npm test` runs this first, so a fresh machine gets them from Debian's
-# packages; a test never skips because a tool is missing.
+# qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, and a kernel
+# file system with a database on top: loop devices, ext4, SQLite). `npm test` runs this
+# first, so a fresh machine gets them from Debian's packages; a test never skips because a
+# tool is missing.
 set -euo pipefail
 
 # command → Debian package
@@ -11,12 +13,19 @@ tools=(
   "qemu-io qemu-utils"
   "nbdinfo libnbd-bin"
   "fio fio"
+  "nbdfuse libnbd-bin"
+  "fusermount3 fuse3"
+  "losetup mount"
+  "fsfreeze util-linux"
+  "mke2fs e2fsprogs"
+  "e2fsck e2fsprogs"
+  "sqlite3 sqlite3"
 )
 
 missing=()
 for entry in "${tools[@]}"; do
   read -r command package <<<"$entry"
-  command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+  command -v "$command" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -24,6 +24,12 @@ export interface LoggingOptions {
   group?: number;
   /** Run `log start` (default true); false leaves the pairs in PAIR. */
   start?: boolean;
+  /**
+   * What each M-VOL holds before the pair is created: 'random' bytes (default, so the
+   * frozen base is not all zeros), or 'holes': the sparse volume as created, for a
+   * file system the test makes itself on a large volume.
+   */
+  base?: 'random' | 'holes';
 }
 
 export interface LoggingSites extends TwoSites {
@@ -98,9 +104,9 @@ export class Host {
 
   private writes = 0;
 
-  /** `scratch` is a directory for the data files handed to `write --file`. */
+  /** `scratch` is a directory for the data files handed to `write --file`; the host keeps `bases` as its model and changes them. */
   constructor(readonly primary: string, readonly group: number, bases: Map<number, Buffer>, private readonly scratch: string) {
-    for (const [mvol, base] of bases) this.current.set(mvol, Buffer.from(base));
+    for (const [mvol, base] of bases) this.current.set(mvol, base);
   }
 
   /** Writes with `write --json --file` and mirrors the bytes in the model once it succeeded. */
@@ -155,7 +161,7 @@ export class Host {
  * remote, and (unless start is false) the pairs logging in one log group.
  */
 export function loggingSites(t: ExecutionContext, options: LoggingOptions = {}): LoggingSites {
-  const {pairs = 1, size = '1M', logSize = '4M', group = 1, start = true} = options;
+  const {pairs = 1, size = '1M', logSize = '4M', group = 1, start = true, base: fill = 'random'} = options;
   const sites = twoSites(t);
   const {primary, remote} = sites;
   const members: Member[] = [];
@@ -165,12 +171,17 @@ export function loggingSites(t: ExecutionContext, options: LoggingOptions = {}):
     const mvol = createVolume(primary, size);
     const rvol = createVolume(remote, size);
     capacity = fs.statSync(imagePath(primary, mvol)).size;
-    const base = crypto.randomBytes(capacity);
-    const baseFile = path.join(sites.root, `base-${mvol}.bin`);
-    fs.writeFileSync(baseFile, base);
-    cliJson(['write', '--site', primary, '--vol', String(mvol), '--offset', '0', '--file', baseFile]);
-    fs.rmSync(baseFile);
-    bases.set(mvol, base);
+    if (fill === 'random') {
+      const base = crypto.randomBytes(capacity);
+      const baseFile = path.join(sites.root, `base-${mvol}.bin`);
+      fs.writeFileSync(baseFile, base);
+      cliJson(['write', '--site', primary, '--vol', String(mvol), '--offset', '0', '--file', baseFile]);
+      fs.rmSync(baseFile);
+      bases.set(mvol, base);
+    } else {
+      // Zeros the process touches only where the host model is written.
+      bases.set(mvol, Buffer.alloc(capacity));
+    }
     const created = cliJson<{pair: number; state: string}>(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol)]);
     if (created.state !== 'PAIR') throw new Error(`pair ${created.pair} is ${created.state} after create`);
     members.push({pair: created.pair, mvol, rvol});
