@@ -4,6 +4,7 @@ import {Site} from '../src/site/site.js';
 import {parseTarget, restoreToMark, type RestoreResult} from '../src/restore/restore.js';
 import {parseTimestamp} from '../src/util/time.js';
 import {formatBytes} from '../src/util/units.js';
+import {keepYoungGenerationSmall} from '../src/util/heap.js';
 
 export default defineCommand({
   summary: 'Rebuild volumes as they were at a mark: base + every logged write before it (Fig. 23).',
@@ -24,6 +25,7 @@ export default defineCommand({
     'dry-run': flag.boolean({summary: 'Validate and show the plan; write nothing.'}),
   },
   run({flags}, out): RestoreResult {
+    keepYoungGenerationSmall();
     const time = flags.time === undefined ? undefined : parseTimestamp(flags.time);
     const result = restoreToMark(Site.open(flags.site), {
       group: flags.group!, markId: flags.mark, time, rvol: flags.rvol, target: parseTarget(flags.to), force: flags.force, dryRun: flags['dry-run'],

@@ -48,7 +48,7 @@ export interface ExportResult {
   bytes: number;
 }
 
-type Entry = {kind: 'write'; write: ScannedWrite} | {kind: 'mark'; mark: LocatedMark};
+type Entry = {kind: 'write'; write: ScannedWrite; index: number} | {kind: 'mark'; mark: LocatedMark};
 
 export function exportDmLogWrites(site: Site, options: ExportOptions): ExportResult {
   const sectorSize = options.sectorSize ?? 512;
@@ -113,7 +113,7 @@ export function exportDmLogWrites(site: Site, options: ExportOptions): ExportRes
           append(data);
           result.writes++;
         }
-        held.put(write.address, write.address + write.length, write.logLdev, write.source, write.logId);
+        held.put(write.address, write.address + write.length, write.logLdev, write.source, entry.index);
       }
       result.entries++;
     }
@@ -138,7 +138,12 @@ export function exportDmLogWrites(site: Site, options: ExportOptions): ExportRes
 
 /** The volume's write records and the group's marks below log ID `end`, in log order. */
 function inLogOrder(scan: LogScan, rvol: number, end: number): Entry[] {
-  const writes: Entry[] = scan.writes.filter(w => w.ldev === rvol && w.logId < end).map(write => ({kind: 'write', write}));
+  const writes: Entry[] = [];
+  let index = 0;
+  for (const write of scan.writes) {
+    if (write.ldev === rvol && write.logId < end) writes.push({kind: 'write', write, index});
+    index++;
+  }
   const marks: Entry[] = scan.marks.filter(m => m.logId < end).map(mark => ({kind: 'mark', mark}));
   const logId = (e: Entry) => (e.kind === 'write' ? e.write.logId : e.mark.logId);
   return [...writes, ...marks].sort((a, b) => logId(a) - logId(b));

@@ -28,12 +28,16 @@ export function applyLog(site: Site, groupNumber: number, choice: MarkChoice): A
     const group = findGroup(site, tables, groupNumber);
     refuseUnfinishedTakeover(site.dir, group, 'a log apply');
     const scan = LogScan.of(Journal.open(site, tables, group));
-    const mark = chooseMark(scan, choice);
-    const {replayed, journal} = applyThrough(site, tables, group, mark.logId, `mark ${mark.markId}`, scan);
-    return {
-      group: groupNumber, markId: mark.markId, logId: mark.logId, appliedRecords: replayed.records, appliedBytes: replayed.bytes,
-      baseGeneration: group.baseGeneration, usage: journal.usage(),
-    };
+    try {
+      const mark = chooseMark(scan, choice);
+      const {replayed, journal} = applyThrough(site, tables, group, mark.logId, `mark ${mark.markId}`, scan);
+      return {
+        group: groupNumber, markId: mark.markId, logId: mark.logId, appliedRecords: replayed.records, appliedBytes: replayed.bytes,
+        baseGeneration: group.baseGeneration, usage: journal.usage(),
+      };
+    } finally {
+      scan.dispose();
+    }
   });
 }
 
@@ -55,7 +59,12 @@ export function applyThrough(site: Site, tables: Tables, group: LogGroupRow, upt
     site.save(tables);
   }
   const targets = new Map<number, VolumeImage>(group.members.map(m => [m.rvol, site.image(site.volume(tables, m.rvol))]));
-  const replayed = replayUpTo(scan, upto, targets);
+  let replayed;
+  try {
+    replayed = replayUpTo(scan, upto, targets);
+  } finally {
+    if (!scanned) scan.dispose();
+  }
   for (const image of targets.values()) image.syncAll();
 
   group.logVolumes = journal.consumeBefore(upto);

@@ -3,7 +3,7 @@
 // system calls per record. A returned buffer is valid until the next read.
 import type {VolumeImage} from '../volume/image.js';
 
-const STREAM_WINDOW = 4 * 1024 * 1024;
+const STREAM_WINDOW = 1024 * 1024;
 
 export class ReadWindow {
   private buffer: Buffer | undefined;
@@ -25,3 +25,17 @@ export class ReadWindow {
   }
 }
 
+
+/** Reads at any place into one buffer reused by the next read (grown as needed). */
+export class ScratchReader {
+  private buffer = Buffer.allocUnsafe(4096);
+
+  constructor(private readonly image: VolumeImage) {}
+
+  read(offset: number, length: number): Buffer {
+    this.image.checkRange(offset, length);
+    if (this.buffer.length < length) this.buffer = Buffer.allocUnsafe(Math.max(length, 2 * this.buffer.length));
+    this.image.readInto(offset, this.buffer, length);
+    return this.buffer.subarray(0, length);
+  }
+}

@@ -9,8 +9,8 @@ export interface Extent {
   /** The log volume and byte offset holding the data for `start`. */
   logLdev: number;
   source: number;
-  /** The write record it comes from. */
-  logId: number;
+  /** The write record it comes from: its index in the scan's write list. */
+  write: number;
 }
 
 const BUCKET = 1024 * 1024;
@@ -18,14 +18,14 @@ const BUCKET = 1024 * 1024;
 export class ExtentMap {
   private readonly buckets = new Map<number, Extent[]>();
 
-  /** Records that [start, end) now comes from `source` in log volume `logLdev`, written by record `logId`. */
-  put(start: number, end: number, logLdev: number, source: number, logId: number): void {
+  /** Records that [start, end) now comes from `source` in log volume `logLdev`, written by write `write`. */
+  put(start: number, end: number, logLdev: number, source: number, write: number): void {
     for (let bucket = Math.floor(start / BUCKET); bucket * BUCKET < end; bucket++) {
       const from = Math.max(start, bucket * BUCKET);
       const to = Math.min(end, (bucket + 1) * BUCKET);
       let list = this.buckets.get(bucket);
       if (!list) this.buckets.set(bucket, (list = []));
-      insert(list, {start: from, end: to, logLdev, source: source + (from - start), logId});
+      insert(list, {start: from, end: to, logLdev, source: source + (from - start), write});
     }
   }
 

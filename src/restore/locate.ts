@@ -83,10 +83,10 @@ export function checkRecordsBefore(scan: LogScan, upto: number, what: string): {
   if (damage) throw corruptionError(scan.journal, damage, what);
   let records = 0;
   let bytes = 0;
-  for (const write of scan.writes) {
-    if (write.logId >= upto) break;
+  scan.writes.eachTarget((_index, logId, _ldev, length) => {
+    if (logId >= upto) return false;
     records++;
-    bytes += write.length;
-  }
+    bytes += length;
+  });
   return {records, bytes};
 }

@@ -101,6 +101,17 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     group: options.group, markId: mark.markId, logId: mark.logId, markTime: new Date(mark.markTime / 1000).toISOString(), app: mark.app,
     records: prepared.totals.records, bytes: prepared.totals.bytes, volumes: prepared.targets, dryRun: Boolean(options.dryRun),
   };
+  try {
+    return finishRestore(site, options, prepared, result);
+  } finally {
+    prepared.scan.dispose();
+  }
+}
+
+type Prepared = {tables: Tables; scan: LogScan; mark: LocatedMark; rvols: number[]; targets: RestoredVolume[]; baseGeneration: number; generations: number[]; finished: boolean};
+
+function finishRestore(site: Site, options: RestoreOptions, prepared: Prepared, result: RestoreResult): RestoreResult {
+  const {mark} = prepared;
   if (options.dryRun || prepared.finished) return result;
   if (options.target.kind === 'rvol') {
     const applied = applyLog(site, options.group, {markId: mark.markId});
@@ -221,11 +232,15 @@ function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], 
       const tables = site.tables();
       const group = findGroup(site, tables, options.group);
       const scan = LogScan.of(Journal.open(site, tables, group));
-      for (const rvol of rvols) {
-        // Named with this process's ID: if it dies, the next restore (and verify) knows the image is abandoned.
-        const staging = stagingFile(site.dir, rvol);
-        staged.set(rvol, staging);
-        buildImage(scan, mark, site.image(site.volume(tables, rvol)), rvol, staging);
+      try {
+        for (const rvol of rvols) {
+          // Named with this process's ID: if it dies, the next restore (and verify) knows the image is abandoned.
+          const staging = stagingFile(site.dir, rvol);
+          staged.set(rvol, staging);
+          buildImage(scan, mark, site.image(site.volume(tables, rvol)), rvol, staging);
+        }
+      } finally {
+        scan.dispose();
       }
       return {link: peerLinkOf(site, tables, group.primarySite), members: group.members};
     });

@@ -85,9 +85,14 @@ function choose(site: Site, tables: Tables, group: LogGroupRow, options: Takeove
   checkBase(site, tables, group, journal);
   const markId = mark?.markId ?? null;
   const applied = checkRecordsBefore(scan, upto, markId === null ? 'the end of the log' : `mark ${markId}`);
-  const dropped = scan.writes.filter(w => w.logId >= upto);
-  const intent: TakeoverIntent = {markId, upto, appliedRecords: applied.records, droppedRecords: dropped.length, since: new Date().toISOString()};
-  return {intent, scan, mark, droppedBytes: dropped.reduce((sum, w) => sum + w.length, 0)};
+  let [droppedRecords, droppedBytes] = [0, 0];
+  scan.writes.eachTarget((_index, logId, _ldev, length) => {
+    if (logId < upto) return;
+    droppedRecords++;
+    droppedBytes += length;
+  });
+  const intent: TakeoverIntent = {markId, upto, appliedRecords: applied.records, droppedRecords, since: new Date().toISOString()};
+  return {intent, scan, mark, droppedBytes};
 }
 
 /** Chooses the mark and checks the log, then records the intent (saved atomically) before any byte moves. */
