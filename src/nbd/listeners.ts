@@ -3,7 +3,8 @@
 // server is taken over and whose live or foreign file is left alone.
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import {NotASocketError, SocketInUseError} from '../errors.js';
+import {dirname} from 'node:path';
+import {InvalidArgumentError, NotASocketError, SocketInUseError} from '../errors.js';
 
 /** Loopback by its literal form: `localhost`, 127.0.0.0/8 and ::1. A host name that merely starts with "127." is not. */
 export function isLoopback(host: string): boolean {
@@ -41,7 +42,12 @@ export async function freeSocketPath(path: string): Promise<void> {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  if (!stat) return;
+  if (!stat) {
+    // The kernel would say EACCES for a directory that is not there, which sends one looking for the wrong cause.
+    const parent = await fs.stat(dirname(path)).catch(() => undefined);
+    if (!parent?.isDirectory()) throw new InvalidArgumentError(`--socket ${JSON.stringify(path)}: its directory ${JSON.stringify(dirname(path))} does not exist`);
+    return;
+  }
   if (!stat.isSocket()) throw new NotASocketError(`--socket ${JSON.stringify(path)} exists and is not a socket; it is left as it is`, 'choose another path');
   if (await answers(path)) throw new SocketInUseError(`--socket ${JSON.stringify(path)}: another server is listening there`, 'stop it, or choose another path');
   await fs.unlink(path);
