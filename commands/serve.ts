@@ -4,8 +4,6 @@ import {Site} from '../src/site/site.js';
 import {readyJson, readyText} from '../src/nbd/ready-line.js';
 import {serveOptions, serveUntilSignal, serveWarnings} from '../src/nbd/serve-run.js';
 
-const TLS_FLAGS = ['tls-cert', 'tls-key', 'tls-ca'];
-
 export default defineCommand({
   summary: 'Serve the site\'s volumes over NBD, so qemu, nbdcopy, fio or a file system (nbdfuse) can use them (docs/NBD.md).',
   description: 'One export per volume hosts may write, named by its LDEV number and by its volume id (and "" when there is only one). Every request is a host write or read: replicated, tracked or journalled by the pair\'s state; TRIM and WRITE_ZEROES are written as zeros (a zero record in a log). FLUSH and FUA make writes durable on the M-VOL, the R-VOL and the log. It listens on loopback, on a Unix socket (--socket), or with TLS (--tls-cert, --tls-key, --tls-ca: NBD\'s STARTTLS, and only clients with a certificate the CA signed) on any address; --insecure serves another address in plain text, with a warning. One host at a time writes an export (it may use several connections); another host is refused until it has gone. Prints one line when it listens (one JSON object with --json); SIGINT or SIGTERM lets the connections finish, flushes and exits 0.',
@@ -25,10 +23,10 @@ export default defineCommand({
     socket: flag.string({summary: 'Also (or, without --listen, only) listen on this Unix socket; only its owner may connect.'}),
     vol: flag.string({summary: 'Only these LDEVs, comma-separated (default: every volume hosts may write).'}),
     'read-only': flag.boolean({summary: 'Exports are read-only: writes, trims and zeroes get EPERM.'}),
-    'tls-cert': flag.string({summary: 'TLS: the server\'s certificate (PEM); clients must then use TLS.', exclusive: ['insecure']}),
-    'tls-key': flag.string({summary: 'TLS: the private key of --tls-cert (PEM, no passphrase).', exclusive: ['insecure']}),
-    'tls-ca': flag.string({summary: 'TLS: the CA (PEM) that signed the client certificates to accept.', exclusive: ['insecure']}),
-    insecure: flag.boolean({summary: 'Serve an address other than loopback without TLS, although anyone reaching it can read and write.', exclusive: TLS_FLAGS}),
+    'tls-cert': flag.string({summary: 'TLS: the server\'s certificate (PEM); clients must then use TLS.'}),
+    'tls-key': flag.string({summary: 'TLS: the private key of --tls-cert (PEM, no passphrase).'}),
+    'tls-ca': flag.string({summary: 'TLS: the CA (PEM) that signed the client certificates to accept.'}),
+    insecure: flag.boolean({summary: 'Serve an address other than loopback without TLS, although anyone reaching it can read and write.'}),
     json: flag.boolean({summary: 'The readiness line as one JSON object.'}),
   },
   async run({flags}, out) {

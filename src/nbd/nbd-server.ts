@@ -22,6 +22,9 @@ import {WriterClaims, peerOf} from './writers.js';
 
 export type {NbdExport} from './exports.js';
 
+/** Idle time before TCP keepalive probes start on a connection. */
+const KEEPALIVE_MS = 60_000;
+
 export interface ServeOptions {
   /** A TCP address to listen on; with neither this nor `socket`, nothing would listen. */
   tcp?: {host: string; port: number};
@@ -62,6 +65,8 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   const connections = new Set<Promise<void>>();
   const accept = (socket: net.Socket) => {
     socket.setNoDelay(true);
+    // A TCP client whose host vanished would hold its export for ever (writers.ts); keepalive probes find it out.
+    if (socket.remoteAddress) socket.setKeepAlive(true, KEEPALIVE_MS);
     // Resets and the like end the connection through its reader; none may go unheard.
     socket.on('error', () => {});
     const connection: Connection = {socket, idle: true, peer: peerOf(socket)};

@@ -47,6 +47,7 @@ export function serveOptions(flags: ServeFlags): ServeOptions {
       'the server proves itself with the certificate and key, and accepts only clients whose certificates the CA signed');
   }
   const tls = missing.length === 0 ? {cert: flags.tlsCert!, key: flags.tlsKey!, ca: flags.tlsCa!} : undefined;
+  if (tls && flags.insecure) throw new InvalidArgumentError('--insecure serves in plain text and --tls-* require TLS: give one or the other');
   return {
     tcp, socket: flags.socket, ldevs: flags.vol === undefined ? undefined : parseLdevList(flags.vol), insecure: flags.insecure, readOnly: flags.readOnly, tls,
   };

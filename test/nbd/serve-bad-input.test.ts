@@ -74,7 +74,7 @@ test('each bad serve command line is one line naming its cause, exits with its c
     ['a key file that is not a key', tls(cert, garbage, ca), 2, /--tls-key "[^"]+garbage\.pem" holds no PEM private key/],
     ['the key of another certificate', tls(cert, certs.client.key, ca), 2, /is not the key of the certificate/],
     ['a CA file without a CA', tls(cert, key, cert), 2, /--tls-ca "[^"]+" holds no CA certificate/],
-    ['--insecure with TLS', [...tls(cert, key, ca), '--insecure'], 2, /insecure/],
+    ['--insecure with TLS', [...tls(cert, key, ca), '--insecure'], 2, /--insecure serves in plain text and --tls-\* require TLS/],
     ['--socket on a file that is not a socket', ['--socket', plainFile], 4, /not-a-socket" exists and is not a socket/],
     ['--socket where another server listens', ['--socket', busy], 4, /busy\.sock": another server is listening there/],
     ['--socket in a directory that does not exist', ['--socket', path.join(root, 'nowhere', 'x.sock')], 2, /its directory "[^"]+nowhere" does not exist/],

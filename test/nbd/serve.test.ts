@@ -46,14 +46,14 @@ test('Fig. 19 through NBD: qemu-img, nbdcopy and qemu-io write through marklog s
   t.is(cli(['verify', '--site', sites.remote]).code, 0);
 });
 
-test('nbdinfo sees every volume hosts may write, by LDEV and by volume id, with its size and the flags marklog serves (flush, FUA, trim, zeroes)', async t => {
+test('nbdinfo sees every volume hosts may write, by LDEV and by volume id, with its size and the flags marklog serves (flush, FUA, trim, zeroes, multi-connection)', async t => {
   const sites = loggingSites(t, {size: '4M', pairs: 2});
   const served = await serve(t, sites.primary);
   t.deepEqual(served.ready.exports.map(e => e.ldev), sites.members.map(m => m.mvol));
   const info = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${sites.members[1].mvol}`]));
   const exported = info.exports[0];
   t.is(exported['export-size'], 4 * 1024 * 1024);
-  t.like(exported, {can_flush: true, can_fua: true, can_trim: true, can_zero: true, is_read_only: false});
+  t.like(exported, {can_flush: true, can_fua: true, can_trim: true, can_zero: true, can_multi_conn: true, is_read_only: false});
   const byId = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${served.ready.exports[0].names[1]}`]));
   t.is(byId.exports[0]['export-size'], 4 * 1024 * 1024);
   const list = run('nbdinfo', ['--list', served.url]);
