@@ -36,8 +36,11 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-/** Makes `path` free for a new socket: nothing there, or a socket nobody answers on (a server that was killed). */
-export async function freeSocketPath(path: string): Promise<void> {
+/**
+ * Whether `path` can take a new socket: 'free' (nothing there) or 'stale' (a socket nobody
+ * answers on: a server that was killed). Anything else is refused; nothing is removed here.
+ */
+export async function checkSocketPath(path: string): Promise<'free' | 'stale'> {
   const stat = await fs.lstat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
@@ -46,15 +49,16 @@ export async function freeSocketPath(path: string): Promise<void> {
     // The kernel would say EACCES for a directory that is not there, which sends one looking for the wrong cause.
     const parent = await fs.stat(dirname(path)).catch(() => undefined);
     if (!parent?.isDirectory()) throw new InvalidArgumentError(`--socket ${JSON.stringify(path)}: its directory ${JSON.stringify(dirname(path))} does not exist`);
-    return;
+    return 'free';
   }
   if (!stat.isSocket()) throw new NotASocketError(`--socket ${JSON.stringify(path)} exists and is not a socket; it is left as it is`, 'choose another path');
   if (await answers(path)) throw new SocketInUseError(`--socket ${JSON.stringify(path)}: another server is listening there`, 'stop it, or choose another path');
-  await fs.unlink(path);
+  return 'stale';
 }
 
-/** Listens on a Unix socket that only its owner (and root) may connect to, whatever the umask. */
-export async function listenUnix(server: net.Server, path: string): Promise<void> {
+/** Listens on a Unix socket that only its owner (and root) may connect to, whatever the umask; a stale socket there is replaced. */
+export async function listenUnix(server: net.Server, path: string, state: 'free' | 'stale'): Promise<void> {
+  if (state === 'stale') await fs.unlink(path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // The bind happens inside listen(), so the file is born with this mode: there is no moment it is open to others.

@@ -14,7 +14,7 @@ import type {Site} from '../site/site.js';
 import {ByteReader} from './byte-reader.js';
 import type {Connection, ServeContext} from './context.js';
 import {exportsOf, type NbdExport} from './exports.js';
-import {freeSocketPath, isLoopback, listenTcp, listenUnix} from './listeners.js';
+import {checkSocketPath, isLoopback, listenTcp, listenUnix} from './listeners.js';
 import {negotiate} from './negotiate.js';
 import {loadTlsCredentials, type TlsPaths} from './tls.js';
 import {transmit} from './transmit.js';
@@ -57,19 +57,19 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   }
   const tls = options.tls ? await loadTlsCredentials(options.tls) : undefined;
   const exports = exportsOf(site, options.ldevs);
-  if (options.socket) await freeSocketPath(options.socket);
+  const socketState = options.socket ? await checkSocketPath(options.socket) : undefined;
   const context: ServeContext = {
     site, writer: new HostWriter(site), exports, readOnly: options.readOnly ?? false, tls, claims: new WriterClaims(), written: new Set(), closing: false,
   };
   const live = new Set<Connection>();
   const connections = new Set<Promise<void>>();
-  const accept = (socket: net.Socket) => {
+  const accept = (socket: net.Socket, local: boolean) => {
     socket.setNoDelay(true);
     // A TCP client whose host vanished would hold its export for ever (writers.ts); keepalive probes find it out.
-    if (socket.remoteAddress) socket.setKeepAlive(true, KEEPALIVE_MS);
+    if (!local) socket.setKeepAlive(true, KEEPALIVE_MS);
     // Resets and the like end the connection through its reader; none may go unheard.
     socket.on('error', () => {});
-    const connection: Connection = {socket, idle: true, peer: peerOf(socket)};
+    const connection: Connection = {socket, idle: true, peer: peerOf(socket, local)};
     live.add(connection);
     const done = serveConnection(connection, context).catch(() => {}).finally(() => {
       connection.socket.destroy();
@@ -85,12 +85,12 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   let address: {host: string; port: number} | undefined;
   try {
     if (options.tcp) {
-      servers.push(net.createServer(accept));
+      servers.push(net.createServer(socket => accept(socket, false)));
       address = await listenTcp(servers[0], options.tcp.host, options.tcp.port);
     }
     if (options.socket) {
-      servers.push(net.createServer(accept));
-      await listenUnix(servers.at(-1)!, options.socket);
+      servers.push(net.createServer(socket => accept(socket, true)));
+      await listenUnix(servers.at(-1)!, options.socket, socketState!);
     }
   } catch (error) {
     await stopAll();

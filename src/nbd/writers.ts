@@ -15,10 +15,11 @@ export interface Peer {
 
 const THIS_MACHINE = 'this machine';
 
-/** Who is at the other end of a connection; the TCP address, not the TLS layer over it. */
-export function peerOf(socket: net.Socket): Peer {
-  const address = socket.remoteAddress;
-  if (!address) return {host: THIS_MACHINE, label: `${THIS_MACHINE} (the Unix socket)`};
+/** Who is at the other end of a connection (`local`: it came on the Unix socket); the TCP address, not the TLS layer over it. */
+export function peerOf(socket: net.Socket, local: boolean): Peer {
+  if (local) return {host: THIS_MACHINE, label: `${THIS_MACHINE} (the Unix socket)`};
+  // A TCP peer gone before it was looked at has no address; it can ask for nothing, but must not pass for a local one.
+  const address = socket.remoteAddress ?? 'an address already gone';
   const plain = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   if (isLoopback(plain)) return {host: THIS_MACHINE, label: `${THIS_MACHINE} (${plain})`};
   return {host: plain, label: plain};

@@ -60,6 +60,14 @@ test('each bad serve command line is one line naming its cause, exits with its c
   fs.writeFileSync(plainFile, 'keep me');
   const busy = path.join(root, 'busy.sock');
   const other = await serve(t, site, ['--socket', busy], {listen: null});
+  // A socket file nobody answers on, as a killed server leaves it; and a TCP port taken.
+  const stale = path.join(root, 'stale.sock');
+  spawnSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(stale)})`]);
+  t.true(fs.statSync(stale).isSocket());
+  const taken = net.createServer();
+  await new Promise<void>(resolve => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => taken.close());
+  const takenPort = (taken.address() as net.AddressInfo).port;
   const tls = (c: string, k: string, a: string) => ['--tls-cert', c, '--tls-key', k, '--tls-ca', a];
   const rows: [string, string[], number, RegExp][] = [
     ['a non-loopback address without TLS', ['--listen', '0.0.0.0:0'], 2, /0\.0\.0\.0 is not a loopback address/],
@@ -78,6 +86,7 @@ test('each bad serve command line is one line naming its cause, exits with its c
     ['--socket on a file that is not a socket', ['--socket', plainFile], 4, /not-a-socket" exists and is not a socket/],
     ['--socket where another server listens', ['--socket', busy], 4, /busy\.sock": another server is listening there/],
     ['--socket in a directory that does not exist', ['--socket', path.join(root, 'nowhere', 'x.sock')], 2, /its directory "[^"]+nowhere" does not exist/],
+    ['a TCP port in use, with a stale socket beside it', ['--listen', `127.0.0.1:${takenPort}`, '--socket', stale], 10, /listen EADDRINUSE/],
   ];
   const before = tree(root);
   for (const [what, args, code, cause] of rows) {
@@ -89,6 +98,7 @@ test('each bad serve command line is one line naming its cause, exits with its c
   }
   t.deepEqual(tree(root), before, 'nothing was created, changed or removed');
   t.is(fs.readFileSync(plainFile, 'utf8'), 'keep me');
+  t.true(fs.statSync(stale).isSocket(), 'the stale socket is replaced only by a server that then listens');
   // The server that held the socket never noticed.
   const probe = net.connect(busy);
   await new Promise((resolve, reject) => probe.once('connect', resolve).once('error', reject));

@@ -165,3 +165,23 @@ test('a client that connects and never finishes the TLS handshake does not keep 
   t.like(await served.done, {code: 0});
   t.is(await wire.ending(), 'eof');
 });
+
+test('with TLS the Unix socket requires it too: qemu-io (with tls-hostname) and nbdinfo (nbds+unix://) go through it, plain nbd+unix:// and qemu are refused', async t => {
+  const root = tempDir(t);
+  const site = path.join(root, 'primary');
+  cliJson(['site', 'init', site, '--role', 'primary']);
+  const ldev = createVolume(site, '1M');
+  const certs = makeCertificates(t);
+  const socket = path.join(root, 'nbd.sock');
+  const served = await serve(t, site, ['--socket', socket, '--tls-cert', certs.server.cert, '--tls-key', certs.server.key, '--tls-ca', certs.server.ca], {listen: null});
+  t.is(served.ready.socket!.url, `nbds+unix:///?socket=${socket}`);
+  const valid = certs.clientDirs.valid;
+  run('qemu-io', [...qemuTls(valid, `server.type=unix,server.path=${socket},export=${ldev},tls-hostname=localhost`), '-c', 'write -P 0x61 0 4k', '-c', 'read -P 0x61 0 4k']);
+  t.true(JSON.parse(run('nbdinfo', ['--json', `nbds+unix:///${ldev}?socket=${socket}&tls-certificates=${valid}`])).TLS);
+  t.not(attempt('nbdinfo', [`nbd+unix:///${ldev}?socket=${socket}`]).status, 0, 'libnbd in plain text');
+  const plain = attempt('qemu-io', ['-f', 'raw', '-c', 'write -P 0xee 0 4k', `nbd:unix:${socket}:exportname=${ldev}`]);
+  t.regex(plain.output, /TLS negotiation required/);
+  served.child.kill('SIGTERM');
+  t.like(await served.done, {code: 0});
+  t.true(fs.readFileSync(imagePath(site, ldev)).subarray(0, 4096).every(b => b === 0x61));
+});
