@@ -3,7 +3,7 @@ import type net from 'node:net';
 import type {HostWriter} from '../io/host-writer.js';
 import type {Site} from '../site/site.js';
 import type {NbdExport} from './exports.js';
-import type {TlsCredentials} from './tls.js';
+import type {TlsAcceptor} from './tls.js';
 import type {Peer, WriterClaims} from './writers.js';
 
 export interface ServeContext {
@@ -12,8 +12,8 @@ export interface ServeContext {
   exports: NbdExport[];
   /** Every export READ_ONLY: no write of any kind is done. */
   readOnly: boolean;
-  /** TLS is required of every client (forced mode) when set. */
-  tls?: TlsCredentials;
+  /** TLS is required of every client (forced mode) when set; it does their handshakes. */
+  tls?: TlsAcceptor;
   claims: WriterClaims;
   /** LDEVs written since the start, made durable at shutdown. */
   written: Set<number>;

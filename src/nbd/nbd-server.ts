@@ -16,7 +16,7 @@ import type {Connection, ServeContext} from './context.js';
 import {exportsOf, type NbdExport} from './exports.js';
 import {checkSocketPath, isLoopback, listenTcp, listenUnix} from './listeners.js';
 import {negotiate} from './negotiate.js';
-import {loadTlsCredentials, type TlsPaths} from './tls.js';
+import {TlsAcceptor, loadTlsCredentials, type TlsPaths} from './tls.js';
 import {transmit} from './transmit.js';
 import {WriterClaims, peerOf} from './writers.js';
 
@@ -59,7 +59,7 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   const exports = exportsOf(site, options.ldevs);
   const socketState = options.socket ? await checkSocketPath(options.socket) : undefined;
   const context: ServeContext = {
-    site, writer: new HostWriter(site), exports, readOnly: options.readOnly ?? false, tls, claims: new WriterClaims(), written: new Set(), closing: false,
+    site, writer: new HostWriter(site), exports, readOnly: options.readOnly ?? false, tls: tls && new TlsAcceptor(tls), claims: new WriterClaims(), written: new Set(), closing: false,
   };
   const live = new Set<Connection>();
   const connections = new Set<Promise<void>>();

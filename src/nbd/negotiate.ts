@@ -9,7 +9,7 @@ import {
 import {ByteReader} from './byte-reader.js';
 import type {Connection, ServeContext} from './context.js';
 import {transmissionFlags, type NbdExport} from './exports.js';
-import {acceptTls, clientName, type TlsCredentials} from './tls.js';
+import {clientName, type TlsAcceptor} from './tls.js';
 
 /** Options longer than this are not read: no option needs as much. */
 const MAX_OPTION = 64 * 1024;
@@ -133,12 +133,12 @@ function written(socket: Connection['socket'], bytes: Buffer): Promise<void> {
  * the path could have put them; they are never read as if TLS protected them: the
  * connection ends instead.
  */
-async function startTls(connection: Connection, reader: ByteReader, credentials: TlsCredentials): Promise<ByteReader | undefined> {
+async function startTls(connection: Connection, reader: ByteReader, acceptor: TlsAcceptor): Promise<ByteReader | undefined> {
   const raw = connection.socket;
   if (reader.detach() > 0) return undefined;
   await written(raw, optionReply(Option.startTls, OptionReply.ack));
   if (raw.destroyed) return undefined;
-  const secure = await acceptTls(raw, credentials);
+  const secure = await acceptor.accept(raw);
   if (!secure) return undefined;
   // Errors after the handshake end the connection through the reader; none may go unheard.
   secure.on('error', () => {});

@@ -80,37 +80,56 @@ export async function loadTlsCredentials(paths: TlsPaths, now = new Date()): Pro
 }
 
 /**
- * The TLS handshake on a socket whose STARTTLS was acknowledged: the verified TLS
- * socket, or undefined when the client had no certificate, one the CA did not sign,
- * or left (the socket is then destroyed). A tls.Server of its own does the
- * verification, so its rules are Node's and OpenSSL's, not ours.
+ * The TLS handshakes of a server: `accept` runs one on a socket whose STARTTLS was
+ * acknowledged and gives the verified TLS socket, or undefined when the client had no
+ * certificate, one the CA did not sign, or left (the socket is then destroyed). A
+ * tls.Server does the verification, so its rules are Node's and OpenSSL's, not ours;
+ * it never listens, it is handed the socket. Each tls.Server does one handshake at a
+ * time, so the TLS socket it reports is the one for that connection. One that succeeded
+ * is kept for the next handshake, since building one parses the credentials (about a
+ * millisecond of the event loop); one whose handshake failed is dropped, as the failed
+ * socket may still report on it later.
  */
-export function acceptTls(raw: net.Socket, credentials: TlsCredentials): Promise<tls.TLSSocket | undefined> {
-  const server = tls.createServer({
-    ...credentials, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-  });
-  return new Promise(resolve => {
-    const finish = (secure?: tls.TLSSocket) => {
-      server.removeAllListeners();
-      raw.off('close', refused);
-      if (!secure) raw.destroy();
-      resolve(secure);
-    };
-    const refused = () => finish();
-    server.on('secureConnection', (secure: tls.TLSSocket) => {
-      if (secure.authorized) finish(secure);
-      else {
+export class TlsAcceptor {
+  private readonly idle: tls.Server[] = [];
+
+  constructor(private readonly credentials: TlsCredentials) {}
+
+  private server(): tls.Server {
+    return this.idle.pop() ?? tls.createServer({
+      ...this.credentials, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    });
+  }
+
+  accept(raw: net.Socket): Promise<tls.TLSSocket | undefined> {
+    const server = this.server();
+    return new Promise(resolve => {
+      const finish = (secure?: tls.TLSSocket) => {
+        server.off('secureConnection', verified);
+        server.off('tlsClientError', failed);
+        raw.off('close', refused);
+        if (secure) this.idle.push(server);
+        else raw.destroy();
+        resolve(secure);
+      };
+      const verified = (secure: tls.TLSSocket) => {
+        if (secure.authorized) finish(secure);
+        else {
+          secure.destroy();
+          finish();
+        }
+      };
+      const failed = (_error: Error, secure: tls.TLSSocket) => {
         secure.destroy();
         finish();
-      }
+      };
+      const refused = () => finish();
+      server.on('secureConnection', verified);
+      server.on('tlsClientError', failed);
+      raw.on('close', refused);
+      server.emit('connection', raw);
     });
-    server.on('tlsClientError', (_error, secure) => {
-      secure.destroy();
-      finish();
-    });
-    raw.on('close', refused);
-    server.emit('connection', raw);
-  });
+  }
 }
 
 /** The common name of the client's certificate, for messages. */

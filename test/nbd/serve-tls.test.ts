@@ -185,3 +185,29 @@ test('with TLS the Unix socket requires it too: qemu-io (with tls-hostname) and 
   t.like(await served.done, {code: 0});
   t.true(fs.readFileSync(imagePath(site, ldev)).subarray(0, 4096).every(b => b === 0x61));
 });
+
+test('clients doing STARTTLS at the same moment, refused ones among them, each end up on their own connection', async t => {
+  const {ldev, certs, served, image} = await tlsServed(t);
+  const valid = Array.from({length: 6}, async (_, k) => {
+    const client = await openTls(served.port, String(ldev), certs.client);
+    const mine = Buffer.alloc(4096, 0x30 + k);
+    t.is((await client.write(k * 65536, mine)).error, 0);
+    t.deepEqual((await client.read(k * 65536, 4096)).data, mine, `client ${k} reads its own write`);
+    return client;
+  });
+  const refused = Array.from({length: 3}, async () => {
+    const plain = await Wire.connect(served.port);
+    await greet(plain);
+    plain.send(clientFlags(3));
+    const wire = await startTls(plain, {ca: certs.client.ca});
+    wire.send(option(OPT.list));
+    return wire.ending();
+  });
+  const clients = await Promise.all(valid);
+  t.deepEqual(await Promise.all(refused), ['eof', 'eof', 'eof']);
+  for (const client of clients) await client.disconnect();
+  served.child.kill('SIGTERM');
+  t.like(await served.done, {code: 0});
+  const bytes = image();
+  for (let k = 0; k < 6; k++) t.true(bytes.subarray(k * 65536, k * 65536 + 4096).every(b => b === 0x30 + k));
+});
