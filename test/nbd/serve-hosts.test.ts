@@ -60,6 +60,7 @@ test('with TLS on every address, one host writes an export with several connecti
   t.not(refused.status, 0, 'the second host may not write meanwhile');
   t.regex(refused.output, /Denied by server for option 7 \(go\)/, 'ERR_POLICY on GO');
   t.regex(refused.output, new RegExp(`LDEV ${ldev} is being written from ${first.address.replaceAll('.', '\\.')}, certificate "test-client" \\(one connection, since `));
+  t.true(image().subarray(2 * MIB, 2 * MIB + 65536).every(b => b === 0), 'nothing of the refused host was written');
   const [reader, ...readerArgs] = qemuFrom(second, readOnly.port, ['read -P 0x11 0 64k'], ['-r']);
   run(reader, readerArgs);
   holder.kill('SIGTERM');
