@@ -70,6 +70,8 @@ test('a client without a certificate, one with a certificate another CA signed, 
   fs.writeFileSync(garbage, Buffer.alloc(65536, 0xee));
   for (const [who, dir] of [['no certificate', certs.clientDirs.noCertificate], ['another CA', certs.clientDirs.foreign]]) {
     t.not(attempt('qemu-io', [...qemu(dir), ...write]).status, 0, `qemu-io, ${who}`);
+    t.not(attempt('qemu-img', ['convert', '-n', '--object', `tls-creds-x509,id=tls0,endpoint=client,dir=${dir}`, '-f', 'raw', garbage,
+      '--target-image-opts', qemu(dir).at(-1)!]).status, 0, `qemu-img, ${who}`);
     t.not(attempt('nbdinfo', [nbds(dir)]).status, 0, `nbdinfo, ${who}`);
     t.not(attempt('nbdcopy', ['--flush', garbage, nbds(dir)]).status, 0, `nbdcopy, ${who}`);
   }
