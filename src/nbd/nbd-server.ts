@@ -59,7 +59,8 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   const exports = exportsOf(site, options.ldevs);
   const socketState = options.socket ? await checkSocketPath(options.socket) : undefined;
   const context: ServeContext = {
-    site, writer: new HostWriter(site), exports, readOnly: options.readOnly ?? false, tls: tls && new TlsAcceptor(tls), claims: new WriterClaims(), written: new Set(), closing: false,
+    site, writer: new HostWriter(site), exports, readOnly: options.readOnly ?? false, tls: tls && new TlsAcceptor(tls),
+    claims: new WriterClaims(), written: new Set(), closing: false,
   };
   const live = new Set<Connection>();
   const connections = new Set<Promise<void>>();
