@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
-# qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, and a kernel
-# file system with a database on top: loop devices, ext4, SQLite). `npm test` runs this
-# first, so a fresh machine gets them from Debian's packages; a test never skips because a
-# tool is missing.
+# qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, a kernel file
+# system with a database on top: loop devices, ext4, SQLite; openssl for the TLS tests'
+# throwaway certificates and ip for their other hosts in network namespaces). `npm test`
+# runs this first, so a fresh machine gets them from Debian's packages; a test never skips
+# because a tool is missing.
 set -euo pipefail
 
 # command → Debian package
@@ -20,6 +21,8 @@ tools=(
   "mke2fs e2fsprogs"
   "e2fsck e2fsprogs"
   "sqlite3 sqlite3"
+  "openssl openssl"
+  "ip iproute2"
 )
 
 missing=()

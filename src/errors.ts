@@ -234,3 +234,39 @@ export class MarkIdReusedError extends MarklogError {
     super(message, 'the host mark registry is behind the log (restored or deleted); marklog moves its counter forward');
   }
 }
+
+/** `marklog serve` asked to listen beyond loopback in plain text: without TLS, anyone reaching it could read and write. */
+export class PlaintextListenError extends MarklogError {
+  readonly code = 'TLS_REQUIRED';
+  readonly category = 'usage';
+}
+
+/** Some of --tls-cert, --tls-key and --tls-ca, not all three: mutual TLS needs each of them. */
+export class TlsFlagsError extends MarklogError {
+  readonly code = 'TLS_FLAGS_INCOMPLETE';
+  readonly category = 'usage';
+}
+
+/** A certificate, key or CA file that cannot be read: missing, not permitted, a directory. */
+export class TlsFileError extends MarklogError {
+  readonly code = 'TLS_FILE_UNREADABLE';
+  readonly category = 'io';
+}
+
+/** Files that were read but do not make credentials: not PEM, a key that is not the certificate's, a certificate out of date. */
+export class TlsCredentialsError extends MarklogError {
+  readonly code = 'TLS_BAD_CREDENTIALS';
+  readonly category = 'usage';
+}
+
+/** `marklog serve --socket PATH` where another server already answers. */
+export class SocketInUseError extends MarklogError {
+  readonly code = 'SOCKET_IN_USE';
+  readonly category = 'conflict';
+}
+
+/** `marklog serve --socket PATH` where something other than a socket exists: it is never removed. */
+export class NotASocketError extends MarklogError {
+  readonly code = 'NOT_A_SOCKET';
+  readonly category = 'conflict';
+}

@@ -1,6 +1,7 @@
 // The Network Block Device protocol, server side (docs/NBD.md §3): magics, option,
 // reply, command and flag numbers, and the fixed-size frames. All integers are
-// big-endian. Only the fixed newstyle handshake and simple replies are spoken.
+// big-endian. Only the fixed newstyle handshake (with STARTTLS) and simple replies
+// are spoken.
 
 export const NBD_MAGIC = 0x4e42444d41474943n; // "NBDMAGIC"
 export const IHAVEOPT = 0x49484156454f5054n; // "IHAVEOPT"
@@ -12,7 +13,9 @@ export const HandshakeFlag = {fixedNewstyle: 1, noZeroes: 2} as const;
 export const ClientFlag = {fixedNewstyle: 1, noZeroes: 2} as const;
 
 export const Option = {exportName: 1, abort: 2, list: 3, startTls: 5, info: 6, go: 7} as const;
-export const OptionReply = {ack: 1, server: 2, info: 3, errUnsup: 0x80000001, errPolicy: 0x80000002, errInvalid: 0x80000003, errUnknown: 0x80000006} as const;
+export const OptionReply = {
+  ack: 1, server: 2, info: 3, errUnsup: 0x80000001, errPolicy: 0x80000002, errInvalid: 0x80000003, errTlsReqd: 0x80000005, errUnknown: 0x80000006,
+} as const;
 export const Info = {export: 0, name: 1, description: 2, blockSize: 3} as const;
 
 export const Command = {read: 0, write: 1, disc: 2, flush: 3, trim: 4, cache: 5, writeZeroes: 6} as const;

@@ -81,8 +81,8 @@ export class NbdClient {
 
   constructor(readonly wire: Wire) {}
 
-  /** Connects, greets with both client flags and GOes to `name`. */
-  static async open(port: number, name: string): Promise<NbdClient> {
+  /** Connects (to a loopback port, or a Unix socket path), greets with both client flags and GOes to `name`. */
+  static async open(port: number | string, name: string): Promise<NbdClient> {
     const wire = await Wire.connect(port);
     await greet(wire);
     wire.send(Buffer.concat([clientFlags(3), option(OPT.go, infoData(name))]));

@@ -14,11 +14,11 @@ export const MAGIC = {
 } as const;
 
 export const OPT = {exportName: 1, abort: 2, list: 3, startTls: 5, info: 6, go: 7, structuredReply: 8, listMetaContext: 9, setMetaContext: 10} as const;
-export const REP = {ack: 1, server: 2, info: 3, errUnsup: 0x80000001, errInvalid: 0x80000003, errUnknown: 0x80000006} as const;
+export const REP = {ack: 1, server: 2, info: 3, errUnsup: 0x80000001, errPolicy: 0x80000002, errInvalid: 0x80000003, errTlsReqd: 0x80000005, errUnknown: 0x80000006} as const;
 export const INFO = {export: 0, name: 1, description: 2, blockSize: 3} as const;
 export const CMD = {read: 0, write: 1, disc: 2, flush: 3, trim: 4, cache: 5, writeZeroes: 6, blockStatus: 7} as const;
 export const CMD_FLAG = {fua: 1, noHole: 2, df: 4, reqOne: 8, fastZero: 16} as const;
-export const TX_FLAG = {hasFlags: 1, readOnly: 2} as const;
+export const TX_FLAG = {hasFlags: 1, readOnly: 2, sendTrim: 32, sendWriteZeroes: 64, canMultiConn: 256} as const;
 export const ERRNO = {perm: 1, io: 5, inval: 22, nospc: 28, overflow: 75} as const;
 /** The protocol's default largest payload; a server may hang up on a bigger write. */
 export const MAX_PAYLOAD = 32 * 1024 * 1024;
@@ -89,29 +89,51 @@ export class Wire {
   private gone = false;
   private wake: (() => void) | undefined;
 
+  private readonly onData = (chunk: Buffer) => {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.poke();
+  };
+  private readonly onEnd = (error?: Error) => {
+    this.gone = true;
+    if (error instanceof Error) this.error = error;
+    this.poke();
+  };
+  /** The socket error that ended the connection, if one did (a TLS alert, a reset). */
+  error: Error | undefined;
+
   private constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.on('data', chunk => {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-      this.poke();
-    });
-    const end = () => {
-      this.gone = true;
-      this.poke();
-    };
-    socket.on('end', end);
-    socket.on('close', end);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onEnd);
     // A reset from the server ends the connection like a close; the test decides whether that was allowed.
-    socket.on('error', end);
+    socket.on('error', this.onEnd);
   }
 
-  static connect(port: number): Promise<Wire> {
+  static connect(port: number | string): Promise<Wire> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1');
+      const socket = typeof port === 'string' ? net.connect(port) : net.connect(port, '127.0.0.1');
       socket.once('connect', () => resolve(new Wire(socket)));
       socket.once('error', reject);
     });
+  }
+
+  /** A Wire over a socket already connected (a TLS socket over this one, say). */
+  static over(socket: net.Socket): Wire {
+    return new Wire(socket);
+  }
+
+  /** Stops reading, for STARTTLS; the bytes that came and were not taken are returned. */
+  release(): Buffer {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onEnd);
+    this.socket.off('error', this.onEnd);
+    const rest = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    return rest;
   }
 
   private poke(): void {

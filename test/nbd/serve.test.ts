@@ -10,7 +10,7 @@ import path from 'node:path';
 import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
 import {digest, imageBytes, loggingSites} from '../helpers/logging.js';
-import {run, serve} from '../helpers/serve.js';
+import {attempt, run, serve} from '../helpers/serve.js';
 import {imagePath} from '../helpers/sites.js';
 
 test('Fig. 19 through NBD: qemu-img, nbdcopy and qemu-io write through marklog serve; a mark issued while it serves restores at the remote to exactly what they wrote', async t => {
@@ -46,14 +46,14 @@ test('Fig. 19 through NBD: qemu-img, nbdcopy and qemu-io write through marklog s
   t.is(cli(['verify', '--site', sites.remote]).code, 0);
 });
 
-test('nbdinfo sees every volume hosts may write, by LDEV and by volume id, with its size and the flags marklog serves (flush, FUA, trim, zeroes)', async t => {
+test('nbdinfo sees every volume hosts may write, by LDEV and by volume id, with its size and the flags marklog serves (flush, FUA, trim, zeroes, multi-connection)', async t => {
   const sites = loggingSites(t, {size: '4M', pairs: 2});
   const served = await serve(t, sites.primary);
   t.deepEqual(served.ready.exports.map(e => e.ldev), sites.members.map(m => m.mvol));
   const info = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${sites.members[1].mvol}`]));
   const exported = info.exports[0];
   t.is(exported['export-size'], 4 * 1024 * 1024);
-  t.like(exported, {can_flush: true, can_fua: true, can_trim: true, can_zero: true, is_read_only: false});
+  t.like(exported, {can_flush: true, can_fua: true, can_trim: true, can_zero: true, can_multi_conn: true, is_read_only: false});
   const byId = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${served.ready.exports[0].names[1]}`]));
   t.is(byId.exports[0]['export-size'], 4 * 1024 * 1024);
   const list = run('nbdinfo', ['--list', served.url]);
@@ -149,4 +149,29 @@ test('fio\'s nbd engine: 4 KiB random writes at queue depth 8 with flushes, read
   const restored = path.join(sites.root, 'restored.img');
   cliJson(['restore', '--site', sites.remote, '--group', String(sites.group), '--mark', String(markId), '--rvol', String(rvol), '--to', restored]);
   t.is(digest(imageBytes(restored)), digest(imageBytes(imagePath(sites.primary, mvol))));
+});
+
+test('nbdcopy over several connections at once (CAN_MULTI_CONN) writes a 12 MiB image and reads it back; in log mode the mark after it restores at the remote to the same bytes', async t => {
+  const sites = loggingSites(t, {size: '16M', logSize: '64M'});
+  const {mvol, rvol} = sites.members[0];
+  const served = await serve(t, sites.primary);
+  const url = `${served.url}/${mvol}`;
+  const image = path.join(sites.root, 'multi.img');
+  const pattern = crypto.randomBytes(12 * 1024 * 1024);
+  fs.writeFileSync(image, pattern);
+  // -v: libnbd's debug output names each connection (dst0, dst1, …); it opens one per core, up to the four asked for.
+  const copy = attempt('nbdcopy', ['-v', '--connections=4', '--requests=16', '--flush', image, url]);
+  t.is(copy.status, 0, copy.output.slice(-2000));
+  t.true(new Set(copy.output.match(/dst\d+: nbd_connect_uri: enter/g)).size >= 2, 'nbdcopy wrote over more than one connection');
+  const back = path.join(sites.root, 'back.img');
+  run('nbdcopy', ['--connections=4', url, back]);
+  t.true(fs.readFileSync(back).subarray(0, pattern.length).equals(pattern), 'read back over four connections');
+  const {markId} = cliJson(['mark', '--site', sites.primary, '--app', 'after-multi-conn']);
+  served.child.kill('SIGTERM');
+  t.like(await served.done, {code: 0});
+  const mvolBytes = imageBytes(imagePath(sites.primary, mvol));
+  t.true(mvolBytes.subarray(0, pattern.length).equals(pattern));
+  const restored = path.join(sites.root, 'restored.img');
+  cliJson(['restore', '--site', sites.remote, '--group', String(sites.group), '--mark', String(markId), '--rvol', String(rvol), '--to', restored]);
+  t.is(digest(imageBytes(restored)), digest(mvolBytes), 'the journal of interleaved connections replays to the M-VOL');
 });
