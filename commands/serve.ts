@@ -15,6 +15,7 @@ export default defineCommand({
     '# a qemu client of that server: DIR holds ca-cert.pem, client-cert.pem and client-key.pem\nqemu-io --object tls-creds-x509,id=tls0,endpoint=client,dir=DIR --image-opts driver=nbd,host=tokyo,port=10809,export=0,tls-creds=tls0 -c \'read 0 64k\'',
     '# a Unix socket only, read-only\n<%= config.bin %> serve --site /srv/marklog/tokyo --socket /run/marklog.sock --read-only',
     '# then\nnbdinfo \'nbd+unix:///0?socket=/run/marklog.sock\'',
+    '# at the remote: R-VOL 3 as it was at mark 42, read-only, without restoring it\n<%= config.bin %> serve --site /srv/marklog/osaka --group 1 --mark 42 --rvol 3',
   ],
   jsonFlag: false,
   flags: {
@@ -22,6 +23,9 @@ export default defineCommand({
     listen: flag.string({summary: 'HOST:PORT to listen on (port 0: any free port). Default 127.0.0.1:10809, unless --socket is given alone.'}),
     socket: flag.string({summary: 'Also (or, without --listen, only) listen on this Unix socket; only its owner may connect.'}),
     vol: flag.string({summary: 'Only these LDEVs, comma-separated (default: every volume hosts may write).'}),
+    group: flag.integer({summary: 'With --mark: serve this log group\'s mark at a remote (read-only, from the base and the log).', min: 0}),
+    mark: flag.integer({summary: 'With --group: the mark to serve, one export per R-VOL, named by its LDEV.', min: 0}),
+    rvol: flag.integer({summary: 'With --mark: only this R-VOL.', min: 0}),
     'read-only': flag.boolean({summary: 'Exports are read-only: writes, trims and zeroes get EPERM.'}),
     'tls-cert': flag.string({summary: 'TLS: the server\'s certificate (PEM); clients must then use TLS.'}),
     'tls-key': flag.string({summary: 'TLS: the private key of --tls-cert (PEM, no passphrase).'}),
@@ -32,7 +36,7 @@ export default defineCommand({
   async run({flags}, out) {
     const options = serveOptions({
       listen: flags.listen, socket: flags.socket, vol: flags.vol, insecure: flags.insecure, readOnly: flags['read-only'],
-      tlsCert: flags['tls-cert'], tlsKey: flags['tls-key'], tlsCa: flags['tls-ca'],
+      tlsCert: flags['tls-cert'], tlsKey: flags['tls-key'], tlsCa: flags['tls-ca'], group: flags.group, mark: flags.mark, rvol: flags.rvol,
     });
     const warnings = serveWarnings(options);
     await serveUntilSignal(Site.open(flags.site), options, server => {

@@ -3,6 +3,7 @@
 import {InvalidArgumentError} from '../errors.js';
 import {TransmissionFlag} from '../format/nbd-protocol.js';
 import {checkHostAccess} from '../io/host-io.js';
+import {MarkImage} from '../restore/mark-image.js';
 import type {Site} from '../site/site.js';
 
 export interface NbdExport {
@@ -10,6 +11,8 @@ export interface NbdExport {
   /** The names a client may ask for: the LDEV number, the volume id, and "" when it is the only export. */
   names: string[];
   capacity: number;
+  /** A mark export reads the volume as it was at the mark, from the base and the log; others read the volume. */
+  image?: MarkImage;
 }
 
 /**
@@ -40,4 +43,10 @@ export function exportsOf(site: Site, ldevs?: number[]): NbdExport[] {
   if (ldevs) for (const volume of chosen) checkHostAccess(tables, volume, true);
   if (chosen.length === 0) throw new InvalidArgumentError(`${tables.site.name} has no volume hosts may write; create one with \`marklog volume create\``);
   return chosen.map(v => ({ldev: v.ldev, names: [String(v.ldev), v.id, ...(chosen.length === 1 ? [''] : [])], capacity: v.capacity}));
+}
+
+/** The exports of a mark at a remote: one per R-VOL of the group (or the one asked for), read-only, named by its LDEV. */
+export function markExportsOf(site: Site, mark: {group: number; markId: number; rvol?: number}): NbdExport[] {
+  const images = MarkImage.open(site, mark);
+  return images.map(image => ({ldev: image.rvol, names: [String(image.rvol), ...(images.length === 1 ? [''] : [])], capacity: image.capacity, image}));
 }

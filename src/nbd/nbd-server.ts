@@ -13,7 +13,7 @@ import {HostWriter} from '../io/host-writer.js';
 import type {Site} from '../site/site.js';
 import {ByteReader} from './byte-reader.js';
 import type {Connection, ServeContext} from './context.js';
-import {exportsOf, type NbdExport} from './exports.js';
+import {exportsOf, markExportsOf, type NbdExport} from './exports.js';
 import {checkSocketPath, isLoopback, listenTcp, listenUnix} from './listeners.js';
 import {negotiate} from './negotiate.js';
 import {TlsAcceptor, loadTlsCredentials, type TlsPaths} from './tls.js';
@@ -36,6 +36,8 @@ export interface ServeOptions {
   insecure?: boolean;
   /** Every export READ_ONLY. */
   readOnly?: boolean;
+  /** Serve a mark at a remote, read-only, instead of the site's volumes. */
+  mark?: {group: number; markId: number; rvol?: number};
   /** Require TLS (STARTTLS, mutual certificates) of every client. */
   tls?: TlsPaths;
 }
@@ -56,10 +58,10 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
       'give --tls-cert, --tls-key and --tls-ca (or --insecure to serve it in plain text anyway)');
   }
   const tls = options.tls ? await loadTlsCredentials(options.tls) : undefined;
-  const exports = exportsOf(site, options.ldevs);
+  const exports = options.mark ? markExportsOf(site, options.mark) : exportsOf(site, options.ldevs);
   const socketState = options.socket ? await checkSocketPath(options.socket) : undefined;
   const context: ServeContext = {
-    site, writer: new HostWriter(site), exports, readOnly: options.readOnly ?? false, tls: tls && new TlsAcceptor(tls),
+    site, writer: new HostWriter(site), exports, readOnly: (options.readOnly ?? false) || options.mark !== undefined, tls: tls && new TlsAcceptor(tls),
     claims: new WriterClaims(), written: new Set(), closing: false,
   };
   const live = new Set<Connection>();

@@ -33,6 +33,9 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  group?: number;
+  mark?: number;
+  rvol?: number;
 }
 
 /** The options the flags ask for: TCP on the default address unless only --socket was given; TLS with all three files or none. */
@@ -48,8 +51,12 @@ export function serveOptions(flags: ServeFlags): ServeOptions {
   }
   const tls = missing.length === 0 ? {cert: flags.tlsCert!, key: flags.tlsKey!, ca: flags.tlsCa!} : undefined;
   if (tls && flags.insecure) throw new InvalidArgumentError('--insecure serves in plain text and --tls-* require TLS: give one or the other');
+  if ((flags.group === undefined) !== (flags.mark === undefined)) throw new InvalidArgumentError('a mark export needs both --group and --mark');
+  if (flags.rvol !== undefined && flags.mark === undefined) throw new InvalidArgumentError('--rvol chooses an R-VOL of a mark export: give --group and --mark too');
+  if (flags.mark !== undefined && flags.vol !== undefined) throw new InvalidArgumentError('--vol serves a primary\'s volumes, --mark a remote\'s mark: give one or the other');
+  const mark = flags.mark === undefined ? undefined : {group: flags.group!, markId: flags.mark, rvol: flags.rvol};
   return {
-    tcp, socket: flags.socket, ldevs: flags.vol === undefined ? undefined : parseLdevList(flags.vol), insecure: flags.insecure, readOnly: flags.readOnly, tls,
+    mark, tcp, socket: flags.socket, ldevs: flags.vol === undefined ? undefined : parseLdevList(flags.vol), insecure: flags.insecure, readOnly: flags.readOnly, tls,
   };
 }
 

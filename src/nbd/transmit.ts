@@ -78,7 +78,8 @@ function handle(context: ServeContext, chosen: NbdExport, request: Request, payl
       case Command.read:
         // Longer than the maximum we advertise is EINVAL; EOVERFLOW is only for structured reads with DF.
         if (request.length > MAX_PAYLOAD || !inRange(chosen, request)) return {error: NbdError.inval};
-        return {error: 0, data: request.length === 0 ? Buffer.alloc(0) : hostRead(site, chosen.ldev, request.offset, request.length)};
+        if (request.length === 0) return {error: 0, data: Buffer.alloc(0)};
+        return {error: 0, data: chosen.image ? chosen.image.read(request.offset, request.length) : hostRead(site, chosen.ldev, request.offset, request.length)};
       case Command.write:
         if (!inRange(chosen, request)) return {error: NbdError.nospc};
         if (request.length > 0) writer.write(chosen.ldev, request.offset, payload!, {sync: fua});

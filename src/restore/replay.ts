@@ -290,6 +290,13 @@ function planRanges(scan: LogScan, upto: number, ldev: number, capacity: number)
   return ranges;
 }
 
+/** Every final extent of one target below log ID `upto`, in ascending target order (one batch, however many). */
+export function finalExtents(scan: LogScan, upto: number, ldev: number): ExtentColumns {
+  const out = new ExtentColumns(1024);
+  finalExtentsOf(scan, upto, ldev, [0, Infinity], new ExtentColumns(1024), out);
+  return out;
+}
+
 /**
  * Where each final byte of [from, to) of one target comes from (last writer wins),
  * into `out` (cleared first unless `clear` is false).
