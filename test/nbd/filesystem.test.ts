@@ -139,7 +139,7 @@ test('a mark issued between two committed SQLite transactions on ext4 over NBD r
   mvolView.detach();
 });
 
-test('qemu-img convert -n writes an ext4 image made by mke2fs -d onto an export: the M-VOL is that image byte for byte, e2fsck finds it clean, its files are the directory\'s, and a mark restores it at the remote', async t => {
+test('qemu-img convert -n writes an ext4 image made by mke2fs -d onto an export: the M-VOL is that image byte for byte, e2fsck finds it clean, its files are the directory\'s, and a mark restores it at the remote and, served read-only without a restore, mounts with the same files', async t => {
   // A random base: qemu-img has to zero what the image leaves as holes.
   const sites = loggingSites(t, {size: '64M', logSize: '128M'});
   const {mvol, rvol} = sites.members[0];
@@ -168,4 +168,22 @@ test('qemu-img convert -n writes an ext4 image made by mke2fs -d onto an export:
   const restored = path.join(sites.root, 'restored.img');
   restore(sites.remote, sites.group, ['--mark', String(markId), '--rvol', String(rvol), '--to', restored]);
   t.is(sha256(restored), sha256(source), 'the mark restores the image at the remote');
+
+  // The same mark without restoring it (issue 14, item 4): garbage written after the mark,
+  // then the mark served at the remote, through nbdfuse and a read-only loop device, mounted.
+  sites.host.write(mvol, 0, crypto.randomBytes(2 * 1024 * 1024));
+  const atMark = await serve(t, sites.remote, ['--group', String(sites.group), '--mark', String(markId)]);
+  const fuse = await fuseFile(t, path.join(sites.root, 'mark-fuse'), `${atMark.url}/${rvol}`);
+  const markCheck = fsck(fuse.file);
+  t.is(markCheck.code, 0, markCheck.output);
+  const loop = loopDevice(t, fuse.file, {readOnly: true});
+  const markView = mounted(t, loop.device, path.join(sites.root, 'mark-mount'), 'ro');
+  const markFiles = filesUnder(markView.dir);
+  t.deepEqual([...markFiles.keys()].sort(), [...written.keys()].sort());
+  for (const [name, data] of written) t.true(markFiles.get(name)!.equals(data), `${name} in the mark export`);
+  markView.unmount();
+  loop.detach();
+  await fuse.unmount();
+  atMark.child.kill('SIGTERM');
+  t.like(await atMark.done, {code: 0});
 });
