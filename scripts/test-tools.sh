@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
-# qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, and a kernel
-# file system with a database on top: loop devices, ext4, SQLite). `npm test` runs this
-# first, so a fresh machine gets them from Debian's packages; a test never skips because a
-# tool is missing.
+# The system tools the test suite and the bench drive (crash injection, QEMU's blklogwrites
+# writer and qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, a
+# kernel file system with a database on top: loop devices, ext4, SQLite; and nbdkit, the
+# C NBD server the bench's NBD rows measure `marklog serve` against). `npm test`,
+# `npm run bench` and `npm run soak` run this first, so a fresh machine gets them from
+# Debian's packages; a test or a bench row never skips because a tool is missing.
 set -euo pipefail
 
 # command → Debian package
@@ -20,6 +21,7 @@ tools=(
   "mke2fs e2fsprogs"
   "e2fsck e2fsprogs"
   "sqlite3 sqlite3"
+  "nbdkit nbdkit"
 )
 
 missing=()
