@@ -48,7 +48,7 @@ const FIGURE: Record<NbdRow['job'], string> = {
   read: '4 KiB random reads, queue depth 8',
 };
 
-interface ModeFixture {
+export interface ModeFixture {
   sites: Sites;
   mvol: number;
   /** nbdkit's plain file, the size of the M-VOL. */
@@ -60,7 +60,7 @@ function logBytes(job: FioJob): number {
   return job.ioSize * 1.5;
 }
 
-function fixture(ctx: Context, mode: NbdMode, rows: NbdRow[]): ModeFixture {
+export function fixture(ctx: Context, mode: NbdMode, rows: NbdRow[]): ModeFixture {
   const p = ctx.params;
   const capacity = p.nbdVolMib * MiB;
   const name = `nbd-${mode.replace(' ', '-')}`;
