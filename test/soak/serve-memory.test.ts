@@ -8,6 +8,10 @@
 // of the last quarter of the samples must stay within 1.2 × the median of the first
 // quarter + 8 MiB. At the end the server exits 0 on SIGTERM, a mark issued after the
 // load restores the logged volume to its M-VOL, and verify is clean at both sites.
+// MARKLOG_SOAK_NODE_ARGS passes node options to the server; with --trace-gc among them
+// the test also logs how many scavenges and mark-compacts ran and the V8 heap in use
+// after mark-compacts along the run (e.g. "--trace-gc --max-old-space-size=32" makes
+// V8 collect its old space often, so what stays live shows).
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,7 +38,9 @@ test(`marklog serve under fio for ${MINUTES} min (MARKLOG_SOAK_MINUTES): its RSS
   const paired = {mvol: createVolume(sites.primary, '64M'), rvol: createVolume(sites.remote, '64M')};
   cliJson(['pair', 'create', '--site', sites.primary, '--mvol', String(paired.mvol), '--rvol', String(paired.rvol)]);
   const plain = createVolume(sites.primary, '64M');
-  const served = await serve(t, sites.primary);
+  const nodeArgs = (process.env.MARKLOG_SOAK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const traceGc = nodeArgs.includes('--trace-gc');
+  const served = await serve(t, sites.primary, [], {nodeArgs});
 
   const sampler = rssSampler(served.child.pid!, SAMPLE_MS);
   const uri = (ldev: number) => `--uri=${served.url}/${ldev}`;
@@ -59,10 +65,14 @@ test(`marklog serve under fio for ${MINUTES} min (MARKLOG_SOAK_MINUTES): its RSS
   t.log(`after warm-up: first quarter median ${mib(bound.first)}, last quarter median ${mib(bound.last)}, bound ${mib(bound.limit)}`);
   t.log(`per minute (median): ${perMinute(samples).map(mib).join(', ')}`);
   t.log(`fio moved ${jobs.map(j => `${j.jobname} ${mib(j.read.io_bytes + j.write.io_bytes)}`).join(', ')}`);
-  t.true(bound.last <= bound.limit, `the last quarter's median RSS ${mib(bound.last)} is within ${mib(bound.limit)}`);
-
   const {markId} = cliJson(['mark', '--site', sites.primary, '--app', 'after-soak']);
-  t.like(await stopServe(served), {code: 0}, 'SIGTERM drains, flushes and exits 0');
+  const stopped = await stopServe(served);
+  if (traceGc && stopped !== 'hung') {
+    const trace = stopped.stdout;
+    t.log(`${trace.match(/Scavenge/g)?.length ?? 0} scavenges, ${trace.match(/Mark-Compact/g)?.length ?? 0} mark-compacts; V8 heap after mark-compacts (s: MB in use (of MB reserved)): ${liveHeap(trace).join(', ')}`);
+  }
+  t.true(bound.last <= bound.limit, `the last quarter's median RSS ${mib(bound.last)} is within ${mib(bound.limit)}`);
+  t.like(stopped, {code: 0}, 'SIGTERM drains, flushes and exits 0');
   const restored = path.join(sites.root, 'restored.img');
   restore(sites.remote, sites.group, ['--mark', String(markId), '--rvol', String(logged.rvol), '--to', restored]);
   t.is(digest(imageBytes(restored)), digest(imageBytes(imagePath(sites.primary, logged.mvol))), 'the mark after the load restores the logged volume to its M-VOL');
@@ -74,4 +84,11 @@ function perMinute(samples: {ms: number; rss: number}[]): number[] {
   const minutes = new Map<number, number[]>();
   for (const s of samples) minutes.set(Math.floor(s.ms / 60_000), [...(minutes.get(Math.floor(s.ms / 60_000)) ?? []), s.rss]);
   return [...minutes.values()].map(median);
+}
+
+/** From --trace-gc lines: seconds into the run and the heap in use after each mark-compact, ten of them spread over the run. */
+function liveHeap(trace: string): string[] {
+  const points = [...trace.matchAll(/(\d+) ms: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/g)].map(m => `${(Number(m[1]) / 1000).toFixed(0)}: ${m[2]} (of ${m[3]})`);
+  const step = Math.max(1, Math.floor(points.length / 10));
+  return points.filter((_, i) => i % step === 0 || i === points.length - 1);
 }
