@@ -2,6 +2,9 @@
 // loads it (a soak), and the bound a soak holds it to: after a warm-up, the median of
 // the last quarter of the samples within a factor and a margin of the first quarter's.
 import fs from 'node:fs';
+import {median} from '../../bench/lib/measure.js';
+
+export {median};
 
 export interface RssSample {
   /** Since the sampler started. */
@@ -40,12 +43,6 @@ export function rssSampler(pid: number, everyMs: number): {stop(): RssSample[]} 
       return samples;
     },
   };
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 export interface RssBound {
