@@ -23,6 +23,7 @@ tools=(
   "sqlite3 sqlite3"
   "openssl openssl"
   "ip iproute2"
+  "nbdkit nbdkit"
 )
 
 missing=()

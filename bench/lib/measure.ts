@@ -44,6 +44,8 @@ export interface PairedRun {
   /** Untimed setup before a side runs (before the settle). */
   prepare?: (side: 'marklog' | 'baseline', rep: number) => void;
   log?: (text: string) => void;
+  /** What a side returns, for the log lines (default 's': seconds; a side may return a rate instead). */
+  unit?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function runPaired(run: PairedRun): Promise<Sides> {
     settle(run.settle);
     const seconds = run[side](rep);
     if (keep) out[side].push(seconds);
-    run.log?.(`${keep ? `rep ${rep}` : 'warm-up'} ${side} ${seconds.toFixed(4)} s`);
+    run.log?.(`${keep ? `rep ${rep}` : 'warm-up'} ${side} ${seconds.toFixed(4)} ${run.unit ?? 's'}`);
   };
   let rep = 0;
   for (let i = 0; i < run.warmup; i++, rep++) {

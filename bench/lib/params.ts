@@ -12,6 +12,7 @@ export const ROW_NAMES = [
   'pair-write', 'log-write-seq', 'log-write-rand', 'pair-create', 'pair-create-sparse', 'resync',
   'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss', 'mark-many', 'mark-list',
   'cli-start', 'restore-early',
+  'nbd-write-rand', 'nbd-write-seq', 'nbd-pair-rand', 'nbd-pair-seq', 'nbd-log-rand', 'nbd-log-seq', 'nbd-read-rand',
 ] as const;
 export type RowName = typeof ROW_NAMES[number];
 
@@ -49,6 +50,12 @@ export interface Params {
   rssScaleDown: number;
   /** Child runs per volume size in row 10 (each is a fresh process; no warm-up). */
   rssRepeat: number;
+  /** Volume (and nbdkit file) of the NBD rows (15-21), MiB. */
+  nbdVolMib: number;
+  /** MiB each 4 KiB random fio job writes or reads, rows 15, 17, 19, 21. */
+  nbdRandMib: number;
+  /** MiB each 1 MiB sequential fio job writes, rows 16, 18, 20. */
+  nbdSeqMib: number;
   /** Multiplies every size (for a quick smoke run, e.g. 0.05). */
   scale: number;
   out: string;
@@ -84,6 +91,9 @@ const HELP = `npm run bench -- [flags]
   --rss-log-mib N         log data, row 10 (default 256)
   --rss-scale-down N      also measure row 10 with a volume, and with a log, N times smaller (default 8; 0 = off)
   --rss-repeat N          restores (fresh child processes) per volume size in row 10 (default 3)
+  --nbd-vol-mib N         volume of the NBD rows 15-21, and nbdkit's file (default 256)
+  --nbd-rand-mib N        MiB per 4 KiB random fio job, rows 15, 17, 19, 21 (default 64)
+  --nbd-seq-mib N         MiB per 1 MiB sequential fio job, rows 16, 18, 20 (default 256; past the volume it wraps)
   --scale F               multiply every size by F (smoke runs)
   --out FILE              JSON results (default bench/results/latest.json)
   --no-settle             do not run sync(1) before each timed repetition
@@ -119,6 +129,9 @@ export function parseParams(argv: string[]): Params {
       'rss-log-mib': {type: 'string'},
       'rss-scale-down': {type: 'string'},
       'rss-repeat': {type: 'string'},
+      'nbd-vol-mib': {type: 'string'},
+      'nbd-rand-mib': {type: 'string'},
+      'nbd-seq-mib': {type: 'string'},
       scale: {type: 'string'},
       out: {type: 'string'},
       keep: {type: 'boolean'},
@@ -173,6 +186,9 @@ export function parseParams(argv: string[]): Params {
     rssLogMib: sized('rss-log-mib', 256, 1),
     rssScaleDown: Math.round(num('rss-scale-down', 8)),
     rssRepeat: Math.round(num('rss-repeat', 3, 1)),
+    nbdVolMib: sized('nbd-vol-mib', 256, 4),
+    nbdRandMib: sized('nbd-rand-mib', 64, 1),
+    nbdSeqMib: sized('nbd-seq-mib', 256, 1),
     scale,
     out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'latest.json')),
     keep: Boolean(values.keep),

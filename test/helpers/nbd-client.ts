@@ -1,48 +1,7 @@
 // A small, strict NBD client over `Wire` for tests that speak to `marklog serve`
 // themselves: the greeting, option replies up to the final one, GO, and requests
 // whose replies must carry the right magic and echo the cookie. Anything else throws.
-import {spawn, type ChildProcess} from 'node:child_process';
-import type {ExecutionContext} from 'ava';
-import {BIN} from './cli.js';
-import {exited, type Exit} from './processes.js';
-import {waitFor} from './wait.js';
-import {CMD, MAGIC, OPT, REP, Wire, clientFlags, infoData, option, request} from './nbd-wire.js';
-
-export interface Served {
-  child: ChildProcess;
-  port: number;
-  exports: {ldev: number; names: string[]; capacity: number}[];
-  done: Promise<Exit>;
-}
-
-/** `marklog serve --json` on a free loopback port, once it printed its readiness line. */
-export async function startServe(t: ExecutionContext, site: string, extra: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--site', site, '--listen', '127.0.0.1:0', '--json', ...extra], {stdio: ['ignore', 'pipe', 'pipe']});
-  const done = exited(child);
-  let out = '';
-  child.stdout!.on('data', chunk => {
-    out += chunk;
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  await waitFor(() => out.includes('\n') || child.exitCode !== null, {what: 'marklog serve to print its readiness line', seen: () => out});
-  const ready = JSON.parse(out.split('\n')[0]);
-  return {child, port: ready.listening.port, exports: ready.exports, done};
-}
-
-/** SIGTERM, then how it ended; a server still running after `ms` is killed and reported as 'hung'. */
-export async function stopServe(served: Served, ms = 30_000): Promise<Exit | 'hung'> {
-  served.child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<'hung'>(resolve => {
-    timer = setTimeout(() => resolve('hung'), ms);
-  });
-  const result = await Promise.race([served.done, hung]);
-  clearTimeout(timer);
-  if (result === 'hung') served.child.kill('SIGKILL');
-  return result;
-}
+import {CMD, INFO, MAGIC, OPT, REP, Wire, clientFlags, infoData, option, request} from './nbd-wire.js';
 
 /** Reads the server's greeting; throws unless it is NBDMAGIC, IHAVEOPT and fixed newstyle. */
 export async function greet(wire: Wire): Promise<number> {
@@ -79,16 +38,24 @@ export interface Reply {
 export class NbdClient {
   private cookie = 0n;
 
-  constructor(readonly wire: Wire) {}
+  /** `size` and `flags` are the export's, from the INFO_EXPORT that GO must send before its ACK. */
+  private constructor(readonly wire: Wire, readonly size: number, readonly flags: number) {}
 
   /** Connects (to a loopback port, or a Unix socket path), greets with both client flags and GOes to `name`. */
   static async open(port: number | string, name: string): Promise<NbdClient> {
     const wire = await Wire.connect(port);
     await greet(wire);
     wire.send(Buffer.concat([clientFlags(3), option(OPT.go, infoData(name))]));
-    const replies = await optionReplies(wire, OPT.go);
-    if (replies.at(-1)!.type !== REP.ack) throw new Error(`GO "${name}" answered 0x${replies.at(-1)!.type.toString(16)}`);
-    return new NbdClient(wire);
+    return NbdClient.afterGo(wire, name, await optionReplies(wire, OPT.go));
+  }
+
+  /** The client of a connection whose GO got `replies`; throws unless they end in ACK after an INFO_EXPORT. */
+  static afterGo(wire: Wire, name: string, replies: OptionReply[]): NbdClient {
+    const last = replies.at(-1)!;
+    if (last.type !== REP.ack) throw new Error(`GO "${name}" answered 0x${last.type.toString(16)}: ${last.data.toString('utf8')}`);
+    const info = replies.find(r => r.type === REP.info && r.data.length >= 12 && r.data.readUInt16BE(0) === INFO.export);
+    if (!info) throw new Error(`GO "${name}" ended without INFO_EXPORT`);
+    return new NbdClient(wire, Number(info.data.readBigUInt64BE(2)), info.data.readUInt16BE(10));
   }
 
   /** Sends one request and awaits its simple reply (and a read's data when it succeeded). */

@@ -50,5 +50,5 @@ export async function openTls(port: number | string, name: string, files: Client
   wire.send(option(OPT.go, infoData(name)));
   const replies = await optionReplies(wire, OPT.go);
   if (replies.at(-1)!.type !== REP.ack) throw new Error(`GO "${name}" answered 0x${replies.at(-1)!.type.toString(16)}`);
-  return new NbdClient(wire);
+  return NbdClient.afterGo(wire, name, replies);
 }

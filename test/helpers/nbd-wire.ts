@@ -148,7 +148,7 @@ export class Wire {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, left);
+        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
         this.wake = () => {
           clearTimeout(timer);
           resolve();
@@ -162,7 +162,7 @@ export class Wire {
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(bytes);
   }
 
-  /** Exactly n bytes; WireEnded if the server closes first, WireTimeout after ms. */
+  /** Exactly n bytes; WireEnded if the server closes first, WireTimeout after ms (Infinity: no deadline). */
   async take(n: number, ms = 20_000): Promise<Buffer> {
     const ok = await this.until(() => this.buffered >= n || this.gone, ms);
     if (this.buffered < n) throw ok ? new WireEnded(n, this.buffered) : new WireTimeout(n, this.buffered, ms);

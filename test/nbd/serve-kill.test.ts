@@ -15,7 +15,7 @@ import test, {type ExecutionContext} from 'ava';
 import {cli, cliSpawn} from '../helpers/cli.js';
 import {Rng} from '../helpers/fuzz.js';
 import {loggingSites, restore, type MarkResult} from '../helpers/logging.js';
-import {NbdClient, NbdConnectionLost} from '../helpers/nbd-pipelined-client.js';
+import {NbdConnectionLost, PipelinedClient} from '../helpers/nbd-pipelined-client.js';
 import {exited, killIfRunning, type Exit} from '../helpers/processes.js';
 import {serve, type Served} from '../helpers/serve.js';
 import {imagePath, sha256} from '../helpers/sites.js';
@@ -89,7 +89,7 @@ async function fioLoad(t: ExecutionContext, url: string, mvolFile: string): Prom
  * to DEPTH requests in flight, a FLUSH after every WRITES_PER_FLUSH writes, and after every FLUSHES_PER_MARK
  * FLUSHes a mark: the writes drained, one more FLUSH, then `marklog mark`.
  */
-async function hostUntilKilled(client: NbdClient, ledger: WriteLedger, rng: Rng, plan: Plan, kill: () => void, mark: () => Promise<void>): Promise<void> {
+async function hostUntilKilled(client: PipelinedClient, ledger: WriteLedger, rng: Rng, plan: Plan, kill: () => void, mark: () => Promise<void>): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   const failures: unknown[] = [];
   const counts = {ack: 0, flush: 0, mark: 0};
@@ -166,7 +166,7 @@ test('kill -9 of marklog serve during fio and a client\'s writes, FLUSHes and ma
   for (let round = 1; round <= ROUNDS; round++) {
     const plan = planFor(rng, round);
     const fio = await fioLoad(t, `${served.url}/${load.mvol}`, loadFile);
-    const nbd = await NbdClient.connect(served.port, String(client.mvol));
+    const nbd = await PipelinedClient.connect(served.port, String(client.mvol));
     const victim = served;
     await hostUntilKilled(nbd, ledger, rng, plan, () => victim.child.kill('SIGKILL'), () => issue(round, `round ${round}`));
     t.like(await victim.done, {signal: 'SIGKILL'}, `round ${round}: the server was killed (${plan.moment} ${plan.at})`);

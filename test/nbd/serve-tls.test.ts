@@ -138,7 +138,7 @@ test('STARTTLS with data, or a second time, gets ERR_INVALID; bytes sent in the 
   t.is(go.at(-1)!.type, REP.ack);
   const exportInfo = go.find(r => r.type === REP.info && r.data.readUInt16BE(0) === 0)!;
   t.is(exportInfo.data.readUInt16BE(10) & (TX_FLAG.canMultiConn | TX_FLAG.readOnly), TX_FLAG.canMultiConn, 'writable, and multi-connection is offered');
-  const client = new NbdClient(wire);
+  const client = NbdClient.afterGo(wire, String(ldev), go);
   t.is((await client.write(MIB, Buffer.from('over tls'))).error, 0);
   t.is((await client.call(CMD.flush, 0, 0)).error, 0);
   t.deepEqual((await client.read(MIB, 8)).data, Buffer.from('over tls'));

@@ -5,11 +5,11 @@
 import {spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
 import {digest, imageBytes, loggingSites} from '../helpers/logging.js';
+import {NbdClient} from '../helpers/nbd-client.js';
 import {attempt, run, serve} from '../helpers/serve.js';
 import {imagePath} from '../helpers/sites.js';
 
@@ -49,78 +49,28 @@ test('Fig. 19 through NBD: qemu-img, nbdcopy and qemu-io write through marklog s
 test('nbdinfo sees every volume hosts may write, by LDEV and by volume id, with its size and the flags marklog serves (flush, FUA, trim, zeroes, multi-connection)', async t => {
   const sites = loggingSites(t, {size: '4M', pairs: 2});
   const served = await serve(t, sites.primary);
-  t.deepEqual(served.ready.exports.map(e => e.ldev), sites.members.map(m => m.mvol));
+  t.deepEqual(served.exports.map(e => e.ldev), sites.members.map(m => m.mvol));
   const info = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${sites.members[1].mvol}`]));
   const exported = info.exports[0];
   t.is(exported['export-size'], 4 * 1024 * 1024);
   t.like(exported, {can_flush: true, can_fua: true, can_trim: true, can_zero: true, can_multi_conn: true, is_read_only: false});
-  const byId = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${served.ready.exports[0].names[1]}`]));
+  const byId = JSON.parse(run('nbdinfo', ['--json', `${served.url}/${served.exports[0].names[1]}`]));
   t.is(byId.exports[0]['export-size'], 4 * 1024 * 1024);
   const list = run('nbdinfo', ['--list', served.url]);
   for (const m of sites.members) t.regex(list, new RegExp(`export="${m.mvol}"`));
   t.true(spawnSync('nbdinfo', [`${served.url}/no-such-export`]).status !== 0, 'an unknown export is refused');
 });
 
-/** A raw NBD client: handshake with NO_ZEROES, GO for `name`, then requests. */
-async function rawClient(port: number, name: string) {
-  const socket = net.connect(port, '127.0.0.1');
-  let buffered = Buffer.alloc(0);
-  let wake: (() => void) | undefined;
-  socket.on('data', chunk => {
-    buffered = Buffer.concat([buffered, chunk]);
-    wake?.();
-  });
-  const take = async (n: number) => {
-    while (buffered.length < n) await new Promise<void>(resolve => (wake = resolve));
-    const out = buffered.subarray(0, n);
-    buffered = buffered.subarray(n);
-    return out;
-  };
-  await new Promise(resolve => socket.once('connect', resolve));
-  await take(18);
-  socket.write(Buffer.from([0, 0, 0, 3]));
-  const nameBytes = Buffer.from(name);
-  const option = Buffer.alloc(16 + 4 + nameBytes.length + 2);
-  option.writeBigUInt64BE(0x49484156454f5054n, 0);
-  option.writeUInt32BE(7, 8);
-  option.writeUInt32BE(4 + nameBytes.length + 2, 12);
-  option.writeUInt32BE(nameBytes.length, 16);
-  nameBytes.copy(option, 20);
-  socket.write(option);
-  for (;;) {
-    const reply = await take(20);
-    const data = await take(reply.readUInt32BE(16));
-    if (reply.readUInt32BE(12) === 1) break;
-    void data;
-  }
-  let cookie = 0n;
-  return {
-    async request(type: number, offset: number, length: number, payload?: Buffer): Promise<{error: number; data: Buffer}> {
-      const header = Buffer.alloc(28);
-      header.writeUInt32BE(0x25609513, 0);
-      header.writeUInt16BE(type, 6);
-      header.writeBigUInt64BE(++cookie, 8);
-      header.writeBigUInt64BE(BigInt(offset), 16);
-      header.writeUInt32BE(length, 24);
-      socket.write(payload ? Buffer.concat([header, payload]) : header);
-      const reply = await take(16);
-      const error = reply.readUInt32BE(4);
-      return {error, data: type === 0 && error === 0 ? await take(length) : Buffer.alloc(0)};
-    },
-    close: () => socket.destroy(),
-  };
-}
-
 test('a write past the end of an export gets ENOSPC, its payload is consumed and the connection goes on; an unknown command gets EINVAL', async t => {
   const sites = loggingSites(t, {size: '1M'});
   const {mvol} = sites.members[0];
   const served = await serve(t, sites.primary);
-  const client = await rawClient(served.port, String(mvol));
-  t.is((await client.request(1, 1024 * 1024 - 100, 4096, Buffer.alloc(4096, 7))).error, 28);
-  t.is((await client.request(1, 0, 4, Buffer.from('abcd'))).error, 0, 'the stream stayed in step');
-  t.deepEqual((await client.request(0, 0, 4)).data, Buffer.from('abcd'));
-  t.is((await client.request(99, 0, 0)).error, 22);
-  client.close();
+  const client = await NbdClient.open(served.port, String(mvol));
+  t.is((await client.write(1024 * 1024 - 100, Buffer.alloc(4096, 7))).error, 28);
+  t.is((await client.write(0, Buffer.from('abcd'))).error, 0, 'the stream stayed in step');
+  t.deepEqual((await client.read(0, 4)).data, Buffer.from('abcd'));
+  t.is((await client.call(99, 0, 0)).error, 22);
+  t.is(await client.disconnect(), 'eof');
   t.is(imageBytes(imagePath(sites.primary, mvol)).subarray(0, 4).toString(), 'abcd');
 });
 

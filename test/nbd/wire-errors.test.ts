@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {cliJson} from '../helpers/cli.js';
-import {NbdClient, greet, optionReplies, startServe, stopServe} from '../helpers/nbd-client.js';
+import {NbdClient, greet, optionReplies} from '../helpers/nbd-client.js';
+import {serve, stopServe} from '../helpers/serve.js';
 import {CMD, CMD_FLAG, ERRNO, MAGIC, OPT, REP, Wire, clientFlags, infoData, option, request} from '../helpers/nbd-wire.js';
 import {createVolume, imagePath, tempDir} from '../helpers/sites.js';
 
@@ -19,7 +20,7 @@ async function served(t: ExecutionContext) {
   cliJson(['site', 'init', site, '--role', 'primary']);
   const ldevs = [createVolume(site, '1M'), createVolume(site, '1M')];
   const image = (ldev: number) => fs.readFileSync(imagePath(site, ldev));
-  const server = await startServe(t, site);
+  const server = await serve(t, site);
   return {site, ldevs, image, server, port: server.port};
 }
 
@@ -69,8 +70,9 @@ test('an unknown option gets ERR_UNSUP and the handshake goes on to LIST and GO'
   const listed = await optionReplies(wire, OPT.list);
   t.deepEqual(listed.map(r => r.type), [REP.server, REP.server, REP.ack]);
   wire.send(option(OPT.go, infoData(String(ldevs[1]))));
-  t.is((await optionReplies(wire, OPT.go)).at(-1)!.type, REP.ack);
-  const client = new NbdClient(wire);
+  const go = await optionReplies(wire, OPT.go);
+  t.is(go.at(-1)!.type, REP.ack);
+  const client = NbdClient.afterGo(wire, String(ldevs[1]), go);
   t.is((await client.read(0, 512)).error, 0, 'the connection reached transmission');
   await client.disconnect();
   t.like(await stopServe(server), {code: 0});
@@ -103,7 +105,7 @@ test('a malformed LIST, INFO or GO gets ERR_INVALID, an unknown export ERR_UNKNO
   wire.send(option(OPT.go, infoData(name, [1, 2, 3, 0x1234])));
   const replies = await optionReplies(wire, OPT.go);
   t.is(replies.at(-1)!.type, REP.ack, 'a well-formed GO still works, unknown information requests ignored');
-  await new NbdClient(wire).disconnect();
+  await NbdClient.afterGo(wire, name.toString(), replies).disconnect();
   t.like(await stopServe(server), {code: 0});
 });
 

@@ -12,7 +12,8 @@ import path from 'node:path';
 import {cli, cliJson} from '../helpers/cli.js';
 import {Rng, caseCount, fuzzSuite, type Ledger} from '../helpers/fuzz.js';
 import {digest, imageBytes, loggingSites, restore} from '../helpers/logging.js';
-import {NbdClient, startServe, stopServe} from '../helpers/nbd-client.js';
+import {NbdClient} from '../helpers/nbd-client.js';
+import {serve, stopServe} from '../helpers/serve.js';
 import {addTally, fuzzConnection} from '../helpers/nbd-fuzz-case.js';
 import type {ExportView} from '../helpers/nbd-model.js';
 import {CMD, CMD_FLAG} from '../helpers/nbd-wire.js';
@@ -75,7 +76,7 @@ fuzzSuite('NBD wire fuzz against marklog serve', PROPERTIES, async ({seed, ledge
   const [fuzzed, kept] = sites.members;
   const keptImage = imagePath(sites.primary, kept.mvol);
   const keptBefore = imageBytes(keptImage);
-  const served = await startServe(t, sites.primary);
+  const served = await serve(t, sites.primary);
   const names = (ldev: number) => served.exports.find(e => e.ldev === ldev)!.names;
   const capacity = sites.capacity;
   const first: ExportView = {names: names(fuzzed.mvol), capacity, protect: {from: 0, to: REGION}};
