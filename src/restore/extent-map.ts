@@ -1,7 +1,9 @@
-// Where each byte of a restored volume comes from: the last write record that
-// covered it (last writer wins). Built while the log is read once in order, so a
-// restore writes every final byte once instead of replaying every overwrite.
-// Extents live in 1 MiB buckets, so an insert touches a short list.
+// Where each byte of a volume comes from at a point of the log: the last write record
+// that covered it (last writer wins), kept up to date as the log is read in order and
+// asked about any range at any moment (the dm-log-writes export widens writes to whole
+// sectors with it). A restore needs the final state only, and plans it in bounded
+// memory with final-extents.ts instead. Extents live in 1 MiB buckets, so an insert
+// touches a short list.
 
 export interface Extent {
   start: number;

@@ -2,7 +2,7 @@
 // image into the target, then write every record before the mark, in log order.
 import {fsx} from '../native/fsx.js';
 import {badBlock} from '../format/log-record-v2.js';
-import {ReadWindow} from '../log/read-window.js';
+import {ReadWindow, ScratchReader} from '../log/read-window.js';
 import {corruptionError} from './locate.js';
 import {ZEROS, type LogScan, type ScannedWrite} from './scan.js';
 import {CorruptLogError} from '../errors.js';
@@ -146,20 +146,17 @@ function checkedBytes(scan: LogScan, write: ScannedWrite, source: number, length
  * each is read alone, so the bytes in between are never read. No buffer per extent.
  */
 class BlockReader {
-  private readonly windows = new Map<VolumeImage, {window: ReadWindow; end: number}>();
-  private scratch = Buffer.alloc(0);
+  private readonly windows = new Map<VolumeImage, {window: ReadWindow; alone: ScratchReader; end: number}>();
   /** Per log volume, where the last byte any extent needs ends: no read goes past it. */
   readonly limits = new Map<VolumeImage, number>();
 
   read(image: VolumeImage, offset: number, length: number): Buffer {
     let state = this.windows.get(image);
-    if (!state) this.windows.set(image, (state = {window: new ReadWindow(image), end: -Infinity}));
+    if (!state) this.windows.set(image, (state = {window: new ReadWindow(image), alone: new ScratchReader(image), end: -Infinity}));
     const close = offset >= state.end && offset - state.end <= NEAR;
     state.end = offset + length;
     if (close) return state.window.read(offset, length, this.limits.get(image));
-    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
-    image.readInto(offset, this.scratch, length);
-    return this.scratch.subarray(0, length);
+    return state.alone.read(offset, length);
   }
 }
 
