@@ -39,7 +39,8 @@ export default defineCommand({
       tlsCert: flags['tls-cert'], tlsKey: flags['tls-key'], tlsCa: flags['tls-ca'], group: flags.group, mark: flags.mark, rvol: flags.rvol,
     });
     const warnings = serveWarnings(options);
-    await serveUntilSignal(Site.open(flags.site), options, server => {
+    // While serving, a pair that falls to PSUE or a log past its threshold is said on stderr, as `marklog write` says it.
+    await serveUntilSignal(Site.open(flags.site), {...options, onWarning: warning => out.warnAll([warning])}, server => {
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(readyJson(server, warnings))}\n`);
         return;

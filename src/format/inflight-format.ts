@@ -1,9 +1,12 @@
-// The in-flight write record of a site: docs/FORMAT.md §5.
+// The activity log of a site (file `inflight`): docs/FORMAT.md §5. Slots of one
+// in-flight write record each; slot 0 alone is the single record of earlier releases.
 import {crc32c} from './crc32c.js';
 import {viewOf, writeU64} from './u64.js';
 
 export const INFLIGHT_MAGIC = 0x46494c4d; // "MLIF" as bytes 4d 4c 49 46
 export const INFLIGHT_SIZE = 32;
+/** Writes one hold of the site lock may have in flight at once: a batch longer than this goes in parts. */
+export const ACTIVITY_SLOTS = 64;
 
 export const InflightRecord = {
   magic: 0, // u32
@@ -20,8 +23,8 @@ export interface Inflight {
   length: number;
 }
 
-export function encodeInflight(write: Inflight | null): Buffer {
-  const out = Buffer.alloc(INFLIGHT_SIZE);
+export function encodeInflight(write: Inflight | null, out: Buffer = Buffer.alloc(INFLIGHT_SIZE)): Buffer {
+  out.fill(0, 0, INFLIGHT_SIZE);
   out.writeUInt32LE(INFLIGHT_MAGIC, InflightRecord.magic);
   if (write) {
     out.writeUInt32LE(write.ldev, InflightRecord.ldev);
@@ -35,7 +38,9 @@ export function encodeInflight(write: Inflight | null): Buffer {
 
 /** null when nothing is in flight; a reason when the record cannot be trusted. */
 export function decodeInflight(source: Buffer): Inflight | null | {reason: string} {
-  if (source.length < INFLIGHT_SIZE) return source.every(b => b === 0) ? null : {reason: 'truncated'};
+  // All zeros: a slot the file was extended with and nothing has used yet (or an empty file).
+  if (source.subarray(0, INFLIGHT_SIZE).every(b => b === 0)) return null;
+  if (source.length < INFLIGHT_SIZE) return {reason: 'truncated'};
   if (source.readUInt32LE(InflightRecord.magic) !== INFLIGHT_MAGIC) return {reason: 'bad magic'};
   if (crc32c(source.subarray(0, InflightRecord.crc)) !== source.readUInt32LE(InflightRecord.crc)) return {reason: 'checksum mismatch'};
   const length = source.readBigUInt64LE(InflightRecord.length);

@@ -1,21 +1,25 @@
-// A host write in flight is recorded before it touches the volume and cleared
-// once it has gone everywhere its pairs send it. A process killed in between
-// leaves the record; the next command that writes sends the region's current
-// contents on again, so the M-VOL never silently differs from its R-VOL or log.
+// The activity log (docs/FORMAT.md §5): each host write in flight holds a slot, set
+// before the write touches the volume and cleared once it has gone everywhere its
+// pairs send it. A batch of writes (write-pipeline.ts) sets one slot per write, in
+// admission order from slot 0, and clears them together. A process killed in
+// between leaves its slots set; the next command that writes sends each region's
+// current contents on again, so the M-VOL never silently differs from its R-VOL or log.
 import fs from 'node:fs';
 import path from 'node:path';
 import {fsx} from '../native/fsx.js';
-import {decodeInflight, encodeInflight, INFLIGHT_SIZE, type Inflight} from '../format/inflight-format.js';
+import {ACTIVITY_SLOTS, decodeInflight, encodeInflight, INFLIGHT_SIZE, type Inflight} from '../format/inflight-format.js';
 import {writeThrough} from './write-through.js';
 import type {Site} from '../site/site.js';
 
 export const INFLIGHT_FILE = 'inflight';
 
+const LOG_SIZE = ACTIVITY_SLOTS * INFLIGHT_SIZE;
+
 const open = new WeakMap<Site, number>();
-/** The record, mapped: setting and clearing it are stores, not system calls (they outlive the process all the same). */
+/** The slots, mapped: setting and clearing them are stores, not system calls (they outlive the process all the same). */
 const mapped = new WeakMap<Site, Buffer>();
-/** The record's state as this process last wrote it, and under which hold of the site lock. */
-const lastWritten = new WeakMap<Site, {hold: number; inFlight: boolean}>();
+/** How many slots this process last set (0: all clear), and under which hold of the site lock. */
+const lastWritten = new WeakMap<Site, {hold: number; set: number}>();
 
 function fdOf(site: Site): number {
   let fd = open.get(site);
@@ -26,58 +30,85 @@ function fdOf(site: Site): number {
   return fd;
 }
 
-function recordOf(site: Site): Buffer {
-  let record = mapped.get(site);
-  if (!record) {
+function slotsOf(site: Site): Buffer {
+  let slots = mapped.get(site);
+  if (!slots) {
     const fd = fdOf(site);
-    if (fs.fstatSync(fd).size < INFLIGHT_SIZE) {
-      // A new file: its block is allocated now, so no store into the mapping has to allocate it.
-      fs.writeSync(fd, encodeInflight(null), 0, INFLIGHT_SIZE, 0);
+    const size = fs.fstatSync(fd).size;
+    if (size < LOG_SIZE) {
+      // A new file, or one record of an earlier release: the missing slots are written
+      // cleared now (whatever a slot already holds stays), so no store into the mapping
+      // has to allocate a block.
+      const from = Math.ceil(size / INFLIGHT_SIZE) * INFLIGHT_SIZE;
+      const cleared = Buffer.alloc(LOG_SIZE - from);
+      for (let at = 0; at < cleared.length; at += INFLIGHT_SIZE) encodeInflight(null, cleared.subarray(at, at + INFLIGHT_SIZE));
+      fs.writeSync(fd, cleared, 0, cleared.length, from);
       fs.fdatasyncSync(fd);
     }
-    record = fsx.mapShared(fd, 0, INFLIGHT_SIZE);
-    mapped.set(site, record);
+    slots = fsx.mapShared(fd, 0, LOG_SIZE);
+    mapped.set(site, slots);
   }
-  return record;
+  return slots;
+}
+
+/** Sets one slot per write, from slot 0 in order; at most ACTIVITY_SLOTS. */
+export function beginWrites(site: Site, writes: readonly Inflight[]): void {
+  if (writes.length > ACTIVITY_SLOTS) throw new Error(`${writes.length} writes in flight, more than the activity log's ${ACTIVITY_SLOTS} slots`);
+  const slots = slotsOf(site);
+  writes.forEach((write, slot) => encodeInflight(write, slots.subarray(slot * INFLIGHT_SIZE, (slot + 1) * INFLIGHT_SIZE)));
+  lastWritten.set(site, {hold: site.lock.hold, set: writes.length});
 }
 
 export function beginWrite(site: Site, write: Inflight): void {
-  encodeInflight(write).copy(recordOf(site));
-  lastWritten.set(site, {hold: site.lock.hold, inFlight: true});
+  beginWrites(site, [write]);
 }
 
-/** Nothing in flight: the same 32 bytes every time. */
+/** Nothing in flight: the same 32 bytes in every slot. */
 const CLEARED = encodeInflight(null);
 
-export function endWrite(site: Site): void {
-  CLEARED.copy(recordOf(site));
-  lastWritten.set(site, {hold: site.lock.hold, inFlight: false});
+/** Clears the slots this process set (all of them when it cannot know which). */
+export function endWrites(site: Site): void {
+  const slots = slotsOf(site);
+  const known = lastWritten.get(site);
+  const used = known && known.hold === site.lock.hold ? known.set : ACTIVITY_SLOTS;
+  for (let slot = 0; slot < used; slot++) CLEARED.copy(slots, slot * INFLIGHT_SIZE);
+  lastWritten.set(site, {hold: site.lock.hold, set: 0});
+}
+
+export const endWrite = endWrites;
+
+/** The writes the activity log holds, in slot order; torn slots (the write had not begun) are left out. */
+function setSlots(site: Site): Inflight[] {
+  const bytes = Buffer.alloc(LOG_SIZE);
+  const read = fs.readSync(fdOf(site), bytes, 0, LOG_SIZE, 0);
+  const writes: Inflight[] = [];
+  for (let at = 0; at < read; at += INFLIGHT_SIZE) {
+    const decoded = decodeInflight(bytes.subarray(at, Math.min(read, at + INFLIGHT_SIZE)));
+    if (decoded !== null && !('reason' in decoded)) writes.push(decoded);
+  }
+  return writes;
 }
 
 /**
- * Finishes a write a killed process left in flight: whatever the volume now holds
- * in that region is passed to the pairs like a host write. Callers hold the lock
- * and read the tables after it (a pair may have fallen to PSUE).
- * Returns the region it repaired, if any.
+ * Finishes the writes a killed process left in flight: whatever the volume now
+ * holds in each region is passed to the pairs like a host write, in slot order.
+ * Callers hold the lock and read the tables after it (a pair may have fallen to
+ * PSUE). Returns the regions it repaired.
  */
-export function repairInflight(site: Site): Inflight | null {
+export function repairInflight(site: Site): Inflight[] {
   // Cleared by this process within this hold of the lock: nobody else can have set it since.
   const known = lastWritten.get(site);
-  if (known && !known.inFlight && known.hold !== 0 && known.hold === site.lock.hold) return null;
-  const bytes = Buffer.alloc(INFLIGHT_SIZE);
-  const read = fs.readSync(fdOf(site), bytes, 0, INFLIGHT_SIZE, 0);
-  const decoded = decodeInflight(bytes.subarray(0, read));
-  if (decoded === null) return null;
-  if ('reason' in decoded) {
-    // A torn record means the write had not started touching the volume yet.
-    endWrite(site);
-    return null;
+  if (known && known.set === 0 && known.hold !== 0 && known.hold === site.lock.hold) return [];
+  const writes = setSlots(site);
+  for (const write of writes) {
+    const tables = site.view();
+    const volume = tables.volumes.find(v => v.ldev === write.ldev);
+    if (volume && write.offset + write.length <= volume.capacity) {
+      writeThrough(site, tables, volume, write.offset, site.image(volume).read(write.offset, write.length));
+    }
   }
-  const tables = site.view();
-  const volume = tables.volumes.find(v => v.ldev === decoded.ldev);
-  if (volume && decoded.offset + decoded.length <= volume.capacity) {
-    writeThrough(site, tables, volume, decoded.offset, site.image(volume).read(decoded.offset, decoded.length));
-  }
-  endWrite(site);
-  return decoded;
+  slotsOf(site);
+  lastWritten.delete(site);
+  endWrites(site);
+  return writes;
 }

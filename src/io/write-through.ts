@@ -1,5 +1,9 @@
 // The write path below host I/O (patent Fig. 15; docs/ARCHITECTURE.md): the data lands
 // on the volume, then each pair whose M-VOL it is decides where else it goes.
+// Writes come in batches (one host write is a batch of one; the pipeline of
+// write-pipeline.ts sends many): all of a batch reach the M-VOL first, in order, then
+// each pair takes them in the same order, so the M-VOL's order, each R-VOL's and
+// the log's are one order. A logging pair's writes of a batch are one append.
 // Callers hold the site lock. The tables passed in are only looked at (they may be
 // the site's frozen view); a pair that falls to PSUE or SSWS is saved through update().
 import {MarklogError, TakenOverError} from '../errors.js';
@@ -9,17 +13,27 @@ import {GapNotes, gapOf} from '../log/log-gap.js';
 import type {Site} from '../site/site.js';
 import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
 
+export interface VolumeWrite {
+  offset: number;
+  data: Uint8Array;
+}
+
 export interface WriteOutcome {
   /** Pairs that dropped to PSUE because their R-VOL or log could not be written, and why. */
   suspendedByError: {pair: number; reason: string}[];
   /** Pairs whose R-VOL was taken over at the remote (SSWS): the write is tracked for failback. */
   takenOver: number[];
-  /** Log records written for this write, one per logging pair. */
-  logged: {group: number; logId: number}[];
+  /**
+   * The first write of the batch that found a pair taken over (each later one did
+   * too), or the batch's length when none did.
+   */
+  takenOverFrom: number;
+  /** Log records written, one per write and logging pair; `write` is the write's index in the batch. */
+  logged: {group: number; logId: number; write: number}[];
   warnings: string[];
 }
 
-/** New values for pair rows, saved once the write has gone everywhere it could. */
+/** New values for pair rows, saved once the batch has gone everywhere it could. */
 type PairChanges = Map<number, Partial<PairRow>> & {gaps?: GapNotes};
 
 function gapNotes(changes: PairChanges): GapNotes {
@@ -32,13 +46,27 @@ function noteUnlogged(tables: Tables, pair: PairRow, reason: string, changes: Pa
 }
 
 export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
-  site.image(volume).write(offset, data);
-  const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], logged: [], warnings: []};
+  return writeThroughBatch(site, tables, volume, [{offset, data}]);
+}
+
+/** Writes the batch to the volume, then sends it where each pair's state says. */
+export function writeThroughBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): WriteOutcome {
+  const image = site.image(volume);
+  for (const write of writes) image.write(write.offset, write.data);
+  return forwardBatch(site, tables, volume, writes);
+}
+
+/**
+ * Sends writes already on the volume to its pairs (the second half of writeThroughBatch,
+ * for a caller that wrote the volume itself).
+ */
+export function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): WriteOutcome {
+  const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], takenOverFrom: writes.length, logged: [], warnings: []};
   const changes: PairChanges = new Map<number, Partial<PairRow>>();
-  if (volume.rvolOf?.takeover) followTakeover(site, tables, volume, offset, data, outcome);
+  if (volume.rvolOf?.takeover) followTakeover(site, tables, volume, writes, outcome);
   for (const pair of tables.pairs) {
     if (pair.mvol !== volume.ldev || pair.direction === 'reverse') continue;
-    const failure = propagate(site, tables, pair, offset, data, outcome, changes);
+    const failure = propagate(site, tables, pair, writes, outcome, changes);
     if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
   }
   if (changes.size > 0 || (changes.gaps && !changes.gaps.empty)) {
@@ -55,51 +83,52 @@ export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offs
  * bitmap tracks them for failback; after failback (direction reverse) each write
  * also goes back to the M-VOL at the primary.
  */
-function followTakeover(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array, outcome: WriteOutcome): void {
+function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome): void {
   const claim = volume.rvolOf!;
   const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap), site.lock.hold);
   try {
     if (claim.direction !== 'reverse') {
-      bitmap.markRange(offset, data.length);
+      for (const {offset, data} of writes) bitmap.markRange(offset, data.length);
       return;
     }
-    try {
-      peerLinkOf(site, tables, claim.primarySite).writeRvol(claim.mvol, offset, data);
-    } catch (error) {
-      bitmap.markRange(offset, data.length);
-      outcome.warnings.push(`the M-VOL at the primary was not written (${(error as Error).message}); the change is tracked here`);
+    for (const [index, {offset, data}] of writes.entries()) {
+      try {
+        peerLinkOf(site, tables, claim.primarySite).writeRvol(claim.mvol, offset, data);
+      } catch (error) {
+        for (const later of writes.slice(index)) bitmap.markRange(later.offset, later.data.length);
+        outcome.warnings.push(`the M-VOL at the primary was not written (${(error as Error).message}); the change is tracked here`);
+        return;
+      }
     }
   } finally {
     bitmap.close();
   }
 }
 
-/** Sends the write where the pair's state says; returns why, when the pair fell to PSUE. */
-function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
+function markAll(bitmap: PairBitmap, writes: readonly VolumeWrite[]): void {
+  for (const {offset, data} of writes) bitmap.markRange(offset, data.length);
+}
+
+/** Sends the writes where the pair's state says; returns why, when the pair fell to PSUE. */
+function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): string | undefined {
   const bitmap = PairBitmap.open(site.path(pair.bitmap), site.lock.hold);
   try {
     // A logging pair outside PSUS (resynchronising, back in PAIR, PSUE) sends nothing to the log.
     if (pair.logGroup !== null && pair.state !== 'PSUS') noteUnlogged(tables, pair, pair.suspendedBy ?? pair.state, changes);
     switch (pair.state) {
       case 'PAIR':
-        return replicate(site, tables, pair, bitmap, offset, data, outcome, changes);
-      case 'COPY': {
-        // Fig. 15: the part behind the copy pointer is replicated now; the part
-        // ahead is only marked, and the copy carries it.
-        const copiedUpTo = Math.min(bitmap.copyPointer * bitmap.chunkSize, offset + data.length);
-        const behind = Math.max(0, copiedUpTo - offset);
-        if (behind < data.length) bitmap.markRange(offset + behind, data.length - behind);
-        return behind === 0 ? undefined : replicate(site, tables, pair, bitmap, offset, data.subarray(0, behind), outcome, changes);
-      }
+        return replicate(site, tables, pair, bitmap, writes, outcome, changes);
+      case 'COPY':
+        return replicateBehindCopy(site, tables, pair, bitmap, writes, outcome, changes);
       case 'PSUS':
-        bitmap.markRange(offset, data.length);
-        return pair.logGroup === null ? undefined : log(site, tables, pair, offset, data, outcome, changes);
+        markAll(bitmap, writes);
+        return pair.logGroup === null ? undefined : log(site, tables, pair, writes, outcome, changes);
       case 'SSWS':
-        bitmap.markRange(offset, data.length);
-        outcome.takenOver.push(pair.pair);
+        markAll(bitmap, writes);
+        tookOver(pair, 0, outcome);
         return undefined;
       default:
-        bitmap.markRange(offset, data.length);
+        markAll(bitmap, writes);
         return undefined;
     }
   } finally {
@@ -107,39 +136,71 @@ function propagate(site: Site, tables: Tables, pair: PairRow, offset: number, da
   }
 }
 
-function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
-  try {
-    linkOf(site, tables).writeRvol(pair.rvol.ldev, offset, data);
-    return undefined;
-  } catch (error) {
-    // The host write already landed on the M-VOL: keep it, track it, and say why.
-    bitmap.markRange(offset, data.length);
-    return suspend(pair, error, outcome, changes);
+/**
+ * Fig. 15: the part of a write behind the copy pointer is replicated now; the part
+ * ahead is only marked, and the copy carries it.
+ */
+function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): string | undefined {
+  const behind: VolumeWrite[] = [];
+  const positions: number[] = [];
+  for (const [index, {offset, data}] of writes.entries()) {
+    const copiedUpTo = Math.min(bitmap.copyPointer * bitmap.chunkSize, offset + data.length);
+    const length = Math.max(0, copiedUpTo - offset);
+    if (length < data.length) bitmap.markRange(offset + length, data.length - length);
+    if (length > 0) {
+      behind.push({offset, data: data.subarray(0, length)});
+      positions.push(index);
+    }
   }
+  return behind.length === 0 ? undefined : replicate(site, tables, pair, bitmap, behind, outcome, changes, positions);
 }
 
-/** Log mode: the write becomes a record in the group's log at the remote. */
-function log(site: Site, tables: Tables, pair: PairRow, offset: number, data: Uint8Array, outcome: WriteOutcome, changes: PairChanges): string | undefined {
+/** `positions`: where each of `writes` stands in the batch, when they are only part of it. */
+function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+  positions?: number[]): string | undefined {
+  const link = linkOf(site, tables);
+  for (const [index, {offset, data}] of writes.entries()) {
+    try {
+      link.writeRvol(pair.rvol.ldev, offset, data);
+    } catch (error) {
+      // The host writes already landed on the M-VOL: keep them, track them, and say why.
+      markAll(bitmap, writes.slice(index));
+      return suspend(pair, error, positions?.[index] ?? index, outcome, changes);
+    }
+  }
+  return undefined;
+}
+
+/** Log mode: each write becomes a record in the group's log at the remote, all of a batch in one append. */
+function log(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): string | undefined {
   try {
     const link = linkOf(site, tables);
     if (tables.logGaps?.length) gapNotes(changes).reportBefore(tables, link, pair.logGroup!);
-    const result = link.appendToLog(pair.logGroup!, [{kind: 'write', ldev: pair.rvol.ldev, address: offset, data}]);
-    outcome.logged.push({group: pair.logGroup!, logId: result.appended[0].logId});
+    const result = link.appendToLog(pair.logGroup!, writes.map(({offset, data}) => ({kind: 'write', ldev: pair.rvol.ldev, address: offset, data})));
+    result.appended.forEach((appended, write) => outcome.logged.push({group: pair.logGroup!, logId: appended.logId, write}));
     outcome.warnings.push(...result.warnings);
     return undefined;
   } catch (error) {
-    // The bit is already set: the write is on the M-VOL and tracked for resync.
-    const why = suspend(pair, error, outcome, changes);
+    // The bits are already set: the writes are on the M-VOL and tracked for resync.
+    const why = suspend(pair, error, 0, outcome, changes);
     if (!(error instanceof TakenOverError)) noteUnlogged(tables, pair, error instanceof MarklogError ? error.code : 'IO_ERROR', changes);
     return why;
   }
 }
 
-/** A pair whose copy failed: SSWS when the remote took over (no split brain), PSUE otherwise. */
-function suspend(pair: PairRow, error: unknown, outcome: WriteOutcome, changes: PairChanges): string | undefined {
+function tookOver(pair: PairRow, from: number, outcome: WriteOutcome): void {
+  outcome.takenOver.push(pair.pair);
+  outcome.takenOverFrom = Math.min(outcome.takenOverFrom, from);
+}
+
+/**
+ * A pair whose copy failed at write `from` of the batch: SSWS when the remote took
+ * over (no split brain), PSUE otherwise.
+ */
+function suspend(pair: PairRow, error: unknown, from: number, outcome: WriteOutcome, changes: PairChanges): string | undefined {
   if (error instanceof TakenOverError) {
     changes.set(pair.pair, {state: 'SSWS', logGroup: null});
-    outcome.takenOver.push(pair.pair);
+    tookOver(pair, from, outcome);
     return undefined;
   }
   changes.set(pair.pair, {state: 'PSUE', suspendedBy: error instanceof MarklogError ? error.code : 'IO_ERROR'});

@@ -9,7 +9,7 @@ import net from 'node:net';
 import {PlaintextListenError} from '../errors.js';
 import {ClientFlag, greeting} from '../format/nbd-protocol.js';
 import {syncEverywhere} from '../io/host-io.js';
-import {HostWriter} from '../io/host-writer.js';
+import {WritePipeline} from '../io/write-pipeline.js';
 import type {Site} from '../site/site.js';
 import {ByteReader} from './byte-reader.js';
 import type {Connection, ServeContext} from './context.js';
@@ -40,6 +40,8 @@ export interface ServeOptions {
   mark?: {group: number; markId: number; rvol?: number};
   /** Require TLS (STARTTLS, mutual certificates) of every client. */
   tls?: TlsPaths;
+  /** What went wrong beside a request's answer (a pair fell to PSUE, a log passed its threshold). */
+  onWarning?: (warning: string) => void;
 }
 
 export interface NbdServer {
@@ -61,8 +63,8 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
   const exports = options.mark ? markExportsOf(site, options.mark) : exportsOf(site, options.ldevs);
   const socketState = options.socket ? await checkSocketPath(options.socket) : undefined;
   const context: ServeContext = {
-    site, writer: new HostWriter(site), exports, readOnly: (options.readOnly ?? false) || options.mark !== undefined, tls: tls && new TlsAcceptor(tls),
-    claims: new WriterClaims(), written: new Set(), closing: false,
+    site, pipeline: new WritePipeline(site, {onWarning: options.onWarning}), exports, readOnly: (options.readOnly ?? false) || options.mark !== undefined,
+    tls: tls && new TlsAcceptor(tls), claims: new WriterClaims(), closing: false,
   };
   const live = new Set<Connection>();
   const connections = new Set<Promise<void>>();
@@ -104,13 +106,23 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
     async close() {
       context.closing = true;
       const stopped = stopAll();
-      // A connection waiting for its client's next word would wait for ever; one in the
-      // middle of a request is let finish it (transmit looks at `closing` after each reply).
-      for (const connection of live) if (connection.idle) connection.socket.destroy();
+      // A connection waiting for its client's next word would wait for ever; one with
+      // requests in hand is let finish them, and reads no more.
+      for (const connection of live) {
+        if (connection.idle) connection.socket.destroy();
+        else connection.interrupt?.();
+      }
       await stopped;
       await Promise.all(connections);
-      for (const ldev of context.written) site.lock.run(() => syncEverywhere(site, site.view(), site.volume(site.view(), ldev)));
-      context.writer.release();
+      await context.pipeline.idle();
+      for (const ldev of [...context.pipeline.written]) {
+        await site.lock.acquireWithoutBlocking();
+        try {
+          syncEverywhere(site, site.view(), site.volume(site.view(), ldev));
+        } finally {
+          site.lock.release();
+        }
+      }
     },
   };
 }

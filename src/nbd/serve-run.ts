@@ -69,16 +69,26 @@ export function serveWarnings(options: ServeOptions): string[] {
 }
 
 export async function serveUntilSignal(site: Site, options: ServeOptions, ready: (server: NbdServer) => void): Promise<void> {
-  const server = await serveNbd(site, options);
-  ready(server);
-  await new Promise<void>(resolve => {
-    const stop = () => {
+  // The handlers are in place before the readiness line: a script that stops the
+  // server as soon as it reads that line must get a clean exit, not a death by signal.
+  let stop!: () => void;
+  const signalled = new Promise<void>(resolve => {
+    stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let server: NbdServer;
+  try {
+    server = await serveNbd(site, options);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  ready(server);
+  await signalled;
   await server.close();
 }

@@ -1,51 +1,113 @@
-// The NBD transmission phase (docs/NBD.md §4): requests of a connection read, done
-// and answered in the order they came, each an ordinary host write or read.
+// The NBD transmission phase (docs/NBD.md §4): a connection's requests are read as
+// they come and handed to the server's write pipeline without waiting for the one
+// before, up to MAX_IN_FLIGHT of them (or MAX_IN_FLIGHT_BYTES of payload); they are
+// answered in the order they came, each as soon as it and those before it are done. Before the connection ends
+// (DISC, end of stream, shutdown) every request it sent is done and answered.
 import {MarklogError, VolumeIoError} from '../errors.js';
 import {Command, CommandFlag, MAX_PAYLOAD, NbdError, REQUEST_SIZE, decodeRequest, simpleReply, type Request} from '../format/nbd-protocol.js';
-import {hostRead, syncEverywhere} from '../io/host-io.js';
+import type {HostRequest} from '../io/write-pipeline.js';
 import type {ByteReader} from './byte-reader.js';
 import type {Connection, ServeContext} from './context.js';
 import type {NbdExport} from './exports.js';
 
-const ZEROS = Buffer.alloc(1024 * 1024);
+/** Requests of one connection in the pipeline at once: more than any client here keeps (qemu 16, fio's iodepth). */
+export const MAX_IN_FLIGHT = 128;
+/** Payload bytes of one connection in the pipeline at once (one maximal write always fits). */
+export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+interface Answer {
+  error: number;
+  data?: Buffer;
+}
 
 export async function transmit(connection: Connection, reader: ByteReader, context: ServeContext, chosen: NbdExport): Promise<void> {
-  const {socket} = connection;
-  for (;;) {
-    connection.idle = true;
-    const header = await reader.read(REQUEST_SIZE);
-    connection.idle = false;
-    if (!header) return;
-    const request = decodeRequest(header);
-    if (!request) return;
-    if (request.type === Command.disc) return;
-    let payload: Buffer | undefined;
-    if (request.type === Command.write) {
-      // The payload is read even when the write is refused, so the stream stays in step.
-      if (request.length > MAX_PAYLOAD) return;
-      payload = await reader.read(request.length);
-      if (!payload) return;
+  const inFlight = new Set<Promise<void>>();
+  let bytesInFlight = 0;
+  let previous: Promise<void> = Promise.resolve();
+  const replies = new Replies(connection);
+  try {
+    for (;;) {
+      while (inFlight.size >= MAX_IN_FLIGHT || bytesInFlight >= MAX_IN_FLIGHT_BYTES) await Promise.race(inFlight);
+      // A client that does not read its replies gets no more requests read either.
+      if (connection.socket.writableLength >= MAX_IN_FLIGHT_BYTES) await replies.drained();
+      if (context.closing) return;
+      connection.idle = inFlight.size === 0;
+      connection.interrupt = () => reader.interrupt();
+      const header = await reader.read(REQUEST_SIZE);
+      connection.interrupt = undefined;
+      connection.idle = false;
+      if (!header) return;
+      const request = decodeRequest(header);
+      if (!request) return;
+      if (request.type === Command.disc) return;
+      let payload: Buffer | undefined;
+      if (request.type === Command.write) {
+        // The payload is read even when the write is refused, so the stream stays in step.
+        if (request.length > MAX_PAYLOAD) return;
+        payload = await reader.read(request.length);
+        if (!payload) return;
+      }
+      const size = payload?.length ?? 0;
+      bytesInFlight += size;
+      const answered = answer(context, chosen, request, payload);
+      // Answers go out in the order the requests came (an error found at once waits its turn): clients match them by cookie all the same.
+      const done: Promise<void> = Promise.all([answered, previous]).then(([result]) => {
+        replies.send(request.cookie, result);
+        inFlight.delete(done);
+        bytesInFlight -= size;
+      });
+      previous = done;
+      inFlight.add(done);
     }
-    const {error, data} = handle(context, chosen, request, payload);
-    const reply = simpleReply(error, request.cookie);
-    const flushed = data && error === 0 ? socket.write(Buffer.concat([reply, data])) : socket.write(reply);
-    if (!flushed) await drained(socket);
-    if (context.closing) return;
+  } finally {
+    // What it sent is done and answered whatever ends the connection: nothing it was told is lost.
+    await Promise.all(inFlight);
+    await replies.drained();
   }
 }
 
-/** Resolves once the socket takes more, or has gone: a client that left never drains, and waiting for it kept SIGTERM from finishing. */
-function drained(socket: Connection['socket']): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
-  return new Promise(resolve => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
+/** The replies of a connection, gathered into one socket write per turn of the event loop. */
+class Replies {
+  private corked = false;
+
+  constructor(private readonly connection: Connection) {}
+
+  send(cookie: Buffer, {error, data}: Answer): void {
+    const {socket} = this.connection;
+    if (socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => this.uncork());
+    }
+    socket.write(simpleReply(error, cookie));
+    if (data && error === 0 && data.length > 0) socket.write(data);
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.connection.socket.uncork();
+  }
+
+  /**
+   * Resolves once the socket has handed every reply to the system, or has gone (a
+   * client that left never drains): the connection may then be closed without losing one.
+   */
+  drained(): Promise<void> {
+    this.uncork();
+    const {socket} = this.connection;
+    if (socket.destroyed || socket.writableLength === 0) return Promise.resolve();
+    return new Promise(resolve => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
 }
 
 function inRange(chosen: NbdExport, request: Request): boolean {
@@ -65,49 +127,62 @@ function flagsAllowed(type: number): number {
 
 const WRITES: number[] = [Command.write, Command.trim, Command.writeZeroes];
 
-/** One request, done before the next one is looked at. */
-function handle(context: ServeContext, chosen: NbdExport, request: Request, payload?: Buffer): {error: number; data?: Buffer} {
-  const {site, writer} = context;
-  const fua = (request.flags & CommandFlag.fua) !== 0;
-  // A flag it does not know may change what the client meant; doing the request without it would be a guess.
-  if ((request.flags & ~flagsAllowed(request.type)) !== 0) return {error: NbdError.inval};
-  // A read-only export (READ_ONLY advertised) refuses every kind of write, as the protocol asks.
-  if (context.readOnly && WRITES.includes(request.type)) return {error: NbdError.perm};
+/** One request: checked here, done by the pipeline (or the mark image), never thrown. */
+async function answer(context: ServeContext, chosen: NbdExport, request: Request, payload?: Buffer): Promise<Answer> {
+  const checked = check(context, chosen, request);
+  if (typeof checked === 'number') return {error: checked};
   try {
-    switch (request.type) {
-      case Command.read:
-        // Longer than the maximum we advertise is EINVAL; EOVERFLOW is only for structured reads with DF.
-        if (request.length > MAX_PAYLOAD || !inRange(chosen, request)) return {error: NbdError.inval};
-        if (request.length === 0) return {error: 0, data: Buffer.alloc(0)};
-        return {error: 0, data: chosen.image ? chosen.image.read(request.offset, request.length) : hostRead(site, chosen.ldev, request.offset, request.length)};
-      case Command.write:
-        if (!inRange(chosen, request)) return {error: NbdError.nospc};
-        if (request.length > 0) writer.write(chosen.ldev, request.offset, payload!, {sync: fua});
-        context.written.add(chosen.ldev);
-        return {error: 0};
-      case Command.trim:
-      case Command.writeZeroes:
-        // Both read back as zeros here: journalled as zero records (log format 2), so a restore stays exact.
-        // Past the end, the protocol names ENOSPC for zeroes (a write) and EINVAL for a trim.
-        if (!inRange(chosen, request)) return {error: request.type === Command.trim ? NbdError.inval : NbdError.nospc};
-        for (let done = 0; done < request.length; done += ZEROS.length) {
-          const piece = Math.min(ZEROS.length, request.length - done);
-          writer.write(chosen.ldev, request.offset + done, ZEROS.subarray(0, piece), {sync: fua && done + piece === request.length});
-        }
-        context.written.add(chosen.ldev);
-        return {error: 0};
-      case Command.flush:
-        // Nothing of a read-only export is ever written, so there is nothing to make durable.
-        if (context.readOnly) return {error: 0};
-        writer.release();
-        site.lock.run(() => syncEverywhere(site, site.view(), site.volume(site.view(), chosen.ldev)));
-        return {error: 0};
-      case Command.cache:
-        return {error: inRange(chosen, request) ? 0 : NbdError.inval};
-      default:
-        return {error: NbdError.inval};
-    }
+    if (checked === 'nothing') return {error: 0, data: request.type === Command.read ? Buffer.alloc(0) : undefined};
+    if (checked === 'mark-read') return {error: 0, data: chosen.image!.read(request.offset, request.length)};
+    const data = await context.pipeline.submit(toHostRequest(chosen, request, payload));
+    return {error: 0, data};
   } catch (error) {
     return {error: errnoOf(error)};
+  }
+}
+
+/** An error to answer at once, 'nothing' to do, a read of the mark image, or 'pipeline'. */
+function check(context: ServeContext, chosen: NbdExport, request: Request): number | 'nothing' | 'mark-read' | 'pipeline' {
+  // A flag it does not know may change what the client meant; doing the request without it would be a guess.
+  if ((request.flags & ~flagsAllowed(request.type)) !== 0) return NbdError.inval;
+  // A read-only export (READ_ONLY advertised) refuses every kind of write, as the protocol asks.
+  if (context.readOnly && WRITES.includes(request.type)) return NbdError.perm;
+  switch (request.type) {
+    case Command.read:
+      // Longer than the maximum we advertise is EINVAL; EOVERFLOW is only for structured reads with DF.
+      if (request.length > MAX_PAYLOAD || !inRange(chosen, request)) return NbdError.inval;
+      if (request.length === 0) return 'nothing';
+      return chosen.image ? 'mark-read' : 'pipeline';
+    case Command.write:
+      if (!inRange(chosen, request)) return NbdError.nospc;
+      return request.length === 0 ? 'nothing' : 'pipeline';
+    case Command.trim:
+    case Command.writeZeroes:
+      // Past the end, the protocol names ENOSPC for zeroes (a write) and EINVAL for a trim.
+      if (!inRange(chosen, request)) return request.type === Command.trim ? NbdError.inval : NbdError.nospc;
+      return request.length === 0 ? 'nothing' : 'pipeline';
+    case Command.flush:
+      // Nothing of a read-only export is ever written, so there is nothing to make durable.
+      return context.readOnly ? 'nothing' : 'pipeline';
+    case Command.cache:
+      return inRange(chosen, request) ? 'nothing' : NbdError.inval;
+    default:
+      return NbdError.inval;
+  }
+}
+
+function toHostRequest(chosen: NbdExport, request: Request, payload?: Buffer): HostRequest {
+  const {ldev} = chosen;
+  const fua = (request.flags & CommandFlag.fua) !== 0;
+  switch (request.type) {
+    case Command.read:
+      return {kind: 'read', ldev, offset: request.offset, length: request.length};
+    case Command.write:
+      return {kind: 'write', ldev, offset: request.offset, data: payload!, fua};
+    case Command.flush:
+      return {kind: 'flush', ldev};
+    default:
+      // TRIM and WRITE_ZEROES both read back as zeros here: journalled as zero records (log format 2), so a restore stays exact.
+      return {kind: 'zero', ldev, offset: request.offset, length: request.length, fua};
   }
 }

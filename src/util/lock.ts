@@ -91,6 +91,47 @@ export class FileLock {
   }
 
   /**
+   * Takes the lock if nobody else holds it, without waiting; false when another
+   * process does (or another handle in this one).
+   */
+  tryAcquire(): boolean {
+    if (this.depth > 0 || (this.lingerSince !== undefined && Date.now() - this.lingerSince <= this.lingerLimit)) {
+      this.depth++;
+      return true;
+    }
+    endLingering();
+    this.fd ??= fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    if (!fsx.tryLock(this.fd, true)) return false;
+    this.depth = 1;
+    this.holdNumber = ++acquisitions;
+    return true;
+  }
+
+  /**
+   * Takes the lock for a long-lived process that must not stop its event loop: it
+   * polls, shows itself a waiter on the queue file as acquire() does (so a long
+   * holder gives way), and gives up with LockTimeoutError after the same bound.
+   */
+  async acquireWithoutBlocking(): Promise<void> {
+    if (this.tryAcquire()) return;
+    const queue = fs.openSync(this.queuePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    fsx.tryLock(queue, false);
+    try {
+      const limit = timeoutMs();
+      const start = Date.now();
+      let pause = 1;
+      while (!this.tryAcquire()) {
+        const waited = Date.now() - start;
+        if (waited >= limit) throw new LockTimeoutError(this.path, waited);
+        await new Promise(resolve => setTimeout(resolve, Math.min(pause, limit - waited)));
+        pause = Math.min(pause * 2, 8);
+      }
+    } finally {
+      fs.closeSync(queue);
+    }
+  }
+
+  /**
    * Names the current hold (0 when not held). Nobody else can change what this
    * lock guards while the number stays the same, so state read under it may be
    * reused without asking the file system again.
