@@ -235,6 +235,15 @@ export class MarkIdReusedError extends MarklogError {
   }
 }
 
+/**
+ * A log group has spent its last mark ID: the next one could not be recorded in the
+ * host mark registry (docs/FORMAT.md §6.3) or held by a mark record (§4.4).
+ */
+export class MarkIdsExhaustedError extends MarklogError {
+  readonly code = 'MARK_IDS_EXHAUSTED';
+  readonly category = 'conflict';
+}
+
 /** `marklog serve` asked to listen beyond loopback in plain text: without TLS, anyone reaching it could read and write. */
 export class PlaintextListenError extends MarklogError {
   readonly code = 'TLS_REQUIRED';

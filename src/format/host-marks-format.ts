@@ -13,6 +13,11 @@ export const HOST_MARKS_FORMAT = 2;
 /** §6.4: the journal is rewritten whole once it has grown past twice its compacted size plus this. */
 export const COMPACT_SLACK = 256 * 1024;
 
+/** §6.3: the largest integer an event holds (a safe integer, as the checks below have it), so the largest `next` a `spent` event can state. */
+export const MAX_EVENT_INTEGER = Number.MAX_SAFE_INTEGER;
+/** §6.3: the last mark ID the host issues in a group, the one whose `next` is still MAX_EVENT_INTEGER. */
+export const LAST_MARK_ID = MAX_EVENT_INTEGER - 1;
+
 /** §6.2: the characters before the JSON text: 8 lowercase hex digits and one space. */
 export const LINE_PREFIX = 9;
 

@@ -219,6 +219,8 @@ export const WRITE_DATA_HEADER = 16;
 // §4.4 Mark data area: log volume address u64, mark ID u64, mark time u64 (µs),
 // application identifier length u16, then that many bytes of UTF-8.
 export const MARK_DATA_FIXED = 26;
+/** §4.4, §1: the largest mark ID a mark record holds (a reader refuses a larger u64). */
+export const MAX_RECORD_MARK_ID = Number.MAX_SAFE_INTEGER;
 export const MAX_APP_BYTES = 255;
 /** The largest data area a record may declare; a longer length field is corruption. */
 export const MAX_DATA_LENGTH = 64 * 1024 * 1024 + WRITE_DATA_HEADER;

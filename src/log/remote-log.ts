@@ -1,8 +1,9 @@
 // What the site holding a log answers on a link (patent Figs. 17, 19, 21): prepare
 // a log group, append write and mark records, raise the capacity alert.
 import {createRequire} from 'node:module';
-import {InvalidArgumentError, MarkIdReusedError, TakenOverError, LogFullError, LogGapError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError, WrongRoleError} from '../errors.js';
+import {InvalidArgumentError, MarkIdReusedError, MarkIdsExhaustedError, TakenOverError, LogFullError, LogGapError, LogGroupNotFoundError, LogModeError, PoolEmptyError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {RESTART_HINT} from './log-gap.js';
+import {MAX_RECORD_MARK_ID} from '../format/log-format.js';
 import {Journal, type Appended, type NewEntry} from './journal.js';
 import {LogVolume} from './log-volume.js';
 import {refuseUnfinishedTakeover} from '../takeover/intent.js';
@@ -128,6 +129,7 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     if (group.takingOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} is being taken over (since ${group.takingOver.since})`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
     const marks = entries.filter(e => e.kind === 'mark').map(e => (e as {markId: number}).markId);
+    refuseUnencodableMarkIds(groupNumber, marks);
     if (group.gap && marks.length > 0) {
       const {gap} = group;
       throw new LogGapError(`log group ${groupNumber} never received a write of pair ${gap.pair} made on ${gap.time} (${gap.reason}): a mark now would not restore what the host wrote`, RESTART_HINT);
@@ -165,6 +167,17 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     if (alertDue(group, usedRatio)) return site.update(current => ({appended, warnings: checkThreshold(site, current, findGroup(site, current, groupNumber), journal)}));
     return {appended, warnings: usedRatio >= group.threshold ? [alertText(group, usedRatio)] : []};
   });
+}
+
+/** §4.4: a mark record holds a mark ID from 1 to 2^53 − 1; any other is refused before anything is written. */
+function refuseUnencodableMarkIds(groupNumber: number, marks: number[]): void {
+  const tooHigh = marks.find(id => id > MAX_RECORD_MARK_ID);
+  if (tooHigh !== undefined) {
+    throw new MarkIdsExhaustedError(`mark ID ${tooHigh} of log group ${groupNumber} is above ${MAX_RECORD_MARK_ID} (2^53 − 1), the highest a mark record holds`,
+      'stop the group (`marklog log stop`), resync its pairs and log them in a new group (`marklog log start`)');
+  }
+  const malformed = marks.find(id => !Number.isSafeInteger(id) || id < 1);
+  if (malformed !== undefined) throw new InvalidArgumentError(`mark ID ${malformed} of log group ${groupNumber} is not a whole number from 1 to ${MAX_RECORD_MARK_ID}`);
 }
 
 /** Records the group's first lost write (the earliest stays) right after its last record; returns it. */

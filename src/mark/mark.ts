@@ -1,13 +1,15 @@
 // Mark (patent Figs. 18A, 18B, 19, 20): the host builds mark data (next mark ID,
 // host time, application), sends it through the primary to the remote where it
 // becomes a mark record, and records it in its registry only once acknowledged.
-import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReusedError, TakenOverError, WrongRoleError} from '../errors.js';
+import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReusedError, MarkIdsExhaustedError, TakenOverError, WrongRoleError} from '../errors.js';
 import type {SiteLink} from '../site/link.js';
 import {linkOf} from '../site/connect.js';
 import {repairInflight} from '../io/inflight.js';
 import {refuseMarkAfterGap, reportGapQuietly} from '../log/log-gap.js';
 import {nowMicros} from '../log/journal.js';
 import {MAX_APP_BYTES} from '../format/log-format.js';
+import {LAST_MARK_ID} from '../format/host-marks-format.js';
+import {REPAIR_HINT} from './host-registry.js';
 import {RegistryWriter} from './registry-writer.js';
 import type {Site} from '../site/site.js';
 import type {Tables} from '../site/tables.js';
@@ -77,8 +79,10 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
     const registry = RegistryWriter.open(site.dir);
     try {
       let next = registry.next(group);
-      const send = (): {markId: number; markTime: number; result: ReturnType<SiteLink['appendToLog']>} => {
+      const send = (from: 'registry' | 'log'): {markId: number; markTime: number; result: ReturnType<SiteLink['appendToLog']>} => {
         const markId = next;
+        // Refused before anything is written: the registry could not record it as spent.
+        if (markId > LAST_MARK_ID) throw noMarkIdLeft(tables, group, markId, from);
         // The ID is spent before it is sent: a crash after the remote acknowledged it
         // leaves a gap in the host's numbering, never two marks with one ID.
         next = markId + 1;
@@ -88,13 +92,13 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
       };
       let sent;
       try {
-        sent = send();
+        sent = send('registry');
       } catch (error) {
         if (error instanceof TakenOverError && !error.hint) error.hint = FAILBACK_HINT.replace('--pair N', `--pair ${tables.pairs.find(p => p.logGroup === group)?.pair ?? 'N'}`);
         // The log remembers every mark ID it took; a registry that fell behind catches up once.
         if (!(error instanceof MarkIdReusedError)) throw error;
         next = error.nextFree;
-        sent = send();
+        sent = send('log');
       }
       const {markId, markTime, result} = sent;
       const time = new Date(markTime / 1000).toISOString();
@@ -105,6 +109,18 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
       registry.close();
     }
   });
+}
+
+/**
+ * §6.3: a `spent` event states at most 2^53 − 1, so 2^53 − 2 is the last mark ID a
+ * group can take. Where the next ID came from decides what the operator can do.
+ */
+function noMarkIdLeft(tables: Tables, group: number, markId: number, from: 'registry' | 'log'): MarkIdsExhaustedError {
+  const pairs = tables.pairs.filter(p => p.logGroup === group).map(p => p.pair).join(',');
+  const newGroup = `stop the group (\`marklog log stop --group ${group}\`), resync its pairs and log them in a new group (\`marklog log start --pairs ${pairs}\`)`;
+  const cause = from === 'registry' ? `the host mark registry's next mark ID is ${markId}` : `its log already holds mark ${markId - 1}`;
+  return new MarkIdsExhaustedError(`log group ${group} has no mark ID left: ${cause}, and no mark ID above ${LAST_MARK_ID} (2^53 − 2) can be recorded`,
+    from === 'registry' ? `if the group's marks are far below that, the registry is damaged: ${REPAIR_HINT}; otherwise ${newGroup}` : newGroup);
 }
 
 /**

@@ -2,10 +2,12 @@
 // holds the site lock, so one writer at a time. A mark reads the header and the
 // journal's last lines only and appends two small events, each made durable before
 // the mark moves on: the cost stays the same at the 10th mark and the 100,000th.
+// Nothing on disk changes before the first append, so a mark refused once it knows
+// its ID (none left, §6.3) leaves the registry exactly as it found it.
 import fs from 'node:fs';
 import {CorruptTablesError} from '../errors.js';
 import {COMPACT_SLACK, decodeEvent, encodeEvent, type HostMarksEvent} from '../format/host-marks-format.js';
-import {REPAIR_HINT, dropLegacy, loadRegistry, registryPath, rewriteRegistry} from './host-registry.js';
+import {REPAIR_HINT, dropLegacy, loadRegistry, registryPath, rewriteRegistry, type GroupMarks} from './host-registry.js';
 import type {HostMark} from '../site/tables.js';
 
 /** Read from the end first; enough for the last few hundred events. */
@@ -19,43 +21,29 @@ interface Line {
 
 export class RegistryWriter {
   private readonly file: string;
-  private fd: number;
-  private size: number;
-  private readonly compacted: number;
-  private readonly headEnd: number;
+  private fd = -1;
+  private size = 0;
+  private compacted = 0;
+  private headEnd = 0;
+  /** With no journal yet: the groups of host-marks.json (or none), which the first append writes as the journal (§6.5). */
+  private legacy: Record<string, GroupMarks> | null = null;
+  /** Whether the first append has readied the file (journal created or leftover host-marks.json dropped, torn tail cut). */
+  private ready = false;
 
   private constructor(private readonly siteDir: string) {
     this.file = registryPath(siteDir);
-    if (fs.existsSync(this.file)) dropLegacy(siteDir);
-    else rewriteRegistry(siteDir, loadRegistry(siteDir).groups);
-    this.fd = fs.openSync(this.file, 'r+');
-    this.size = fs.fstatSync(this.fd).size;
-    const head = Buffer.alloc(Math.min(HEADER_MAX, this.size));
-    fs.readSync(this.fd, head, 0, head.length, 0);
-    const end = head.indexOf(0x0a);
-    const event = end < 0 ? undefined : decodeEvent(head.subarray(0, end));
-    if (!event || 'reason' in event || event.e !== 'head') {
-      fs.closeSync(this.fd);
-      throw this.damaged(0, 'no header');
-    }
-    this.compacted = event.compacted;
-    this.headEnd = end + 1;
+    if (fs.existsSync(this.file)) this.openJournal();
+    else this.legacy = loadRegistry(siteDir).groups;
   }
 
-  /** Opens the journal for appending, creating it (from host-marks.json, if there is one) on first use. */
+  /** Opens the registry for appending; the journal is created (from host-marks.json, if there is one) by the first append. */
   static open(siteDir: string): RegistryWriter {
-    const writer = new RegistryWriter(siteDir);
-    try {
-      writer.cutTornTail();
-    } catch (error) {
-      writer.close();
-      throw error;
-    }
-    return writer;
+    return new RegistryWriter(siteDir);
   }
 
   /** The group's next mark ID: from its latest "spent" event. */
   next(group: number): number {
+    if (this.legacy) return this.legacy[String(group)]?.next ?? 1;
     let next = 1;
     this.scanBack(line => {
       if (line.event.e !== 'spent' || line.event.group !== group) return false;
@@ -96,10 +84,39 @@ export class RegistryWriter {
   }
 
   private append(event: HostMarksEvent): void {
+    if (!this.ready) this.prepareFirstAppend();
     const line = encodeEvent(event);
     fs.writeSync(this.fd, line, 0, line.length, this.size);
     fs.fdatasyncSync(this.fd);
     this.size += line.length;
+  }
+
+  private openJournal(): void {
+    this.fd = fs.openSync(this.file, 'r+');
+    this.size = fs.fstatSync(this.fd).size;
+    const head = Buffer.alloc(Math.min(HEADER_MAX, this.size));
+    fs.readSync(this.fd, head, 0, head.length, 0);
+    const end = head.indexOf(0x0a);
+    const event = end < 0 ? undefined : decodeEvent(head.subarray(0, end));
+    if (!event || 'reason' in event || event.e !== 'head') {
+      this.close();
+      throw this.damaged(0, 'no header');
+    }
+    this.compacted = event.compacted;
+    this.headEnd = end + 1;
+  }
+
+  /** §6.5: the journal replaces host-marks.json (written from it, or the leftover beside it dropped); §6.4: a torn last line is cut. */
+  private prepareFirstAppend(): void {
+    if (this.legacy) {
+      rewriteRegistry(this.siteDir, this.legacy);
+      this.legacy = null;
+      this.openJournal();
+    } else {
+      dropLegacy(this.siteDir);
+    }
+    this.cutTornTail();
+    this.ready = true;
   }
 
   /** §6.4: an append that never completed leaves one bad last line at most; the next append starts where it began. */

@@ -5,7 +5,8 @@
 // the host-marks.json of earlier releases with structural and textual damage.
 // Registries that load are then used by `mark list` and `mark` on that primary (the
 // sites are put back after each case): they must answer or fail with a typed error,
-// and a new mark must never reuse a mark ID the log already holds.
+// and a new mark must never reuse a mark ID the log already holds. A registry at the
+// last mark ID (§6.3) is among the named cases: the mark is refused and no file changes.
 import fs from 'node:fs';
 import path from 'node:path';
 import {loadRegistry, rewriteRegistry, HOST_MARKS_FILE, type HostRegistry} from '../../src/mark/host-registry.js';
@@ -28,9 +29,22 @@ const PROPERTIES = [
   'a changed byte before the last line is refused; accepted raw damage yields only events marklog wrote, in order',
   'a journal cut at any byte (a torn append) loads; after a mark on any accepted registry the journal loads whole with that mark recorded',
   'an accepted registry is consistent: in each group the mark IDs rise and stay below its next mark ID',
+  'a registry whose next mark ID is 2^53 − 1 makes mark fail with MARK_IDS_EXHAUSTED, and a refused mark leaves both registry files as they were',
 ];
 
+/** §6.3: `next` is at most 2^53 − 1, so 2^53 − 2 is a group's last mark ID. */
+const LAST_NEXT = Number.MAX_SAFE_INTEGER;
+
 type Files = {journal: Buffer | null; legacy: string | null};
+
+function filesAt(dir: string): Files {
+  const read = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name)) : null);
+  return {journal: read(HOST_MARKS_FILE), legacy: read(HOST_MARKS_LEGACY)?.toString('utf8') ?? null};
+}
+
+function sameFiles(a: Files, b: Files): boolean {
+  return (a.journal === null ? b.journal === null : b.journal !== null && a.journal.equals(b.journal)) && a.legacy === b.legacy;
+}
 
 function withSite<T>(dir: string, work: (site: Site) => T): T {
   const site = Site.open(dir);
@@ -104,7 +118,8 @@ fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
     ledger.fail(PROPERTIES[1], -1, describe(error));
   }
 
-  const edges: (Files & {what: string; cut?: boolean})[] = [
+  const spentAt = (next: number) => line(JSON.stringify({e: 'spent', group: fx.group, next}));
+  const edges: (Files & {what: string; cut?: boolean; exhausted?: boolean})[] = [
     {journal: null, legacy: null, what: 'registry deleted'},
     {journal: pristineLines[0], legacy: null, what: 'journal reset to its header'},
     {journal: Buffer.concat([pristineLines[0], line(JSON.stringify({e: 'spent', group: fx.group, next: 1}))]), legacy: null, what: 'next reset to 1'},
@@ -115,6 +130,10 @@ fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
     {journal: null, legacy: JSON.stringify(legacyDoc).replace(/"next":\d+/, '"next":1'), what: 'host-marks.json next reset to 1'},
     {journal: null, legacy: JSON.stringify(legacyDoc).replace(/"marks":\[/, '"marks":[null,'), what: 'a null in host-marks.json marks'},
     ...[1, 2, 3].map(k => ({journal: pristineBytes.subarray(0, pristineBytes.length - k * 7), legacy: null, what: `journal cut ${k * 7} bytes short`, cut: true})),
+    {journal: Buffer.concat([pristineBytes, spentAt(LAST_NEXT - 1)]), legacy: null, what: 'next at 2^53 − 2: one mark ID left'},
+    {journal: Buffer.concat([pristineBytes, spentAt(LAST_NEXT)]), legacy: null, what: 'next at 2^53 − 1: no mark ID left', exhausted: true},
+    {journal: Buffer.concat([pristineBytes, spentAt(LAST_NEXT), Buffer.from('0badf00d {"e":"spent","gr')]), legacy: null, what: 'next at 2^53 − 1 and a torn append', exhausted: true},
+    {journal: null, legacy: JSON.stringify(legacyDoc).replace(/"next":\d+/, `"next":${LAST_NEXT}`), what: 'host-marks.json next at 2^53 − 1', exhausted: true},
   ];
   const cases = caseCount(3000);
   const stats = {loaded: 0, refused: 0, probed: 0, issued: 0, torn: 0};
@@ -124,7 +143,9 @@ fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
     let what: string;
     let raw: {singleByteAt?: number} | undefined;
     let cut = false;
+    let exhausted = false;
     if (index < edges.length) {
+      exhausted = edges[index].exhausted ?? false;
       ({what, cut = false} = edges[index]);
       files = {journal: edges[index].journal, legacy: edges[index].legacy};
     } else {
@@ -217,6 +238,7 @@ fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
     try {
       const result = withSite(fx.primary, site => issueMark(site, {group: fx.group, app: 'fuzz'}));
       stats.issued++;
+      ledger.check(PROPERTIES[7], index, !exhausted, () => `mark issued with ID ${result.markId}; ${what}`, 'a mark past the last mark ID');
       ledger.check(PROPERTIES[3], index, !inLog.has(result.markId) && result.markId > 0,
         () => `mark issued with ID ${result.markId}; the log already holds marks ${[...inLog].join(',')}; ${what}`);
       let after: HostRegistry | undefined;
@@ -232,6 +254,9 @@ fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
       }
     } catch (error) {
       ledger.check(PROPERTIES[2], index, isTyped(error), () => `mark: ${describe(error)}; ${what}`, `mark: ${error instanceof Error ? error.constructor.name : 'non-error'}`);
+      const refusedForId = isTyped(error) && error.code === 'MARK_IDS_EXHAUSTED';
+      ledger.check(PROPERTIES[7], index, refusedForId || !exhausted, () => `mark: ${describe(error)}; ${what}`, 'refused for another reason');
+      if (refusedForId) ledger.check(PROPERTIES[7], index, sameFiles(filesAt(fx.primary), files), () => `the refused mark changed the registry; ${what}`, 'registry changed');
     }
     for (const s of snapshots) resetFiles(s.dir, s.files);
   }
