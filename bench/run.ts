@@ -16,6 +16,7 @@ import {restoreEarly} from './rows/restore-early.js';
 import {markCli} from './rows/mark.js';
 import {markScale} from './rows/mark-scale.js';
 import {NBD_MODES, NBD_ROWS, nbdMode} from './rows/nbd.js';
+import {MARK_ROWS, nbdMarkRows} from './rows/nbd-mark.js';
 import {restoreOverwrite, restoreUnique} from './rows/restore.js';
 import {restoreRss} from './rows/rss.js';
 import {LogWriteFixture, logWriteRand, logWriteSeq, pairWrite} from './rows/writes.js';
@@ -78,6 +79,7 @@ await attempt(['mark-many', 'mark-list'], () => markScale(ctx));
 await attempt(['cli-start'], () => cliStart(ctx));
 await attempt(['restore-early'], () => restoreEarly(ctx));
 for (const mode of NBD_MODES) await attempt(NBD_ROWS.filter(row => row.mode === mode).map(row => row.name), () => nbdMode(ctx, mode));
+await attempt(MARK_ROWS.map(row => row.name), () => nbdMarkRows(ctx));
 
 machine.loadAvgEnd = os.loadavg().map(v => Math.round(v * 100) / 100);
 const seconds = since(started);

@@ -57,10 +57,15 @@ export async function startNbdkit(file: string): Promise<NbdTarget> {
 }
 
 /** `marklog serve` exporting one LDEV of a primary site. */
-export async function startMarklog(site: string, ldev: number, options: LaunchOptions = {}): Promise<NbdTarget> {
-  const served = await launchServe(site, ['--vol', String(ldev)], options);
+export function startMarklog(site: string, ldev: number, options: LaunchOptions = {}): Promise<NbdTarget> {
+  return startServe(site, ['--vol', String(ldev)], String(ldev), options);
+}
+
+/** `marklog serve --site SITE ...args`, the client connecting to export `name`. */
+export async function startServe(site: string, args: string[], name: string, options: LaunchOptions = {}): Promise<NbdTarget> {
+  const served = await launchServe(site, args, options);
   return {
-    uri: `${served.url}/${ldev}`, pid: served.child.pid!,
+    uri: `${served.url}/${name}`, pid: served.child.pid!,
     async stop() {
       const exit = await stopServe(served);
       if (exit === 'hung' || exit.code !== 0) throw new Error(`marklog serve did not exit 0 on SIGTERM: ${exit === 'hung' ? 'hung' : `${exit.code ?? exit.signal}: ${exit.stderr}`}`);
@@ -69,7 +74,7 @@ export async function startMarklog(site: string, ldev: number, options: LaunchOp
 }
 
 export interface FioJob {
-  rw: 'randwrite' | 'write' | 'randread';
+  rw: 'randwrite' | 'write' | 'randread' | 'read';
   /** Block size in bytes. */
   bs: number;
   iodepth: number;
@@ -107,7 +112,7 @@ export function runFio(uri: string, job: FioJob): FioResult {
   // The nbd engine prints "fio: connected to NBD server" before the JSON.
   const out = JSON.parse(result.stdout.slice(result.stdout.indexOf('{')));
   const report = out.jobs[0];
-  const side = report[job.rw === 'randread' ? 'read' : 'write'];
+  const side = report[job.rw === 'randread' || job.rw === 'read' ? 'read' : 'write'];
   if (report.error !== 0 || side.io_bytes !== job.ioSize) throw new Error(`fio against ${uri}: error ${report.error}, ${side.io_bytes} of ${job.ioSize} bytes`);
   return {bytesPerSecond: side.bw_bytes, iops: side.iops, runtimeMs: side.runtime, meanLatencyMicros: side.clat_ns.mean / 1000};
 }

@@ -13,6 +13,7 @@ export const ROW_NAMES = [
   'restore-overwrite', 'restore-unique', 'mark-cli', 'restore-rss', 'mark-many', 'mark-list',
   'cli-start', 'restore-early',
   'nbd-write-rand', 'nbd-write-seq', 'nbd-pair-rand', 'nbd-pair-seq', 'nbd-log-rand', 'nbd-log-seq', 'nbd-read-rand',
+  'nbd-mark-read-rand', 'nbd-mark-read-seq',
 ] as const;
 export type RowName = typeof ROW_NAMES[number];
 
@@ -56,6 +57,10 @@ export interface Params {
   nbdRandMib: number;
   /** MiB each 1 MiB sequential fio job writes, rows 16, 18, 20. */
   nbdSeqMib: number;
+  /** MiB the 1 MiB sequential read job of row 23 reads (passes over the volume). */
+  nbdMarkSeqMib: number;
+  /** 4 KiB host writes logged at random blocks of the mark rows' volume (22, 23); the mark is after half of them. */
+  nbdMarkWrites: number;
   /** Multiplies every size (for a quick smoke run, e.g. 0.05). */
   scale: number;
   out: string;
@@ -91,9 +96,11 @@ const HELP = `npm run bench -- [flags]
   --rss-log-mib N         log data, row 10 (default 256)
   --rss-scale-down N      also measure row 10 with a volume, and with a log, N times smaller (default 8; 0 = off)
   --rss-repeat N          restores (fresh child processes) per volume size in row 10 (default 3)
-  --nbd-vol-mib N         volume of the NBD rows 15-21, and nbdkit's file (default 256)
-  --nbd-rand-mib N        MiB per 4 KiB random fio job, rows 15, 17, 19, 21 (default 64)
+  --nbd-vol-mib N         volume of the NBD rows 15-23, and nbdkit's file (default 256)
+  --nbd-rand-mib N        MiB per 4 KiB random fio job, rows 15, 17, 19, 21, 22 (default 64)
   --nbd-seq-mib N         MiB per 1 MiB sequential fio job, rows 16, 18, 20 (default 256; past the volume it wraps)
+  --nbd-mark-seq-mib N    MiB per 1 MiB sequential read job, row 23 (default 1024: four passes over the volume)
+  --nbd-mark-writes N     4 KiB writes logged at random blocks before (half) and after (half) the mark, rows 22-23 (default 65536)
   --scale F               multiply every size by F (smoke runs)
   --out FILE              JSON results (default bench/results/latest.json)
   --no-settle             do not run sync(1) before each timed repetition
@@ -132,6 +139,8 @@ export function parseParams(argv: string[]): Params {
       'nbd-vol-mib': {type: 'string'},
       'nbd-rand-mib': {type: 'string'},
       'nbd-seq-mib': {type: 'string'},
+      'nbd-mark-seq-mib': {type: 'string'},
+      'nbd-mark-writes': {type: 'string'},
       scale: {type: 'string'},
       out: {type: 'string'},
       keep: {type: 'boolean'},
@@ -189,6 +198,8 @@ export function parseParams(argv: string[]): Params {
     nbdVolMib: sized('nbd-vol-mib', 256, 4),
     nbdRandMib: sized('nbd-rand-mib', 64, 1),
     nbdSeqMib: sized('nbd-seq-mib', 256, 1),
+    nbdMarkSeqMib: sized('nbd-mark-seq-mib', 1024, 1),
+    nbdMarkWrites: sized('nbd-mark-writes', 65_536, 2),
     scale,
     out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'latest.json')),
     keep: Boolean(values.keep),
