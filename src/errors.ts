@@ -279,3 +279,55 @@ export class NotASocketError extends MarklogError {
   readonly code = 'NOT_A_SOCKET';
   readonly category = 'conflict';
 }
+
+// The wire protocol to a remote agent (docs/WIRE.md). A stream cannot be trusted past
+// a frame that fails its checks, so each of these ends the connection it came from.
+
+/** A frame failed its own checks: magic, a checksum, a field its type does not allow, a body that is not the JSON its type needs. */
+export class WireCorruptError extends MarklogError {
+  readonly code = 'WIRE_CORRUPT';
+  readonly category = 'remote';
+  /** One of the fixed reasons of WIRE.md §3.5, and where the frame began in its stream. */
+  constructor(readonly reason: string, readonly streamOffset: number, detail?: string) {
+    super(`wire frame at byte ${streamOffset} of the connection: ${reason}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/** A frame whose JSON or binary part is longer than WIRE.md §3.4 allows: refused before room is made for it. */
+export class WireTooLargeError extends MarklogError {
+  readonly code = 'WIRE_TOO_LARGE';
+  readonly category = 'remote';
+  constructor(readonly part: string, readonly length: number, readonly limit: number) {
+    super(`a wire frame's ${part} of ${length} bytes is over its limit of ${limit}`, 'send bulk data in several requests');
+  }
+}
+
+/** A frame of a layout version this side does not read, or a hello whose protocol range shares no version with the agent's. */
+export class WireVersionError extends MarklogError {
+  readonly code = 'WIRE_VERSION';
+  readonly category = 'remote';
+}
+
+/** A well-formed frame the conversation does not allow there: the wrong direction, a request before the welcome, an id out of sequence. */
+export class WireProtocolError extends MarklogError {
+  readonly code = 'WIRE_PROTOCOL';
+  readonly category = 'remote';
+}
+
+/** A request for a method code the agent has no method for: it runs an older marklog. */
+export class WireUnknownMethodError extends MarklogError {
+  readonly code = 'WIRE_UNKNOWN_METHOD';
+  readonly category = 'remote';
+  constructor(readonly method: number) {
+    super(`the agent has no method with code ${method}`, 'run the same marklog version at both sites');
+  }
+}
+
+/** The agent failed with a code this side has no class for: a bug there (INTERNAL), or a code newer than this marklog. */
+export class RemoteInternalError extends MarklogError {
+  readonly code = 'REMOTE_INTERNAL';
+  readonly category = 'internal';
+  constructor(readonly remoteCode: string, message: string, hint?: string) {
+    super(`the remote site failed (${remoteCode}): ${message}`, hint);
+  }
+}
