@@ -62,7 +62,7 @@ export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8A
     }
     const warnings = [...outcome.warnings, ...outcome.suspendedByError.map(({pair, reason}) =>
       `pair ${pair} is now PSUE (${reason}); the write is kept on the M-VOL and tracked for resync`)];
-    return {ldev, offset, length: data.length, logged: outcome.logged, warnings};
+    return {ldev, offset, length: data.length, logged: outcome.logged.map(({group, logId}) => ({group, logId})), warnings};
   });
 }
 

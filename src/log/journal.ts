@@ -94,6 +94,38 @@ function storedIn(record: LogRecord, volume: LogVolume): LogRecord {
   return {kind: 'zero', logId: record.logId, timer: record.timer, ldev: record.ldev, address: record.address, length: record.data.length};
 }
 
+/** Record bytes waiting to be written: runs of pieces that lie one after the other in a volume. */
+class PendingWrites {
+  private run: {volume: LogVolume; address: number; end: number; pieces: Uint8Array[]} | undefined;
+
+  add(volume: LogVolume, address: number, pieces: Uint8Array[]): void {
+    if (this.run && (this.run.volume !== volume || this.run.end !== address)) this.flush();
+    this.run ??= {volume, address, end: address, pieces: []};
+    for (const piece of pieces) {
+      this.run.pieces.push(piece);
+      this.run.end += piece.length;
+    }
+  }
+
+  private flush(): void {
+    if (!this.run) return;
+    const {volume, address, pieces} = this.run;
+    this.run = undefined;
+    volume.image.writePieces(address, pieces);
+  }
+
+  /** Writes what is pending, then every volume's staged header; a header is written only if every byte before it was. */
+  finish(volumes: LogVolume[]): void {
+    try {
+      this.flush();
+    } catch (error) {
+      for (const volume of volumes) volume.discardStaged();
+      throw error;
+    }
+    for (const volume of volumes) volume.commitHeader();
+  }
+}
+
 export class Journal {
   private constructor(readonly group: LogGroupRow, readonly volumes: LogVolume[]) {}
 
@@ -125,37 +157,48 @@ export class Journal {
     return 0;
   }
 
-  /** Appends records in order; throws LogFullError before writing anything that does not fit. */
+  /**
+   * Appends records in order; throws LogFullError before writing anything that does
+   * not fit (the records before it are appended). Records that lie one after the
+   * other in a volume are written in one system call, and each volume's header once,
+   * after their bytes.
+   */
   append(entries: NewEntry[]): Appended[] {
     const out: Appended[] = [];
     let logId = this.lastLogId();
     let timer = this.lastTimer();
-    for (const entry of entries) {
-      logId += 1;
-      timer = Math.max(timer, nowMicros());
-      const record: LogRecord = entry.kind === 'write'
-        ? {kind: 'write', logId, timer, ldev: entry.ldev, address: entry.address, data: Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.length)}
-        : entry.kind === 'zero' ? {kind: 'zero', logId, timer, ldev: entry.ldev, address: entry.address, length: entry.length}
-          : {kind: 'mark', logId, timer, logAddress: 0, markId: entry.markId, markTime: entry.markTime, app: entry.app};
-      // A record's size depends on its volume's format, and where it goes on its size: the
-      // tail volume is asked first in its own format, then an empty next one in its own.
-      const {volume, address, wraps, size, stored} = this.placeFor(record);
-      if (stored.kind === 'mark') stored.logAddress = address;
-      const h = volume.header;
-      volume.image.writePieces(address, h.version === 1 ? encodeRecordPieces(stored) : encodeRecordPiecesV2(stored, h.epoch, h.blockSize));
-      const first = h.records === 0;
-      volume.writeHeader({
-        tail: address + size,
-        records: h.records + 1,
-        newestLogId: logId, newestLogTime: timer, newestLogAddress: address,
-        ...(first ? {oldestLogId: logId, oldestLogTime: timer, oldestLogAddress: address, start: address, wrap: 0} : {}),
-        ...(wraps ? {wrap: h.tail} : {}),
-        ...(stored.kind === 'mark' ? {
-          marks: h.marks + 1, newestMarkId: stored.markId, newestMarkTime: stored.markTime, newestMarkAddress: address,
-          ...(h.marks === 0 ? {oldestMarkId: stored.markId, oldestMarkTime: stored.markTime, oldestMarkAddress: address} : {}),
-        } : {}),
-      });
-      out.push({logId, timer, logLdev: volume.header.ldev, address});
+    const writes = new PendingWrites();
+    try {
+      for (const entry of entries) {
+        logId += 1;
+        timer = Math.max(timer, nowMicros());
+        const record: LogRecord = entry.kind === 'write'
+          ? {kind: 'write', logId, timer, ldev: entry.ldev, address: entry.address, data: Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.length)}
+          : entry.kind === 'zero' ? {kind: 'zero', logId, timer, ldev: entry.ldev, address: entry.address, length: entry.length}
+            : {kind: 'mark', logId, timer, logAddress: 0, markId: entry.markId, markTime: entry.markTime, app: entry.app};
+        // A record's size depends on its volume's format, and where it goes on its size: the
+        // tail volume is asked first in its own format, then an empty next one in its own.
+        const {volume, address, wraps, size, stored} = this.placeFor(record);
+        if (stored.kind === 'mark') stored.logAddress = address;
+        const h = volume.header;
+        writes.add(volume, address, h.version === 1 ? encodeRecordPieces(stored) : encodeRecordPiecesV2(stored, h.epoch, h.blockSize));
+        const first = h.records === 0;
+        volume.stageHeader({
+          tail: address + size,
+          records: h.records + 1,
+          newestLogId: logId, newestLogTime: timer, newestLogAddress: address,
+          ...(first ? {oldestLogId: logId, oldestLogTime: timer, oldestLogAddress: address, start: address, wrap: 0} : {}),
+          ...(wraps ? {wrap: h.tail} : {}),
+          ...(stored.kind === 'mark' ? {
+            marks: h.marks + 1, newestMarkId: stored.markId, newestMarkTime: stored.markTime, newestMarkAddress: address,
+            ...(h.marks === 0 ? {oldestMarkId: stored.markId, oldestMarkTime: stored.markTime, oldestMarkAddress: address} : {}),
+          } : {}),
+        });
+        out.push({logId, timer, logLdev: volume.header.ldev, address});
+      }
+    } finally {
+      // The bytes of every record placed, then the headers that name them, even when a later one did not fit.
+      writes.finish(this.volumes);
     }
     return out;
   }

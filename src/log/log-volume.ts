@@ -58,6 +58,8 @@ const openUnderHold = new WeakMap<VolumeImage, {hold: number; volume: LogVolume}
 
 export class LogVolume {
   private current: LogHeaderFields;
+  /** The header as last written, while changes to it are staged and not yet written (stageHeader). */
+  private committed: LogHeaderFields | undefined;
 
   /** Records found complete past the tail of an older header slot and taken back (see open): 0 or 1. */
   recoveredRecords = 0;
@@ -206,7 +208,31 @@ export class LogVolume {
   }
 
   writeHeader(change: Partial<LogHeaderFields>): void {
-    this.current = {...this.current, ...change, sequence: this.current.sequence + 1};
+    this.stageHeader(change);
+    this.commitHeader();
+  }
+
+  /**
+   * Changes the header as this handle sees it (placeFor, free, …) without writing it:
+   * an append of many records writes their data first, then the header once
+   * (commitHeader), so the header never names a record whose bytes are not there.
+   */
+  stageHeader(change: Partial<LogHeaderFields>): void {
+    this.committed ??= this.current;
+    this.current = {...this.current, ...change};
+  }
+
+  /** Forgets the staged changes: the records they named were not written. */
+  discardStaged(): void {
+    if (this.committed) this.current = this.committed;
+    this.committed = undefined;
+  }
+
+  /** Writes the staged header into the next slot (nothing when nothing is staged). */
+  commitHeader(): void {
+    if (!this.committed) return;
+    this.committed = undefined;
+    this.current = {...this.current, sequence: this.current.sequence + 1};
     const slot = logHeaderSlotOffset(this.current.sequence);
     encodeLogHeaderInto(this.current, frontOf(this.image).subarray(slot, slot + LOG_HEADER_SIZE));
   }

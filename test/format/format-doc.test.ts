@@ -4,7 +4,7 @@ import test from 'ava';
 import {BitmapHeader} from '../../src/format/bitmap-format.js';
 import {LogHeader, LogHeaderV2, RecordHeader} from '../../src/format/log-format.js';
 import {RecordHeaderV2} from '../../src/format/log-record-v2.js';
-import {InflightRecord} from '../../src/format/inflight-format.js';
+import {ACTIVITY_SLOTS, INFLIGHT_SIZE, InflightRecord} from '../../src/format/inflight-format.js';
 
 const FORMAT = fs.readFileSync(fileURLToPath(new URL('../../../docs/FORMAT.md', import.meta.url)), 'utf8');
 
@@ -58,4 +58,9 @@ test('FORMAT.md §2.1 lists every bitmap header field at the offset the codec us
 
 test('FORMAT.md §5 lists every in-flight record field at the offset the codec uses', t => {
   t.deepEqual(docOffsets(tableUnder('## 5. The in-flight write record', 2)), codeOffsets(InflightRecord));
+});
+
+test('FORMAT.md §5 gives the activity log the number of slots, and the size, the code uses', t => {
+  const section = FORMAT.slice(FORMAT.indexOf('## 5. The in-flight write record'), FORMAT.indexOf('## 6.'));
+  t.regex(section, new RegExp(`\\*\\*${ACTIVITY_SLOTS} slots\\*\\* of ${INFLIGHT_SIZE} bytes each \\(${ACTIVITY_SLOTS * INFLIGHT_SIZE} bytes\\)`));
 });
