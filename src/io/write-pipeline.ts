@@ -14,6 +14,7 @@
 import {ACTIVITY_SLOTS} from '../format/inflight-format.js';
 import {TakenOverError} from '../errors.js';
 import {noteBaseChange} from '../site/remote-endpoint.js';
+import {lingering} from '../util/lock.js';
 import {checkHostAccess, syncEverywhere} from './host-io.js';
 import {beginWrites, endWrites, repairInflight} from './inflight.js';
 import {forwardBatch, type VolumeWrite} from './write-through.js';
@@ -66,6 +67,8 @@ export interface PipelineOptions {
 
 const ZEROS = Buffer.alloc(1024 * 1024);
 const WARN_EVERY_MS = 60_000;
+/** A bound on how long a lock let go inside a batch stays held: the batch's own length, and one turn of the event loop. */
+const BATCH_LINGER_MS = 20;
 
 export class WritePipeline {
   private queue: Admitted[] = [];
@@ -109,7 +112,9 @@ export class WritePipeline {
       try {
         await this.site.lock.acquireWithoutBlocking();
         locked = true;
-        this.doBatch(batch);
+        // The locks a batch takes inside (the remote's, for each replicated write or append) are
+        // taken once for the batch: they are let go when the event loop turns, before the next one.
+        lingering(BATCH_LINGER_MS, () => this.doBatch(batch));
       } catch (error) {
         // The lock was not had, or the repair before the batch failed: what is not settled was not done.
         for (const admitted of batch) admitted.reject(error);
