@@ -6,6 +6,9 @@ import net from 'node:net';
 import {exited, type Exit} from '../../test/helpers/processes.js';
 import {launchServe, stopServe, type LaunchOptions} from '../../test/helpers/serve.js';
 import {waitFor} from '../../test/helpers/wait.js';
+import {runPaired} from './measure.js';
+import {MiB, type Params} from './params.js';
+import {series} from './result.js';
 
 export interface NbdTarget {
   /** What a client connects to: nbd://127.0.0.1:PORT/EXPORT. */
@@ -115,4 +118,40 @@ export function runFio(uri: string, job: FioJob): FioResult {
   const side = report[job.rw === 'randread' || job.rw === 'read' ? 'read' : 'write'];
   if (report.error !== 0 || side.io_bytes !== job.ioSize) throw new Error(`fio against ${uri}: error ${report.error}, ${side.io_bytes} of ${job.ioSize} bytes`);
   return {bytesPerSecond: side.bw_bytes, iops: side.iops, runtimeMs: side.runtime, meanLatencyMicros: side.clat_ns.mean / 1000};
+}
+
+/** What one NBD row measured: each side's figures (IOPS, or MiB/s for a sequential job) and fio's own timings. */
+export interface FioSides {
+  sides: {marklog: number[]; baseline: number[]};
+  unit: 'MiB/s' | 'ops/s';
+  timing: {marklogMeanLatencyMicros: number; baselineMeanLatencyMicros: number; marklogRuntimeMs: number[]; baselineRuntimeMs: number[]};
+}
+
+/** Runs one fio job against marklog's URI and the baseline's, alternating, as runPaired does for every row. */
+export async function pairedFio(p: Params, log: (line: string) => void, job: FioJob, uris: {marklog: string; baseline: string}): Promise<FioSides> {
+  const seq = job.rw === 'write' || job.rw === 'read';
+  const results: Record<'marklog' | 'baseline', FioResult[]> = {marklog: [], baseline: []};
+  let keep = false;
+  const measure = (side: 'marklog' | 'baseline') => {
+    const result = runFio(uris[side], job);
+    if (keep) results[side].push(result);
+    return seq ? result.bytesPerSecond / MiB : result.iops;
+  };
+  const unit = seq ? 'MiB/s' : 'ops/s';
+  const sides = await runPaired({
+    warmup: p.warmup, repeat: p.repeat, settle: p.settle, log, unit,
+    prepare: (_side, rep) => {
+      keep = rep >= p.warmup;
+    },
+    marklog: () => measure('marklog'),
+    baseline: () => measure('baseline'),
+  });
+  const latency = (side: 'marklog' | 'baseline') => series('mean completion latency, µs', results[side].map(r => r.meanLatencyMicros)).median;
+  return {
+    sides, unit,
+    timing: {
+      marklogMeanLatencyMicros: latency('marklog'), baselineMeanLatencyMicros: latency('baseline'),
+      marklogRuntimeMs: results.marklog.map(r => r.runtimeMs), baselineRuntimeMs: results.baseline.map(r => r.runtimeMs),
+    },
+  };
 }

@@ -15,8 +15,8 @@ import {run} from '../../test/helpers/serve.js';
 import type {LaunchOptions} from '../../test/helpers/serve.js';
 import type {Context} from '../lib/context.js';
 import {closeSites, fillImage, imageOf, loggingFixture, randomPool, sha256, volume, type LoggingFixture} from '../lib/fixtures.js';
-import {now, prng, runPaired, since} from '../lib/measure.js';
-import {runFio, startServe, type FioJob, type FioResult, type NbdTarget} from '../lib/nbd.js';
+import {now, prng, since} from '../lib/measure.js';
+import {pairedFio, startServe, type FioJob, type NbdTarget} from '../lib/nbd.js';
 import {MiB, type Params, type RowName} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
 
@@ -126,24 +126,7 @@ export async function nbdMarkRows(ctx: Context): Promise<RowResult[]> {
     for (const row of rows) {
       const started = now();
       const job = markJob(p, row.job);
-      const results: Record<'marklog' | 'baseline', FioResult[]> = {marklog: [], baseline: []};
-      const figure = (r: FioResult) => (row.job === 'seq' ? r.bytesPerSecond / MiB : r.iops);
-      let keep = false;
-      const measure = (side: 'marklog' | 'baseline') => {
-        const result = runFio(side === 'marklog' ? mark.uri : restored.uri, job);
-        if (keep) results[side].push(result);
-        return figure(result);
-      };
-      const unit = row.job === 'seq' ? 'MiB/s' : 'ops/s';
-      const sides = await runPaired({
-        warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log(row.name), unit,
-        prepare: (_side, rep) => {
-          keep = rep >= p.warmup;
-        },
-        marklog: () => measure('marklog'),
-        baseline: () => measure('baseline'),
-      });
-      const latency = (side: 'marklog' | 'baseline') => series('mean completion latency, µs', results[side].map(r => r.meanLatencyMicros)).median;
+      const {sides, unit, timing} = await pairedFio(p, ctx.log(row.name), job, {marklog: mark.uri, baseline: restored.uri});
       out.push(makeRow({
         n: row.n, name: row.name, figure: row.figure, unit,
         marklog: series(`fio --ioengine=nbd through marklog serve --group ${fx.f.group} --mark ${fx.markId} (base + log)`, sides.marklog),
@@ -152,8 +135,7 @@ export async function nbdMarkRows(ctx: Context): Promise<RowResult[]> {
         detail: {
           fio: {...job, fsync: 0}, volumeBytes: p.nbdVolMib * MiB,
           loggedWrites: p.nbdMarkWrites, writesBeforeMark: fx.before, distinctBlocksBeforeMark: fx.distinctBefore,
-          marklogMeanLatencyMicros: latency('marklog'), baselineMeanLatencyMicros: latency('baseline'),
-          marklogRuntimeMs: results.marklog.map(r => r.runtimeMs), baselineRuntimeMs: results.baseline.map(r => r.runtimeMs),
+          ...timing,
         },
       }, since(started)));
     }

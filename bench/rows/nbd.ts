@@ -9,8 +9,8 @@ import path from 'node:path';
 import {createPair} from '../../src/pair/pair-create.js';
 import type {Context} from '../lib/context.js';
 import {closeSites, fillImage, imageOf, loggingFixture, randomPool, twoSites, volume, type Sites} from '../lib/fixtures.js';
-import {now, runPaired, since} from '../lib/measure.js';
-import {startMarklog, startNbdkit, runFio, type FioJob, type FioResult} from '../lib/nbd.js';
+import {now, since} from '../lib/measure.js';
+import {startMarklog, startNbdkit, pairedFio, type FioJob} from '../lib/nbd.js';
 import {MiB, type Params, type RowName} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
 
@@ -109,24 +109,7 @@ export async function nbdMode(ctx: Context, mode: NbdMode): Promise<RowResult[]>
     for (const row of rows) {
       const started = now();
       const job = fioJob(p, row.job);
-      const results: Record<'marklog' | 'baseline', FioResult[]> = {marklog: [], baseline: []};
-      const figure = (r: FioResult) => (row.job === 'seq' ? r.bytesPerSecond / MiB : r.iops);
-      let keep = false;
-      const measure = (side: 'marklog' | 'baseline') => {
-        const result = runFio(side === 'marklog' ? marklog.uri : nbdkit.uri, job);
-        if (keep) results[side].push(result);
-        return figure(result);
-      };
-      const unit = row.job === 'seq' ? 'MiB/s' : 'ops/s';
-      const sides = await runPaired({
-        warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log(row.name), unit,
-        prepare: (_side, rep) => {
-          keep = rep >= p.warmup;
-        },
-        marklog: () => measure('marklog'),
-        baseline: () => measure('baseline'),
-      });
-      const latency = (side: 'marklog' | 'baseline') => series('mean completion latency, µs', results[side].map(r => r.meanLatencyMicros)).median;
+      const {sides, unit, timing} = await pairedFio(p, ctx.log(row.name), job, {marklog: marklog.uri, baseline: nbdkit.uri});
       out.push(makeRow({
         n: row.n, name: row.name, figure: `fio through NBD, ${FIGURE[row.job]}, ${mode === 'filled' ? 'filled volume, no pair' : mode}`, unit,
         marklog: series(`fio --ioengine=nbd through marklog serve, ${mode}`, sides.marklog),
@@ -134,8 +117,7 @@ export async function nbdMode(ctx: Context, mode: NbdMode): Promise<RowResult[]>
         target: {op: '>=', value: row.target},
         detail: {
           fio: {...job, fsync: 0}, volumeBytes: p.nbdVolMib * MiB,
-          marklogMeanLatencyMicros: latency('marklog'), baselineMeanLatencyMicros: latency('baseline'),
-          marklogRuntimeMs: results.marklog.map(r => r.runtimeMs), baselineRuntimeMs: results.baseline.map(r => r.runtimeMs),
+          ...timing,
         },
       }, since(started)));
     }

@@ -42,6 +42,19 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
+/** The pauses between two tries for a lock (1, 2, 4, then 8 ms), ending in LockTimeoutError at the bound. */
+function* pauses(path: string): Generator<number, never> {
+  const limit = timeoutMs();
+  const start = Date.now();
+  let pause = 1;
+  for (;;) {
+    const waited = Date.now() - start;
+    if (waited >= limit) throw new LockTimeoutError(path, waited);
+    yield Math.min(pause, limit - waited);
+    pause = Math.min(pause * 2, 8);
+  }
+}
+
 function timeoutMs(): number {
   const text = process.env.MARKLOG_LOCK_TIMEOUT_MS?.trim();
   const fromEnv = text ? Number(text) : Number.NaN;
@@ -114,17 +127,11 @@ export class FileLock {
    */
   async acquireWithoutBlocking(): Promise<void> {
     if (this.tryAcquire()) return;
-    const queue = fs.openSync(this.queuePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-    fsx.tryLock(queue, false);
+    const queue = this.enterQueue();
     try {
-      const limit = timeoutMs();
-      const start = Date.now();
-      let pause = 1;
-      while (!this.tryAcquire()) {
-        const waited = Date.now() - start;
-        if (waited >= limit) throw new LockTimeoutError(this.path, waited);
-        await new Promise(resolve => setTimeout(resolve, Math.min(pause, limit - waited)));
-        pause = Math.min(pause * 2, 8);
+      for (const pause of pauses(this.path)) {
+        if (this.tryAcquire()) return;
+        await new Promise(resolve => setTimeout(resolve, pause));
       }
     } finally {
       fs.closeSync(queue);
@@ -141,21 +148,22 @@ export class FileLock {
   }
 
   private waitFor(fd: number): void {
-    const queue = fs.openSync(this.queuePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-    fsx.tryLock(queue, false);
+    const queue = this.enterQueue();
     try {
-      const limit = timeoutMs();
-      const start = Date.now();
-      let pause = 1;
-      while (!fsx.tryLock(fd, true)) {
-        const waited = Date.now() - start;
-        if (waited >= limit) throw new LockTimeoutError(this.path, waited);
-        sleep(Math.min(pause, limit - waited));
-        pause = Math.min(pause * 2, 8);
+      for (const pause of pauses(this.path)) {
+        if (fsx.tryLock(fd, true)) return;
+        sleep(pause);
       }
     } finally {
       fs.closeSync(queue);
     }
+  }
+
+  /** A shared lock on the queue file, held while waiting: a long holder sees someone waits. Returns its descriptor. */
+  private enterQueue(): number {
+    const queue = fs.openSync(this.queuePath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    fsx.tryLock(queue, false);
+    return queue;
   }
 
   /** True while another process waits for this lock. */

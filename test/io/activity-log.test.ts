@@ -4,7 +4,7 @@
 // M-VOL already holds the new data, the R-VOL and the log do not.
 import fs from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {cli} from '../helpers/cli.js';
 import {writeAt} from '../helpers/sites.js';
 import {librarySites, loggedPair} from '../helpers/library-sites.js';
@@ -41,13 +41,8 @@ function imageOf(site: Site, ldev: number): string {
   return site.path(site.view().volumes.find(v => v.ldev === ldev)!.image);
 }
 
-/** Nine writes, two of them overlapping the first, one a neighbour of another: the shapes a batch has. */
-function batch(mvol: number): (Inflight & {data: Buffer})[] {
-  const spots = [[0, 8], [4, 8], [2, 1], [100, 16], [116, 4], [300, 1], [301, 1], [640, 64], [6, 2]];
-  return spots.map(([block, blocks], i) => ({ldev: mvol, offset: block * 4 * KiB, length: blocks * 4 * KiB, data: Buffer.alloc(blocks * 4 * KiB, 0x30 + i)}));
-}
-
-test('writes a killed process left in flight in many slots all reach the R-VOL with the next write: M-VOL and R-VOL are the same, and every slot is clear', t => {
+/** An M-VOL and its R-VOL in PAIR; the primary's handle is closed, as a killed process's would be. */
+function pairInPair(t: ExecutionContext) {
   const {p, primary, remote} = librarySites(t);
   const mvol = createVolume(primary, CAPACITY).ldev;
   const rvol = createVolume(remote, CAPACITY).ldev;
@@ -55,6 +50,17 @@ test('writes a killed process left in flight in many slots all reach the R-VOL w
   const mvolImage = imageOf(primary, mvol);
   const rvolImage = imageOf(remote, rvol);
   primary.close();
+  return {p, mvol, mvolImage, rvolImage};
+}
+
+/** Nine writes, two of them overlapping the first, one a neighbour of another: the shapes a batch has. */
+function batch(mvol: number): (Inflight & {data: Buffer})[] {
+  const spots = [[0, 8], [4, 8], [2, 1], [100, 16], [116, 4], [300, 1], [301, 1], [640, 64], [6, 2]];
+  return spots.map(([block, blocks], i) => ({ldev: mvol, offset: block * 4 * KiB, length: blocks * 4 * KiB, data: Buffer.alloc(blocks * 4 * KiB, 0x30 + i)}));
+}
+
+test('writes a killed process left in flight in many slots all reach the R-VOL with the next write: M-VOL and R-VOL are the same, and every slot is clear', t => {
+  const {p, mvol, mvolImage, rvolImage} = pairInPair(t);
   killedWithWritesInFlight(p, mvolImage, batch(mvol));
   t.is(setSlots(p), 9);
   t.false(fs.readFileSync(mvolImage).equals(fs.readFileSync(rvolImage)), 'the R-VOL has not had the writes yet');
@@ -86,13 +92,7 @@ test('writes a killed process left in flight in many slots are all logged before
 });
 
 test('an inflight file of one record, as releases before the activity log wrote it, is repaired and grown to every slot', t => {
-  const {p, primary, remote} = librarySites(t);
-  const mvol = createVolume(primary, CAPACITY).ldev;
-  const rvol = createVolume(remote, CAPACITY).ldev;
-  createPair(primary, {mvol, rvol});
-  const mvolImage = imageOf(primary, mvol);
-  const rvolImage = imageOf(remote, rvol);
-  primary.close();
+  const {p, mvol, mvolImage, rvolImage} = pairInPair(t);
   const [write] = batch(mvol);
   killedWithWritesInFlight(p, mvolImage, [write]);
   fs.truncateSync(path.join(p, 'inflight'), INFLIGHT_SIZE);
