@@ -2,7 +2,9 @@
 # The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
 # qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, a kernel file
 # system with a database on top: loop devices, ext4, SQLite; openssl for the TLS tests'
-# throwaway certificates and ip for their other hosts in network namespaces). `npm test`
+# throwaway certificates and ip for their other hosts in network namespaces; OpenSSH's sshd,
+# started by a test on loopback with throwaway keys, and nftables and tc for a remote site
+# behind a lossy, partitioned or rate-limited link). `npm test`
 # runs this first, so a fresh machine gets them from Debian's packages; a test never skips
 # because a tool is missing.
 set -euo pipefail
@@ -24,6 +26,11 @@ tools=(
   "openssl openssl"
   "ip iproute2"
   "nbdkit nbdkit"
+  "sshd openssh-server"
+  "ssh openssh-client"
+  "ssh-keygen openssh-client"
+  "nft nftables"
+  "tc iproute2"
 )
 
 missing=()
