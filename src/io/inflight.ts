@@ -77,29 +77,37 @@ export function endWrites(site: Site): void {
 
 export const endWrite = endWrites;
 
-/** The writes the activity log holds, in slot order; torn slots (the write had not begun) are left out. */
-function setSlots(site: Site): Inflight[] {
+/** The writes the activity log holds, in slot order, and whether any slot holds anything (torn slots are not writes). */
+function setSlots(site: Site): {writes: Inflight[]; dirty: boolean} {
   const bytes = Buffer.alloc(LOG_SIZE);
   const read = fs.readSync(fdOf(site), bytes, 0, LOG_SIZE, 0);
   const writes: Inflight[] = [];
+  let dirty = false;
   for (let at = 0; at < read; at += INFLIGHT_SIZE) {
     const decoded = decodeInflight(bytes.subarray(at, Math.min(read, at + INFLIGHT_SIZE)));
-    if (decoded !== null && !('reason' in decoded)) writes.push(decoded);
+    if (decoded === null) continue;
+    dirty = true;
+    if (!('reason' in decoded)) writes.push(decoded);
   }
-  return writes;
+  return {writes, dirty};
 }
 
 /**
  * Finishes the writes a killed process left in flight: whatever the volume now
  * holds in each region is passed to the pairs like a host write, in slot order.
  * Callers hold the lock and read the tables after it (a pair may have fallen to
- * PSUE). Returns the regions it repaired.
+ * PSUE). Returns the regions it repaired. A log with nothing in it is left as it
+ * is (a command refused after this changes nothing on disk).
  */
 export function repairInflight(site: Site): Inflight[] {
   // Cleared by this process within this hold of the lock: nobody else can have set it since.
   const known = lastWritten.get(site);
   if (known && known.set === 0 && known.hold !== 0 && known.hold === site.lock.hold) return [];
-  const writes = setSlots(site);
+  const {writes, dirty} = setSlots(site);
+  if (!dirty) {
+    lastWritten.set(site, {hold: site.lock.hold, set: 0});
+    return [];
+  }
   for (const write of writes) {
     const tables = site.view();
     const volume = tables.volumes.find(v => v.ldev === write.ldev);
@@ -107,7 +115,6 @@ export function repairInflight(site: Site): Inflight[] {
       writeThrough(site, tables, volume, write.offset, site.image(volume).read(write.offset, write.length));
     }
   }
-  slotsOf(site);
   lastWritten.delete(site);
   endWrites(site);
   return writes;
