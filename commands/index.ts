@@ -5,6 +5,7 @@
 import type {CommandTable} from '../src/cli/dispatch.js';
 
 export const COMMAND_MODULES: Readonly<Record<string, string>> = {
+  'agent': 'agent',
   'demo': 'demo',
   'heartbeat serve': 'heartbeat/serve',
   'heartbeat watch': 'heartbeat/watch',

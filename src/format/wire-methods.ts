@@ -2,7 +2,8 @@
 // by a u16 code, so the table below is part of the protocol: a code, once given, keeps
 // its method for ever. A new method takes the next unused code; a method that goes
 // away leaves its code unused. Codes 1-21 follow the order of the SiteLink interface
-// (src/site/link.ts) as it stood when the protocol began.
+// (src/site/link.ts) as it stood when the protocol began; 22-25 carry an image as a
+// stream of extents, which receiveImage (13) cannot do over the wire (WIRE.md §7.3).
 import {WireUnknownMethodError} from '../errors.js';
 
 export const WireMethod = {
@@ -27,7 +28,14 @@ export const WireMethod = {
   describePair: 19,
   flushRvol: 20,
   close: 21,
+  receiveImageBegin: 22,
+  receiveImageChunk: 23,
+  receiveImageCommit: 24,
+  receiveImageAbort: 25,
 } as const;
+
+/** The methods of the wire that are no SiteLink method: the steps of an image transfer. */
+export const WIRE_ONLY_METHODS = ['receiveImageBegin', 'receiveImageChunk', 'receiveImageCommit', 'receiveImageAbort'] as const;
 
 export type WireMethodName = keyof typeof WireMethod;
 

@@ -6,7 +6,7 @@ import type {VolumeImage} from '../volume/image.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
-import type {HandedOver} from './remote-failback.js';
+import type {HandedOver} from '../endpoint/failback.js';
 
 export interface RemoteIdentity {
   id: string;

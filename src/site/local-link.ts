@@ -1,17 +1,22 @@
-// The link to a remote site that is a directory on this machine.
+// The link to a remote site that is a directory on this machine. It calls the
+// remote's method table (src/endpoint/methods.ts) directly, as the agent does for a
+// request off the wire, with the same arguments but without encoding them; only two
+// methods keep a fast path that needs the far side on the same machine:
+// writeRvolFrom (copy_file_range from the M-VOL's image) and receiveImage (the
+// image file itself, cloned).
 import {RemoteUnreachableError, SiteNotFoundError, WrongRoleError} from '../errors.js';
 import {Site} from './site.js';
-import * as endpoint from './remote-endpoint.js';
-import * as failback from './remote-failback.js';
-import {volumeWithImage} from './same-image.js';
-import type {HandedOver} from './remote-failback.js';
+import {methods, entriesToWire} from '../endpoint/methods.js';
+import {NO_BYTES} from '../endpoint/args.js';
+import {hello, writeVolumeFrom} from '../endpoint/volumes.js';
+import {receiveImage} from '../endpoint/receive-image.js';
+import type {HandedOver} from '../endpoint/failback.js';
 import type {LinkRow, LogGap, LoggedGap, RvolClaim} from './tables.js';
 import type {RemoteIdentity, ReservedVolume, SiteLink} from './link.js';
-import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
+import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {VolumeImage} from '../volume/image.js';
-import {stopLogAtRemote} from '../log/log-admin.js';
-import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
+import type {LoggedMark} from '../mark/remote-marks.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -42,7 +47,7 @@ export class LocalDirectoryLink implements SiteLink {
   readonly remote: RemoteIdentity;
 
   private constructor(private readonly site: Site) {
-    this.remote = endpoint.hello(site);
+    this.remote = hello(site);
   }
 
   /** A link to whatever site is at `dir` now: for the first contact, before its id is known. */
@@ -63,83 +68,86 @@ export class LocalDirectoryLink implements SiteLink {
   }
 
   registerPeer(peer: LinkRow): void {
-    endpoint.registerPeer(this.site, peer);
+    methods.registerPeer(this.site, {peer}, NO_BYTES);
   }
 
   reserveRvol(ldev: number, claim: RvolClaim, minCapacity: number): ReservedVolume {
-    return endpoint.reserveRvol(this.site, ldev, claim, minCapacity);
+    return methods.reserveRvol(this.site, {ldev, claim, minCapacity}, NO_BYTES).result;
   }
 
   releaseRvol(ldev: number, claim: RvolClaim, options: {force?: boolean} = {}): {leftGroup: number | null} {
-    return endpoint.releaseRvol(this.site, ldev, claim, options);
+    return methods.releaseRvol(this.site, {ldev, claim, options}, NO_BYTES).result;
   }
 
   writeRvol(ldev: number, offset: number, data: Uint8Array): void {
-    endpoint.writeVolume(this.site, ldev, offset, data);
+    methods.writeRvol(this.site, {ldev, offset}, [data]);
   }
 
+  /** The fast path: the source image is on this machine, so the copy stays in the kernel (copy_file_range). */
   writeRvolFrom(ldev: number, offset: number, length: number, source: VolumeImage): void {
-    endpoint.writeVolumeFrom(this.site, ldev, offset, length, source);
+    writeVolumeFrom(this.site, ldev, offset, length, source);
   }
 
   zeroRvol(ldev: number, offset: number, length: number): void {
-    endpoint.zeroVolume(this.site, ldev, offset, length);
+    methods.zeroRvol(this.site, {ldev, offset, length}, NO_BYTES);
   }
 
   readRvol(ldev: number, offset: number, length: number): Buffer {
-    return endpoint.readVolume(this.site, ldev, offset, length);
+    return methods.readRvol(this.site, {ldev, offset, length}, NO_BYTES).data!;
   }
 
   prepareLogGroup(request: PrepareRequest): PreparedGroup {
-    return prepareLogGroup(this.site, request);
+    return methods.prepareLogGroup(this.site, {request}, NO_BYTES).result;
   }
 
   appendToLog(group: number, entries: NewEntry[]): AppendResult {
-    return appendToLog(this.site, group, entries);
+    const wire = entriesToWire(entries);
+    return methods.appendToLog(this.site, {group, entries: wire.entries}, wire.data).result;
   }
 
   stopLogGroup(group: number): void {
-    stopLogAtRemote(this.site, group);
+    methods.stopLogGroup(this.site, {group}, NO_BYTES);
   }
 
   recordLogGap(gap: LogGap): LoggedGap {
-    return recordLogGap(this.site, gap);
+    return methods.recordLogGap(this.site, {gap}, NO_BYTES).result;
   }
 
   listMarks(group: number): LoggedMark[] {
-    return marksInLog(this.site, group);
+    return methods.listMarks(this.site, {group}, NO_BYTES).result;
   }
 
+  /** The fast path: the image file is on this machine, so it is cloned in-kernel instead of sent as extents. */
   receiveImage(ldev: number, imageFile: string, force: boolean): void {
-    endpoint.receiveImage(this.site, ldev, imageFile, force);
+    receiveImage(this.site, ldev, imageFile, force);
   }
 
   readDirtyRanges(ldev: number, claim: RvolClaim): HandedOver {
-    return failback.readDirtyRanges(this.site, ldev, claim);
+    return methods.readDirtyRanges(this.site, {ldev, claim}, NO_BYTES).result;
   }
 
   forgetDirtyRanges(ldev: number, claim: RvolClaim, token: number): void {
-    failback.forgetDirtyRanges(this.site, ldev, claim, token);
+    methods.forgetDirtyRanges(this.site, {ldev, claim, token}, NO_BYTES);
   }
 
   setDirection(ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): HandedOver {
-    return failback.setDirection(this.site, ldev, claim, direction);
+    return methods.setDirection(this.site, {ldev, claim, direction}, NO_BYTES).result;
   }
 
   describeVolume(ldev: number) {
-    return endpoint.describeVolume(this.site, ldev);
+    return methods.describeVolume(this.site, {ldev}, NO_BYTES).result;
   }
 
   findImage(identity: string) {
-    return volumeWithImage(this.site, this.site.tables(), identity);
+    return methods.findImage(this.site, {identity}, NO_BYTES).result;
   }
 
   describePair(pair: number) {
-    return endpoint.describePair(this.site, pair);
+    return methods.describePair(this.site, {pair}, NO_BYTES).result;
   }
 
   flushRvol(ldev: number): void {
-    endpoint.flushVolume(this.site, ldev);
+    methods.flushRvol(this.site, {ldev}, NO_BYTES);
   }
 
   close(): void {

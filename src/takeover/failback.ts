@@ -7,7 +7,7 @@ import {linkOf} from '../site/connect.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import type {CopyProgress} from '../pair/copy.js';
 import type {SiteLink} from '../site/link.js';
-import type {HandedOver} from '../site/remote-failback.js';
+import type {HandedOver} from '../endpoint/failback.js';
 import type {Site} from '../site/site.js';
 import {hookPoint} from '../util/test-hooks.js';
 import type {PairDirection, PairRow, Tables} from '../site/tables.js';

@@ -8,7 +8,7 @@ import {decodeFrames, WireDecoder} from '../../src/format/wire-decoder.js';
 import {
   encodeFrame, FrameType, MAX_BINARY_BYTES, MAX_FRAME_BYTES, MAX_JSON_BYTES, WIRE_HEADER_SIZE, WIRE_TRAILER_SIZE, WireHeader, type WireFrame,
 } from '../../src/format/wire-frame.js';
-import {WireMethod, type WireMethodName} from '../../src/format/wire-methods.js';
+import {WIRE_ONLY_METHODS, WireMethod, type WireMethodName} from '../../src/format/wire-methods.js';
 import {rebuildError} from '../../src/format/wire-errors.js';
 import {LogFullError} from '../../src/errors.js';
 import type {SiteLink} from '../../src/site/link.js';
@@ -128,9 +128,11 @@ test('WIRE.md §7 lists every method code the codec uses, and nothing else', t =
 type LinkMethod = {[K in keyof SiteLink]: SiteLink[K] extends (...args: never[]) => unknown ? K : never}[keyof SiteLink];
 const everyLinkMethodHasACode: Record<LinkMethod, number> = WireMethod;
 
-test('every method of the SiteLink interface has a code, read from src/site/link.ts as well as checked by the compiler', t => {
+test('every method of the SiteLink interface has a code, read from src/site/link.ts as well as checked by the compiler; the other codes are the wire\'s own', t => {
   const source = read('../../../src/site/link.ts');
   const body = source.slice(source.indexOf('export interface SiteLink'));
   const names = [...body.slice(0, body.indexOf('\n}')).matchAll(/^ {2}(\w+)\(/gm)].map(([, name]) => name);
-  t.deepEqual(names.sort(), Object.keys(everyLinkMethodHasACode).sort() as WireMethodName[]);
+  const wireOnly = new Set<string>(WIRE_ONLY_METHODS);
+  t.deepEqual(names.sort(), (Object.keys(everyLinkMethodHasACode) as WireMethodName[]).filter(name => !wireOnly.has(name)).sort());
+  t.false(names.some(name => wireOnly.has(name)), 'a wire-only method is no SiteLink method');
 });

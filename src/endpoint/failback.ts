@@ -1,6 +1,6 @@
 // What a remote site answers on a link for failback (Fig. 22): the
 // ranges hosts changed on a taken-over R-VOL, handed to the primary in two phases,
-// and the switch of direction. Like remote-endpoint.ts, plain data in and out.
+// and the switch of direction. Like volumes.ts, plain data in and out.
 //
 // The hand-over never forgets before the primary has the ranges on stable storage:
 // a read moves what the tracking bitmap holds into a hand-over bitmap under a new
@@ -11,10 +11,10 @@
 import fs from 'node:fs';
 import {PairStateError, VolumeInUseError} from '../errors.js';
 import {PairBitmap} from '../pair/bitmap.js';
-import {handoverBitmapName} from './layout.js';
-import {sameClaim, type ByteRange} from './remote-endpoint.js';
-import type {Site} from './site.js';
-import type {RvolClaim, Tables, VolumeRow} from './tables.js';
+import {handoverBitmapName} from '../site/layout.js';
+import {sameClaim, type ByteRange} from '../site/remote-endpoint.js';
+import type {Site} from '../site/site.js';
+import type {RvolClaim, Tables, VolumeRow} from '../site/tables.js';
 
 /** Ranges handed to the primary, held here until it confirms `token` (forgetDirtyRanges). */
 export interface HandedOver {

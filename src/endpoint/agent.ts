@@ -1,0 +1,226 @@
+// `marklog agent`: the remote's end of the link on a pair of byte streams (SSH's
+// standard input and output), speaking docs/WIRE.md. It reads the HELLO, answers
+// WELCOME, then serves REQUESTs through the method table (methods.ts) in id order,
+// each answered by a RESPONSE or an ERROR carrying its id. Requests are read as they
+// come, without waiting for the answers before them; the site lock is taken without
+// stopping the event loop (FileLock.acquireWithoutBlocking) and let go between
+// batches, and when another process waits for it. Only frames go to `output`.
+import crypto from 'node:crypto';
+import type {Readable, Writable} from 'node:stream';
+import {MarklogError, WireProtocolError, WireVersionError, WrongRoleError} from '../errors.js';
+import {encodeFramePieces, type WireFrame} from '../format/wire-frame.js';
+import {WireDecoder} from '../format/wire-decoder.js';
+import {errorBodyOf} from '../format/wire-errors.js';
+import {methodOfRequest} from '../format/wire-methods.js';
+import {closeLink} from '../site/connect.js';
+import {Site} from '../site/site.js';
+import {argsOf} from './args.js';
+import {methods} from './methods.js';
+import {hello as identity} from './volumes.js';
+import {abortOpenTransfers} from './receive-image.js';
+
+/** The protocol versions this agent speaks (WIRE.md §6). */
+export const AGENT_PROTOCOL = {min: 1, max: 1} as const;
+/** Requests done in one hold of the site lock before it is offered to waiting processes. */
+const BATCH = 64;
+
+export interface AgentOptions {
+  site: string;
+  input: Readable;
+  output: Writable;
+  /** One line for people (standard error). */
+  log?: (line: string) => void;
+}
+
+type Request = Extract<WireFrame, {type: 'request' | 'response'}>;
+
+export class Agent {
+  private site: Site | undefined;
+  private state: 'hello' | 'serving' | 'ending' = 'hello';
+  private readonly queue: Request[] = [];
+  private lastId = 0;
+  private applied = 0;
+  private working = false;
+  private fatal: unknown;
+  private settle!: {resolve: () => void; reject: (error: unknown) => void};
+  readonly done: Promise<void>;
+  private readonly decoder = new WireDecoder({from: 'client'});
+
+  constructor(private readonly options: AgentOptions) {
+    this.done = new Promise((resolve, reject) => (this.settle = {resolve, reject}));
+    // Opened at once, so a wrong directory is one line on stderr before any frame.
+    this.site = Site.open(options.site);
+    options.input.on('data', (chunk: Buffer) => this.take(chunk));
+    options.input.on('end', () => this.inputEnded());
+    options.input.on('error', error => this.fail(error));
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  private send(frame: WireFrame): boolean {
+    let ok = true;
+    for (const piece of encodeFramePieces(frame)) ok = this.options.output.write(piece) && ok;
+    return ok;
+  }
+
+  private take(chunk: Buffer): void {
+    if (this.state === 'ending') return;
+    try {
+      this.decoder.push(chunk, frame => this.onFrame(frame));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private inputEnded(): void {
+    if (this.state === 'ending') return;
+    try {
+      this.decoder.end();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.finish();
+  }
+
+  private onFrame(frame: WireFrame): void {
+    if (this.state === 'ending') return;
+    if (this.state === 'hello') {
+      if (frame.type !== 'hello') throw new WireProtocolError(`the agent's first frame must be a HELLO, not a ${frame.type.toUpperCase()}`);
+      this.welcome(frame.hello);
+      return;
+    }
+    switch (frame.type) {
+      case 'request':
+        if (frame.id !== this.lastId + 1) throw new WireProtocolError(`request ${frame.id} came after request ${this.lastId}: ids go up by one (WIRE.md §5)`);
+        this.lastId = frame.id;
+        this.queue.push(frame);
+        void this.work();
+        return;
+      case 'ping':
+        this.send({type: 'pong', id: frame.id, ack: this.applied});
+        return;
+      case 'pong':
+        return;
+      case 'bye':
+        this.finish();
+        return;
+      default:
+        throw new WireProtocolError(`a ${frame.type.toUpperCase()} frame after the WELCOME`);
+    }
+  }
+
+  private welcome(hello: Extract<WireFrame, {type: 'hello'}>['hello']): void {
+    const site = identity(this.site!);
+    if (hello.protocol.min > AGENT_PROTOCOL.max || hello.protocol.max < AGENT_PROTOCOL.min) {
+      throw new WireVersionError(`the client speaks protocol ${hello.protocol.min}-${hello.protocol.max}; this agent speaks ${AGENT_PROTOCOL.min}-${AGENT_PROTOCOL.max}`,
+        'run the same marklog version at both sites');
+    }
+    if (hello.site !== '' && hello.site !== site.id) {
+      throw new WrongRoleError(`this agent serves site ${site.name} (${site.id}), not site ${hello.site}`, 'check the directory the agent is started with');
+    }
+    // Sessions are not kept across connections yet (WIRE.md §5): every HELLO starts a new one.
+    const session = crypto.randomBytes(8).toString('hex');
+    this.state = 'serving';
+    this.send({type: 'welcome', ack: 0, welcome: {protocol: Math.min(hello.protocol.max, AGENT_PROTOCOL.max), session, site}});
+  }
+
+  /** Serves queued requests in id order, in batches under the site lock, yielding the event loop between them. */
+  private async work(): Promise<void> {
+    if (this.working) return;
+    this.working = true;
+    try {
+      while (this.queue.length > 0) {
+        const site = this.site!;
+        await site.lock.acquireWithoutBlocking();
+        let drained = true;
+        try {
+          for (let n = 0; n < BATCH && this.queue.length > 0; n++) {
+            drained = this.answer(site, this.queue.shift()!) && drained;
+            if (site.lock.othersWaiting()) break;
+          }
+        } finally {
+          site.lock.release();
+        }
+        if (!drained) await new Promise(resolve => this.options.output.once('drain', resolve));
+        await new Promise(resolve => setImmediate(resolve));
+      }
+    } catch (error) {
+      // The lock not had in time, or the output gone: nothing more can be served.
+      this.fatal ??= error;
+      this.queue.length = 0;
+      this.state = 'ending';
+      this.options.input.pause();
+    } finally {
+      this.working = false;
+    }
+    if (this.state === 'ending') this.close();
+  }
+
+  /** One request: its RESPONSE, or an ERROR with its id; false when the output wants a pause. */
+  private answer(site: Site, request: Request): boolean {
+    const {id, method} = request;
+    let frame: WireFrame;
+    try {
+      const name = methodOfRequest(method);
+      const data = request.binary && request.binary.length > 0 ? [request.binary] : [];
+      const {result, data: bytes} = methods[name](site, argsOf(request.json), data);
+      frame = {type: 'response', id, method, ack: id, json: result, binary: bytes};
+      this.applied = id;
+      // Encoded here so that a result too large for a frame is this request's ERROR.
+      const pieces = encodeFramePieces(frame);
+      let ok = true;
+      for (const piece of pieces) ok = this.options.output.write(piece) && ok;
+      return ok;
+    } catch (error) {
+      this.applied = id;
+      if (!(error instanceof MarklogError)) this.log(`marklog agent: request ${id} (method ${method}): ${(error as Error)?.stack ?? String(error)}`);
+      return this.send({type: 'error', id, method, ack: id, error: errorBodyOf(error)});
+    }
+  }
+
+  /** A frame that cannot be read or is not allowed: the requests before it are finished, then ERROR id 0, then the end. */
+  private fail(error: unknown): void {
+    if (this.state === 'ending') return;
+    this.fatal = error;
+    this.finish();
+  }
+
+  /** No more frames are read; the requests in hand are finished first. */
+  private finish(): void {
+    if (this.state === 'ending') return;
+    this.state = 'ending';
+    this.options.input.pause();
+    if (!this.working) this.close();
+  }
+
+  private close(): void {
+    if (this.fatal !== undefined) {
+      try {
+        this.send({type: 'error', id: 0, method: 0, ack: this.applied, error: errorBodyOf(this.fatal)});
+      } catch {
+        // The output is gone too; the reason still reaches stderr.
+      }
+    }
+    const site = this.site;
+    this.site = undefined;
+    if (site) {
+      try {
+        abortOpenTransfers(site);
+      } finally {
+        closeLink(site);
+        site.close();
+      }
+    }
+    this.options.input.destroy();
+    // Settled once every frame written has left (standard output is not ended: the process owns it).
+    this.options.output.write(Buffer.alloc(0), () => (this.fatal === undefined ? this.settle.resolve() : this.settle.reject(this.fatal)));
+  }
+}
+
+/** Serves one connection until BYE or the end of input; rejects with the error that ended it otherwise. */
+export function runAgent(options: AgentOptions): Promise<void> {
+  return new Agent(options).done;
+}
