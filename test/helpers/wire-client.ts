@@ -29,8 +29,10 @@ export class WireClient {
   decodeError: unknown;
   readonly exited: Promise<Exit>;
 
-  constructor(siteDir: string, env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, 'agent', '--site', siteDir], {env: {...process.env, ...env}});
+  /** `via`: a command that runs the agent's command line somewhere else (`ssh … host`), as an administrator's link would. */
+  constructor(siteDir: string, env: NodeJS.ProcessEnv = {}, via: string[] = []) {
+    const command = [...via, process.execPath, BIN, 'agent', '--site', siteDir];
+    this.child = spawn(command[0], command.slice(1), {env: {...process.env, ...env}});
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.stdout.push(chunk);
       try {
