@@ -110,8 +110,13 @@ export class WritePipeline {
       this.queue = [];
       let locked = false;
       try {
-        await this.site.lock.acquireWithoutBlocking();
-        locked = true;
+        // Reads alone change nothing and need no lock, as a host read never did: they are
+        // after every write answered before them all the same (those batches are done).
+        if (batch.some(admitted => admitted.request.kind !== 'read')) {
+          await this.site.lock.acquireWithoutBlocking();
+          locked = true;
+          repairInflight(this.site);
+        }
         // The locks a batch takes inside (the remote's, for each replicated write or append) are
         // taken once for the batch: they are let go when the event loop turns, before the next one.
         lingering(BATCH_LINGER_MS, () => this.doBatch(batch));
@@ -128,13 +133,17 @@ export class WritePipeline {
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
-  /** Under the lock: every request of the batch, in order; each is settled. */
+  /** Under the lock (unless it is reads alone): every request of the batch, in order; each is settled. */
   private doBatch(batch: Admitted[]): void {
-    repairInflight(this.site);
     let run: RunWrite[] = [];
     let runVolume: VolumeRow | undefined;
+    // The tables reads look at: read once until a run of writes (which may change them) is done.
+    let readView: Tables | undefined;
     const finishRun = () => {
-      if (run.length > 0) this.writeRun(runVolume!, run);
+      if (run.length > 0) {
+        this.writeRun(runVolume!, run);
+        readView = undefined;
+      }
       run = [];
       runVolume = undefined;
     };
@@ -143,7 +152,7 @@ export class WritePipeline {
       try {
         if (request.kind === 'read' || request.kind === 'flush') {
           finishRun();
-          this.doOther(admitted);
+          this.doOther(admitted, (readView ??= this.site.view()));
           continue;
         }
         const tables = this.site.view();
@@ -204,10 +213,9 @@ export class WritePipeline {
     }
   }
 
-  private doOther(admitted: Admitted): void {
+  private doOther(admitted: Admitted, tables: Tables): void {
     const {request} = admitted;
     if (request.kind === 'read') {
-      const tables = this.site.view();
       const volume = this.site.volume(tables, request.ldev);
       checkHostAccess(tables, volume, false);
       admitted.resolve(this.site.image(volume).read(request.offset, request.length));
