@@ -17,6 +17,7 @@ import {noteBaseChange} from '../site/remote-endpoint.js';
 import {lingering} from '../util/lock.js';
 import {checkHostAccess, syncEverywhere} from './host-io.js';
 import {beginWrites, endWrites, repairInflight} from './inflight.js';
+import {firstBatchSize} from '../util/test-hooks.js';
 import {forwardBatch, type VolumeWrite} from './write-through.js';
 import type {Site} from '../site/site.js';
 import type {Tables, VolumeRow} from '../site/tables.js';
@@ -79,18 +80,24 @@ export class WritePipeline {
   private readonly unsynced = new Set<number>();
   /** When each warning (figures aside) was last passed on. */
   private readonly warned = new Map<string, number>();
+  /** Requests to queue before the first batch starts (1 unless a test asks: test-hooks.ts). */
+  private firstBatch = firstBatchSize();
 
   constructor(readonly site: Site, private readonly options: PipelineOptions = {}) {}
 
   submit(request: HostRequest): Promise<Buffer | undefined> {
     return new Promise<Buffer | undefined>((resolve, reject) => {
       this.queue.push(new Admitted(request, {resolve, reject}));
-      if (!this.running) {
-        this.running = true;
-        // Requests that arrive in this turn of the event loop join the batch.
-        setImmediate(() => void this.runBatches());
-      }
+      if (this.queue.length >= this.firstBatch) this.start();
     });
+  }
+
+  private start(): void {
+    this.firstBatch = 1;
+    if (this.running) return;
+    this.running = true;
+    // Requests that arrive in this turn of the event loop join the batch.
+    setImmediate(() => void this.runBatches());
   }
 
   /** Resolves once every request submitted so far has been answered. */

@@ -6,6 +6,9 @@
 //   MARKLOG_TEST_CRASH_AT=<point>   SIGKILL this process on reaching <point>
 //   MARKLOG_TEST_PAUSE_AT=<point>   on first reaching <point>, create the file named
 //   MARKLOG_TEST_PAUSE_FILE=<file>  by <file> and wait until the test removes it
+//   MARKLOG_TEST_FIRST_BATCH=<n>    the write pipeline's first batch waits until <n>
+//                                   requests are queued, so it is exactly those <n>
+//                                   (a test that sets it sends at least <n>)
 import fs from 'node:fs';
 
 export type HookPoint =
@@ -36,4 +39,10 @@ export function hookPoint(point: HookPoint): void {
     while (fs.existsSync(file) && Date.now() < until) Atomics.wait(sleeper, 0, 0, 10);
   }
   if (env.MARKLOG_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Requests the write pipeline's first batch waits for: 1 unless a test sets MARKLOG_TEST_FIRST_BATCH. */
+export function firstBatchSize(): number {
+  const n = Number(process.env.MARKLOG_TEST_FIRST_BATCH);
+  return Number.isSafeInteger(n) && n > 1 ? n : 1;
 }

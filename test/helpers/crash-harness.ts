@@ -143,8 +143,8 @@ async function runStep(step: Step, model: Model): Promise<string | undefined> {
   return `\`marklog ${step.args.join(' ')}\` exited ${result.code}: ${code ?? ''} ${json?.error?.message ?? result.stderr.trim().split('\n')[0] ?? ''}`;
 }
 
-/** The invariants every scenario shares. */
-async function checkInvariants(w: CrashWorld, model: Model): Promise<string[]> {
+/** The invariants every scenario shares (and the serve batch's, test/reliability/crash-serve-batch.test.ts). */
+export async function checkInvariants(w: CrashWorld, model: Model): Promise<string[]> {
   const problems: string[] = [];
   const verdicts = await Promise.all([w.p, w.r].map(dir => cliAsync(['verify', '--site', dir, '--json'])));
   for (const [i, result] of verdicts.entries()) {

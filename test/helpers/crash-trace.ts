@@ -22,8 +22,9 @@
 // synchronous, on the main thread, so it is the same call in every run from the same
 // state. Each run gets a PID namespace of its own, so the process id in temporary
 // names (`tables.json.tmp-PID`) is the same in every run too. Every kill is traced,
-// and the call it stopped at is checked against the one meant.
-import {spawn} from 'node:child_process';
+// and the call it stopped at is checked against the one meant. A long-lived command
+// (`marklog serve`, crash-serve.ts) is started the same way and talked to while it runs.
+import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {BIN} from './cli.js';
@@ -55,6 +56,8 @@ export interface TracedRun {
   stderr: string;
   /** The traced operations under the root, in order; with a kill, the last is the one it stopped at. */
   ops: FsOp[];
+  /** How many of `ops` came before the command first wrote to its standard output (all of them when it never did). */
+  beforeOutput: number;
 }
 
 /** Where and how to run a command: its root (the only tree whose operations count) and a scratch directory for traces. */
@@ -68,15 +71,14 @@ export type KillPoint = FsOp | 'exit';
 
 /** Runs `marklog ARGS` once under strace and lists its operations under the root. */
 export async function traceCommand(context: TraceContext, args: string[]): Promise<TracedRun> {
-  const run = await runTraced(context, args, ['-e', `trace=${TRACED}`]);
+  const run = await runTraced(context, args, straceFilter());
   if (run.ops.length === 0) throw new Error(`no operation of process ${RUN_PID} was traced: did the command run under another process id? ${run.stderr}`);
   return run;
 }
 
 /** Runs `marklog ARGS` again from the same state, killed on entry to `point`. */
 export function killCommandAt(context: TraceContext, args: string[], point: KillPoint): Promise<TracedRun> {
-  if (point === 'exit') return runTraced(context, args, ['-e', `trace=${TRACED},exit_group`, '-e', 'inject=exit_group:signal=KILL:when=1']);
-  return runTraced(context, args, ['-e', `trace=${point.call}`, '-P', point.path, '-e', `inject=${point.call}:signal=KILL:when=${point.onPath}`]);
+  return runTraced(context, args, straceFilter(point));
 }
 
 /** Kill points of a listing: the operations that change something, then 'exit'. */
@@ -123,26 +125,74 @@ function isolated(command: string[]): string[] {
 }
 
 async function runTraced(context: TraceContext, args: string[], filter: string[]): Promise<TracedRun> {
+  const traced = spawnTraced(context, args, filter);
+  traced.child.stdin!.on('error', () => undefined);
+  traced.child.stdin!.end(context.input ?? '');
+  return traced.run;
+}
+
+/** A command started under strace (as runTraced runs it), for a caller that talks to it while it runs (`marklog serve`). */
+export interface TracedProcess {
+  /** The unshare process the command runs under; its stdout and stderr are the command's. */
+  child: ChildProcess;
+  /** How the command ended and what it did, once it has ended. */
+  run: Promise<TracedRun>;
+}
+
+/** The strace options of a listing (traceCommand) or of a kill at `point` (killCommandAt). */
+export function straceFilter(point?: KillPoint): string[] {
+  if (point === undefined) return ['-e', `trace=${TRACED}`];
+  if (point === 'exit') return ['-e', `trace=${TRACED},exit_group`, '-e', 'inject=exit_group:signal=KILL:when=1'];
+  return ['-e', `trace=${point.call}`, '-P', point.path, '-e', `inject=${point.call}:signal=KILL:when=${point.onPath}`];
+}
+
+/** Starts `marklog ARGS` under strace in its own PID namespace; `env` adds to the environment. */
+export function spawnTraced(context: TraceContext, args: string[], filter: string[], env: NodeJS.ProcessEnv = {}): TracedProcess {
   const dir = fs.mkdtempSync(path.join(context.scratch, 'trace-'));
-  try {
-    const strace = ['strace', '-ff', '-qq', '-y', '-s', '0', '-e', 'signal=none', ...filter, '-o', path.join(dir, 't'), process.execPath, BIN, ...args];
-    const child = spawn('unshare', isolated(strace), {env: {...process.env, MARKLOG_LINK_RETRIES: '1'}, stdio: ['pipe', 'pipe', 'pipe']});
-    const exit = exited(child);
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(context.input ?? '');
-    const {code, signal, stdout, stderr} = await exit;
+  const strace = ['strace', '-ff', '-qq', '-y', '-s', '0', '-e', 'signal=none', ...filter, '-o', path.join(dir, 't'), process.execPath, BIN, ...args];
+  const child = spawn('unshare', isolated(strace), {env: {...process.env, MARKLOG_LINK_RETRIES: '1', ...env}, stdio: ['pipe', 'pipe', 'pipe']});
+  const run = exited(child).then(({code, signal, stdout, stderr}) => {
     // unshare reports a child killed by a signal as 128 + the signal.
     const killed = signal ?? (code === 128 + 9 ? 'SIGKILL' : null);
-    return {code: killed ? null : code, signal: killed, stdout, stderr, ops: mainThreadOps(dir, context.root)};
-  } finally {
-    fs.rmSync(dir, {recursive: true, force: true});
+    return {code: killed ? null : code, signal: killed, stdout, stderr, ...mainThreadOps(dir, context.root)};
+  }).finally(() => fs.rmSync(dir, {recursive: true, force: true}));
+  return {child, run};
+}
+
+/**
+ * The traced command's own process, seen from outside its PID namespace (inside,
+ * it is RUN_PID): a descendant of `child`. Undefined once it has gone.
+ */
+export function commandPid(child: ChildProcess): number | undefined {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone meanwhile.
+    }
   }
+  for (const [pid] of parents) {
+    let ancestor = parents.get(pid);
+    while (ancestor !== undefined && ancestor !== child.pid) ancestor = parents.get(ancestor);
+    if (ancestor === undefined) continue;
+    try {
+      const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1].trim().split(/\s+/);
+      if (nspid && Number(nspid.at(-1)) === RUN_PID && nspid.length > 1) return pid;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
 }
 
 /** The operations of the command's main thread (its thread id is its process id). */
-function mainThreadOps(dir: string, root: string): FsOp[] {
+function mainThreadOps(dir: string, root: string): {ops: FsOp[]; beforeOutput: number} {
   const file = path.join(dir, `t.${RUN_PID}`);
-  if (!fs.existsSync(file)) return [];
+  if (!fs.existsSync(file)) return {ops: [], beforeOutput: 0};
   return parseOps(fs.readFileSync(file, 'utf8').split('\n'), root);
 }
 
@@ -150,9 +200,10 @@ const CALL = /^(\w+)\((.*)$/;
 const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
 const FD_PATH = /(?:^|, )(\d+)<([^>]*)>/g;
 
-function parseOps(lines: string[], root: string): FsOp[] {
+function parseOps(lines: string[], root: string): {ops: FsOp[]; beforeOutput: number} {
   const seen = new Map<string, number>();
   const ops: FsOp[] = [];
+  let beforeOutput: number | undefined;
   const inRoot = (file: string) => file === root || file.startsWith(`${root}/`);
   for (const line of lines) {
     const match = CALL.exec(line);
@@ -160,6 +211,7 @@ function parseOps(lines: string[], root: string): FsOp[] {
     const [, call, rest] = match;
     const args = rest.replace(/\) += [^=]*$/, '').replace(/ <unfinished \.\.\.>$/, '').replace(/, ""\.\.\./g, '');
     const fds = [...args.matchAll(FD_PATH)].map(m => m[2]);
+    if ((call === 'write' || call === 'writev') && args.startsWith('1<')) beforeOutput ??= ops.length;
     const names = [...args.matchAll(QUOTED)].map(m => m[1]);
     // strace -P matches a call by any path or descriptor it names: count the same way.
     const counts = new Map<string, number>();
@@ -180,5 +232,5 @@ function parseOps(lines: string[], root: string): FsOp[] {
     if (target === undefined || !inRoot(target)) continue;
     ops.push({call, path: target, onPath: counts.get(target)!, text: `${call}(${args.replace(/, $/, '')})`.split(root).join('ROOT'), changes});
   }
-  return ops;
+  return {ops, beforeOutput: beforeOutput ?? ops.length};
 }
