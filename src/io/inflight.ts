@@ -93,6 +93,25 @@ function setSlots(site: Site): {writes: Inflight[]; dirty: boolean} {
 }
 
 /**
+ * The writes the activity log names now, for a reader that changes nothing (verify):
+ * the file is read, never created or grown.
+ */
+export function writesInFlight(siteDir: string): Inflight[] {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(path.join(siteDir, INFLIGHT_FILE));
+  } catch {
+    return [];
+  }
+  const writes: Inflight[] = [];
+  for (let at = 0; at < bytes.length; at += INFLIGHT_SIZE) {
+    const decoded = decodeInflight(bytes.subarray(at, Math.min(bytes.length, at + INFLIGHT_SIZE)));
+    if (decoded !== null && !('reason' in decoded)) writes.push(decoded);
+  }
+  return writes;
+}
+
+/**
  * Finishes the writes a killed process left in flight: whatever the volume now
  * holds in each region is passed to the pairs like a host write, in slot order.
  * Callers hold the lock and read the tables after it (a pair may have fallen to

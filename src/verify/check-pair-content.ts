@@ -9,6 +9,7 @@ import type {SiteLink} from '../site/link.js';
 import type {Site} from '../site/site.js';
 import type {PairRow, VolumeRow} from '../site/tables.js';
 import type {Findings} from './finding.js';
+import type {Inflight} from '../format/inflight-format.js';
 
 /** Suspects confirmed per hold of the lock: hosts wait at most this many chunk reads. */
 const CONFIRM_BATCH = 64;
@@ -21,14 +22,19 @@ interface Difference {
   rvol: Buffer;
 }
 
-export function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, findings: Findings): number {
+/**
+ * `inFlight`: writes the activity log names; a chunk they touch may lag the M-VOL until
+ * the next write sends them on, which verify reports on its own (writes-in-flight).
+ */
+export function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, findings: Findings, inFlight: readonly Inflight[] = []): number {
   const image = site.image(mvol);
   const step = pair.chunkSize;
   const suspects: number[] = [];
   let bytes = 0;
   for (let offset = 0; offset < mvol.capacity; offset += step) {
     const length = Math.min(step, mvol.capacity - offset);
-    if (!image.read(offset, length).equals(link.readRvol(pair.rvol.ldev, offset, length))) suspects.push(offset / step);
+    const lagging = inFlight.some(w => w.ldev === mvol.ldev && w.offset < offset + length && offset < w.offset + w.length);
+    if (!lagging && !image.read(offset, length).equals(link.readRvol(pair.rvol.ldev, offset, length))) suspects.push(offset / step);
     bytes += length;
   }
   const differing = pair.direction === 'reverse' ? confirmReverse(site, pair, mvol, link, suspects) : confirm(site, pair, mvol, link, suspects).map(d => d.chunk);

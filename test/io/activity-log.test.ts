@@ -102,3 +102,16 @@ test('an inflight file of one record, as releases before the activity log wrote 
   t.is(fs.statSync(path.join(p, 'inflight')).size, ACTIVITY_SLOTS * INFLIGHT_SIZE);
   t.is(setSlots(p), 0);
 });
+
+test('verify between the kill and the repair says writes are in flight, and its deep compare does not take their lagging R-VOL chunks for damage; after the next write it is clean', t => {
+  const {p, mvol, mvolImage} = pairInPair(t);
+  killedWithWritesInFlight(p, mvolImage, batch(mvol));
+  const before = verifySite(p, {deep: true});
+  t.deepEqual(before.findings.map(f => `${f.severity} ${f.check}`), ['warning writes-in-flight']);
+  t.regex(before.findings[0].message, /^9 write\(s\) a killed process left in flight/);
+  t.is(setSlots(p), 9, 'verify changes nothing');
+  writeAt(p, mvol, 2 * 1024 * KiB, Buffer.from('after the crash'));
+  const after = verifySite(p, {deep: true});
+  t.deepEqual(after.findings, []);
+  t.true(after.clean);
+});
