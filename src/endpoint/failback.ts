@@ -10,6 +10,7 @@
 // (the held ranges come back, with whatever is new).
 import fs from 'node:fs';
 import {PairStateError, VolumeInUseError} from '../errors.js';
+import {repairInflight} from '../io/inflight.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {handoverBitmapName} from '../site/layout.js';
 import {sameClaim, type ByteRange} from '../site/remote-endpoint.js';
@@ -57,6 +58,8 @@ function handOver(site: Site, tables: Tables, row: VolumeRow): HandedOver {
 /** Failback, first phase: what hosts changed on a taken-over R-VOL and the primary has not confirmed. */
 export function readDirtyRanges(site: Site, ldev: number, claim: RvolClaim): HandedOver {
   return site.lock.run(() => {
+    // A host write killed here after it reached the R-VOL, before its bit was set, is tracked first.
+    repairInflight(site);
     const tables = site.tables();
     return handOver(site, tables, takenOverRow(site, tables, ldev, claim));
   });
@@ -83,6 +86,7 @@ export function forgetDirtyRanges(site: Site, ldev: number, claim: RvolClaim, to
  */
 export function setDirection(site: Site, ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): HandedOver {
   return site.lock.run(() => {
+    repairInflight(site);
     const tables = site.tables();
     const row = takenOverRow(site, tables, ldev, claim);
     if (direction === 'reverse') {

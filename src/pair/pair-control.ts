@@ -50,6 +50,8 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
     const result = reverseResync(site, pairNumber, onProgress);
     return {pair: pairNumber, previous, state: result.state, copiedBytes: result.copiedBytes, direction: result.direction};
   }
+  // A host write killed after it reached the M-VOL, before its bit was set, is tracked first: the copy then carries it.
+  site.lock.run(() => repairInflight(site));
   const start = site.update(tables => {
     const pair = site.pair(tables, pairNumber);
     const previous = pair.state;

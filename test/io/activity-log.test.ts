@@ -115,3 +115,15 @@ test('verify between the kill and the repair says writes are in flight, and its 
   t.deepEqual(after.findings, []);
   t.true(after.clean);
 });
+
+test('Fig. 16: writes to a suspended pair killed after they reached the M-VOL, before their bits were set, are carried by the next resync: the R-VOL is then the M-VOL', t => {
+  const {p, mvol, mvolImage, rvolImage} = pairInPair(t);
+  t.is(cli(['pair', 'suspend', '--site', p, '--pair', '1']).code, 0);
+  killedWithWritesInFlight(p, mvolImage, batch(mvol));
+  const resynced = cli(['pair', 'resync', '--site', p, '--pair', '1', '--json']);
+  t.is(resynced.code, 0, resynced.stderr);
+  t.is(JSON.parse(resynced.stdout).state, 'PAIR');
+  t.true(fs.readFileSync(mvolImage).equals(fs.readFileSync(rvolImage)), 'the resync carried every region left in flight');
+  t.is(setSlots(p), 0);
+  t.true(verifySite(p, {deep: true}).clean);
+});
