@@ -268,6 +268,18 @@ export class TlsCredentialsError extends MarklogError {
   readonly category = 'usage';
 }
 
+/** `marklog agent --listen` without --tls-cert, --tls-key and --tls-ca: the agent never listens in plain text. */
+export class AgentPlaintextError extends MarklogError {
+  readonly code = 'AGENT_TLS_REQUIRED';
+  readonly category = 'usage';
+}
+
+/** `marklog agent` with --tls-* files or --json but no --listen: on standard input and output there is no TLS and no readiness line. */
+export class AgentStdioFlagError extends MarklogError {
+  readonly code = 'AGENT_NOT_LISTENING';
+  readonly category = 'usage';
+}
+
 /** `marklog serve --socket PATH` where another server already answers. */
 export class SocketInUseError extends MarklogError {
   readonly code = 'SOCKET_IN_USE';

@@ -1,12 +1,13 @@
-// `marklog agent`: the remote's end of the link on a pair of byte streams (SSH's
-// standard input and output), speaking docs/WIRE.md. It reads the HELLO, answers
+// `marklog agent`: the remote's end of the link, one wire session (docs/WIRE.md) on
+// any byte stream: SSH's standard input and output, or one TLS connection of the
+// listener (agent-listener.ts). It reads the HELLO, answers
 // WELCOME, then serves REQUESTs through the method table (methods.ts) in id order,
 // each answered by a RESPONSE or an ERROR carrying its id. Requests are read as they
 // come, without waiting for the answers before them; the site lock is taken without
 // stopping the event loop (FileLock.acquireWithoutBlocking) and let go between
 // batches, and when another process waits for it. Only frames go to `output`.
 import crypto from 'node:crypto';
-import type {Readable, Writable} from 'node:stream';
+import type {Duplex, Readable, Writable} from 'node:stream';
 import {MarklogError, WireProtocolError, WireVersionError, WrongRoleError} from '../errors.js';
 import {encodeFramePieces, type WireFrame} from '../format/wire-frame.js';
 import {WireDecoder} from '../format/wire-decoder.js';
@@ -24,13 +25,17 @@ export const AGENT_PROTOCOL = {min: 1, max: 1} as const;
 /** Requests done in one hold of the site lock before it is offered to waiting processes. */
 const BATCH = 64;
 
-export interface AgentOptions {
+/** A session's byte streams: the process's own (standard input and output), or one connection it may end. */
+export type AgentStreams = {input: Readable; output: Writable} | {connection: Duplex};
+
+export type AgentOptions = AgentStreams & {
   site: string;
-  input: Readable;
-  output: Writable;
   /** One line for people (standard error). */
   log?: (line: string) => void;
-}
+};
+
+/** How long a connection that was ended waits for its client to end too, before it is destroyed. */
+const LINGER_MS = 5_000;
 
 type Request = Extract<WireFrame, {type: 'request' | 'response'}>;
 
@@ -45,14 +50,26 @@ export class Agent {
   private settle!: {resolve: () => void; reject: (error: unknown) => void};
   readonly done: Promise<void>;
   private readonly decoder = new WireDecoder({from: 'client'});
+  private readonly input: Readable;
+  private readonly output: Writable;
+  /** The connection, when the session owns one: it is ended with the session. Standard output is the process's. */
+  private readonly connection: Duplex | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.done = new Promise((resolve, reject) => (this.settle = {resolve, reject}));
+    this.connection = 'connection' in options ? options.connection : undefined;
+    this.input = 'connection' in options ? options.connection : options.input;
+    this.output = 'connection' in options ? options.connection : options.output;
     // Opened at once, so a wrong directory is one line on stderr before any frame.
     this.site = Site.open(options.site);
-    options.input.on('data', (chunk: Buffer) => this.take(chunk));
-    options.input.on('end', () => this.inputEnded());
-    options.input.on('error', error => this.fail(error));
+    this.input.on('data', (chunk: Buffer) => this.take(chunk));
+    this.input.on('end', () => this.inputEnded());
+    this.input.on('error', error => this.fail(error));
+  }
+
+  /** Reads no more requests; the ones in hand are answered, then the session ends (a listener that stops). */
+  stop(): void {
+    this.finish();
   }
 
   private log(line: string): void {
@@ -61,7 +78,7 @@ export class Agent {
 
   private send(frame: WireFrame): boolean {
     let ok = true;
-    for (const piece of encodeFramePieces(frame)) ok = this.options.output.write(piece) && ok;
+    for (const piece of encodeFramePieces(frame)) ok = this.output.write(piece) && ok;
     return ok;
   }
 
@@ -144,7 +161,7 @@ export class Agent {
         } finally {
           site.lock.release();
         }
-        if (!drained) await new Promise(resolve => this.options.output.once('drain', resolve));
+        if (!drained) await drainOf(this.output);
         await new Promise(resolve => setImmediate(resolve));
       }
     } catch (error) {
@@ -152,7 +169,7 @@ export class Agent {
       this.fatal ??= error;
       this.queue.length = 0;
       this.state = 'ending';
-      this.options.input.pause();
+      this.input.pause();
     } finally {
       this.working = false;
     }
@@ -172,7 +189,7 @@ export class Agent {
       // Encoded here so that a result too large for a frame is this request's ERROR.
       const pieces = encodeFramePieces(frame);
       let ok = true;
-      for (const piece of pieces) ok = this.options.output.write(piece) && ok;
+      for (const piece of pieces) ok = this.output.write(piece) && ok;
       return ok;
     } catch (error) {
       this.applied = id;
@@ -192,7 +209,7 @@ export class Agent {
   private finish(): void {
     if (this.state === 'ending') return;
     this.state = 'ending';
-    this.options.input.pause();
+    this.input.pause();
     if (!this.working) this.close();
   }
 
@@ -214,10 +231,40 @@ export class Agent {
         site.close();
       }
     }
-    this.options.input.destroy();
-    // Settled once every frame written has left (standard output is not ended: the process owns it).
-    this.options.output.write(Buffer.alloc(0), () => (this.fatal === undefined ? this.settle.resolve() : this.settle.reject(this.fatal)));
+    const settle = () => (this.fatal === undefined ? this.settle.resolve() : this.settle.reject(this.fatal));
+    const connection = this.connection;
+    if (!connection) {
+      this.input.destroy();
+      // Settled once every frame written has left (standard output is not ended: the process owns it).
+      this.output.write(Buffer.alloc(0), settle);
+      return;
+    }
+    // A connection is ended once every frame written has left; what the client still
+    // sends is read and dropped, so the close is orderly (no reset that could lose the
+    // last answers on the client's side), and a client that never ends is cut off.
+    const timer = setTimeout(() => connection.destroy(), LINGER_MS);
+    timer.unref();
+    connection.once('close', () => {
+      clearTimeout(timer);
+      settle();
+    });
+    connection.end(settle);
+    connection.resume();
   }
+}
+
+/** Until the output has room again, or is gone (a connection the client reset never drains). */
+function drainOf(output: Writable): Promise<void> {
+  if (output.destroyed) return Promise.resolve();
+  return new Promise(resolve => {
+    const done = () => {
+      output.off('drain', done);
+      output.off('close', done);
+      resolve();
+    };
+    output.on('drain', done);
+    output.on('close', done);
+  });
 }
 
 /** Serves one connection until BYE or the end of input; rejects with the error that ended it otherwise. */

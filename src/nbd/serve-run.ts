@@ -5,16 +5,11 @@ import {InvalidArgumentError, TlsFlagsError} from '../errors.js';
 import type {Site} from '../site/site.js';
 import {isLoopback} from './listeners.js';
 import {serveNbd, type NbdServer, type ServeOptions} from './nbd-server.js';
+import {parseListen} from '../transport/listen-address.js';
+
+export {parseListen} from '../transport/listen-address.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:10809';
-
-/** `host:port` or `[v6]:port`; port 0 takes any free one. */
-export function parseListen(text: string): {host: string; port: number} {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new InvalidArgumentError(`listen address "${text}" must be HOST:PORT (for example 127.0.0.1:10809)`);
-  return {host: match[1] ?? match[2], port};
-}
 
 /** `--vol 0,2`: LDEV numbers separated by commas. */
 export function parseLdevList(text: string): number[] {

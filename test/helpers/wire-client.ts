@@ -1,7 +1,10 @@
-// A small client of `marklog agent` for tests, built on the codec: it starts the
-// agent as a child process with pipes, says HELLO, sends requests (one at a time or
-// many before reading any answer) and collects the frames the agent answers with.
+// A small client of `marklog agent` for tests, built on the codec: over the pipes of
+// an agent it starts as a child process, of any command that carries the bytes (a
+// relay in another network namespace), or over any Duplex (a TLS socket), it says
+// HELLO, sends requests (one at a time or many before reading any answer) and
+// collects the frames the agent answers with.
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process';
+import type {Duplex, Writable} from 'node:stream';
 import {encodeFrame, type WireFrame} from '../../src/format/wire-frame.js';
 import {WireDecoder} from '../../src/format/wire-decoder.js';
 import {WireMethod, type WireMethodName} from '../../src/format/wire-methods.js';
@@ -18,22 +21,27 @@ export interface Exit {
   stdout: Buffer;
 }
 
+/** The agent's command line on a site, or a command whose standard input and output are the link, or a stream that is. */
+export type WireTarget = string | {command: string[]} | Duplex;
+
 export class WireClient {
-  readonly child: ChildProcessWithoutNullStreams;
+  /** The child process, when this client started one (a site directory or a command); for a stream, unset. */
+  readonly child!: ChildProcessWithoutNullStreams;
   readonly frames: WireFrame[] = [];
   private readonly decoder = new WireDecoder({from: 'agent'});
   private waiters: (() => void)[] = [];
   private nextId = 1;
   private stdout: Buffer[] = [];
   private stderr = '';
+  private readonly output: Writable;
+  /** The stream, or the child's standard output, has closed. */
+  private closed = false;
   decodeError: unknown;
   readonly exited: Promise<Exit>;
 
   /** `via`: a command that runs the agent's command line somewhere else (`ssh … host`), as an administrator's link would. */
-  constructor(siteDir: string, env: NodeJS.ProcessEnv = {}, via: string[] = []) {
-    const command = [...via, process.execPath, BIN, 'agent', '--site', siteDir];
-    this.child = spawn(command[0], command.slice(1), {env: {...process.env, ...env}});
-    this.child.stdout.on('data', (chunk: Buffer) => {
+  constructor(target: WireTarget, env: NodeJS.ProcessEnv = {}, via: string[] = []) {
+    const take = (chunk: Buffer) => {
       this.stdout.push(chunk);
       try {
         this.decoder.push(chunk, frame => this.frames.push(frame));
@@ -41,14 +49,32 @@ export class WireClient {
         this.decodeError = error;
       }
       this.wake();
-    });
-    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise(resolve => this.child.on('close', code => {
-      this.wake();
-      resolve({code, stderr: this.stderr, stdout: Buffer.concat(this.stdout)});
-    }));
+    };
+    if (typeof target === 'string' || 'command' in target) {
+      const command = typeof target === 'string' ? [...via, process.execPath, BIN, 'agent', '--site', target] : target.command;
+      const child = spawn(command[0], command.slice(1), {env: {...process.env, ...env}});
+      this.child = child;
+      this.output = child.stdin;
+      child.stdout.on('data', take);
+      child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+      this.exited = new Promise(resolve => child.on('close', code => {
+        this.closed = true;
+        this.wake();
+        resolve({code, stderr: this.stderr, stdout: Buffer.concat(this.stdout)});
+      }));
+    } else {
+      this.output = target;
+      target.on('data', take);
+      // A reset is the test's to see as the stream's end, not an unhandled error.
+      target.on('error', error => (this.stderr += `${(error as Error).message}\n`));
+      this.exited = new Promise(resolve => target.on('close', () => {
+        this.closed = true;
+        this.wake();
+        resolve({code: null, stderr: this.stderr, stdout: Buffer.concat(this.stdout)});
+      }));
+    }
     // A write after the agent went away is the test's to see in the exit, not an unhandled error.
-    this.child.stdin.on('error', () => {});
+    this.output.on('error', () => {});
   }
 
   private wake(): void {
@@ -61,7 +87,7 @@ export class WireClient {
   async frameCount(count: number, timeoutMs = 20_000): Promise<WireFrame[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length < count) {
-      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`expected ${count} frames, have ${this.frames.length}; stderr: ${this.stderr}`);
+      if (this.closed || Date.now() > deadline) throw new Error(`expected ${count} frames, have ${this.frames.length}; stderr: ${this.stderr}`);
       await new Promise<void>(resolve => {
         this.waiters.push(resolve);
         setTimeout(resolve, 50);
@@ -71,7 +97,7 @@ export class WireClient {
   }
 
   raw(bytes: Uint8Array): void {
-    this.child.stdin.write(bytes);
+    this.output.write(bytes);
   }
 
   send(frame: WireFrame): void {
@@ -113,6 +139,6 @@ export class WireClient {
   }
 
   endInput(): void {
-    this.child.stdin.end();
+    this.output.end();
   }
 }
