@@ -1,6 +1,7 @@
 // The life of `marklog agent`: on standard input and output (one session, under
 // SSH), or listening over TLS (agent-listener.ts) until SIGINT or SIGTERM, with one
 // readiness line on standard output once it listens, as `marklog serve` prints one.
+import {runUntilSignal} from '../util/until-signal.js';
 import {AgentPlaintextError, AgentStdioFlagError, TlsFlagsError} from '../errors.js';
 import type {TlsPaths} from '../transport/tls-files.js';
 import {parseListen} from '../transport/listen-address.js';
@@ -58,26 +59,5 @@ export function agentReadyText(listener: AgentListener): string {
 
 /** Listens until SIGINT or SIGTERM, then lets the sessions answer the requests in hand, and returns. */
 export async function listenUntilSignal(site: string, mode: Extract<AgentMode, {kind: 'listen'}>, ready: (listener: AgentListener) => void, log: (line: string) => void): Promise<void> {
-  // The handlers are in place before the readiness line: a script that stops the
-  // agent as soon as it reads that line gets a clean exit, not a death by signal.
-  let stop!: () => void;
-  const signalled = new Promise<void>(resolve => {
-    stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-  });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  let listener: AgentListener;
-  try {
-    listener = await listenAgent({site, host: mode.host, port: mode.port, tls: mode.tls, log});
-  } catch (error) {
-    stop();
-    throw error;
-  }
-  ready(listener);
-  await signalled;
-  await listener.close();
+  await runUntilSignal(() => listenAgent({site, host: mode.host, port: mode.port, tls: mode.tls, log}), ready);
 }

@@ -1,6 +1,7 @@
 // The life of `marklog serve`: turn its flags into options, listen, say so on one
 // line, serve until SIGINT or SIGTERM, then let the connections finish, make every
 // write durable and return.
+import {runUntilSignal} from '../util/until-signal.js';
 import {InvalidArgumentError, TlsFlagsError} from '../errors.js';
 import type {Site} from '../site/site.js';
 import {isLoopback} from './listeners.js';
@@ -64,26 +65,5 @@ export function serveWarnings(options: ServeOptions): string[] {
 }
 
 export async function serveUntilSignal(site: Site, options: ServeOptions, ready: (server: NbdServer) => void): Promise<void> {
-  // The handlers are in place before the readiness line: a script that stops the
-  // server as soon as it reads that line must get a clean exit, not a death by signal.
-  let stop!: () => void;
-  const signalled = new Promise<void>(resolve => {
-    stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-  });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  let server: NbdServer;
-  try {
-    server = await serveNbd(site, options);
-  } catch (error) {
-    stop();
-    throw error;
-  }
-  ready(server);
-  await signalled;
-  await server.close();
+  await runUntilSignal(() => serveNbd(site, options), ready);
 }
