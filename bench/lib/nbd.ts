@@ -2,9 +2,9 @@
 // `marklog serve` (started the one way the tests start it), and fio's nbd engine
 // running one job to the end and reporting what it measured.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import net from 'node:net';
 import {exited, type Exit} from '../../test/helpers/processes.js';
 import {launchServe, stopServe, type LaunchOptions} from '../../test/helpers/serve.js';
+import {accepts, freePort} from '../../test/helpers/ports.js';
 import {waitFor} from '../../test/helpers/wait.js';
 import {runPaired} from './measure.js';
 import {MiB, type Params} from './params.js';
@@ -15,29 +15,6 @@ export interface NbdTarget {
   uri: string;
   pid: number;
   stop(): Promise<void>;
-}
-
-/** A free loopback port (asked of the kernel, then let go; nbdkit cannot be told port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const {port} = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function ended(child: ChildProcess, done: Promise<Exit>, what: string): Promise<void> {

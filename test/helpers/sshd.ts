@@ -6,41 +6,20 @@
 // the privilege separation directory sshd insists on.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {accepts, freePort} from './ports.js';
 import type {ExecutionContext} from 'ava';
 import {tempDir} from './sites.js';
 import {waitFor} from './wait.js';
 
 export interface SshServer {
   port: number;
-  /** `ssh` and the options that reach this server as root with the throwaway key, checking its host key; append the remote command. */
+  /** `ssh` and the options that reach this server as the tests' user with the throwaway key, checking its host key; append the remote command. */
   ssh: string[];
   /** The user the key logs in as (the one running the tests). */
   user: string;
   child: ChildProcess;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise(resolve => {
-    const probe = net.connect(port, '127.0.0.1', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.on('error', () => resolve(false));
-  });
 }
 
 function keygen(file: string): void {
