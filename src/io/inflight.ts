@@ -77,10 +77,17 @@ export function endWrites(site: Site): void {
 
 export const endWrite = endWrites;
 
+/** Every slot cleared, as endWrites leaves them. */
+const ALL_CLEARED = Buffer.concat(Array.from({length: ACTIVITY_SLOTS}, () => CLEARED));
+
 /** The writes the activity log holds, in slot order, and whether any slot holds anything (torn slots are not writes). */
 function setSlots(site: Site): {writes: Inflight[]; dirty: boolean} {
-  const bytes = Buffer.alloc(LOG_SIZE);
-  const read = fs.readSync(fdOf(site), bytes, 0, LOG_SIZE, 0);
+  // Once mapped, the slots are read from the mapping (the file's own pages), and a log
+  // with every slot cleared, as it is between two batches, is one comparison.
+  const slots = mapped.get(site);
+  if (slots?.equals(ALL_CLEARED)) return {writes: [], dirty: false};
+  const bytes = slots ?? Buffer.alloc(LOG_SIZE);
+  const read = slots ? LOG_SIZE : fs.readSync(fdOf(site), bytes, 0, LOG_SIZE, 0);
   const writes: Inflight[] = [];
   let dirty = false;
   for (let at = 0; at < read; at += INFLIGHT_SIZE) {
