@@ -19,6 +19,7 @@ import {argsOf} from './args.js';
 import {methods} from './methods.js';
 import {hello as identity} from './volumes.js';
 import {abortOpenTransfers} from './receive-image.js';
+import {drainedOrGone} from '../util/drain.js';
 
 /** The protocol versions this agent speaks (WIRE.md §6). */
 export const AGENT_PROTOCOL = {min: 1, max: 1} as const;
@@ -161,7 +162,7 @@ export class Agent {
         } finally {
           site.lock.release();
         }
-        if (!drained) await drainOf(this.output);
+        if (!drained) await drainedOrGone(this.output);
         await new Promise(resolve => setImmediate(resolve));
       }
     } catch (error) {
@@ -251,20 +252,6 @@ export class Agent {
     connection.end(settle);
     connection.resume();
   }
-}
-
-/** Until the output has room again, or is gone (a connection the client reset never drains). */
-function drainOf(output: Writable): Promise<void> {
-  if (output.destroyed) return Promise.resolve();
-  return new Promise(resolve => {
-    const done = () => {
-      output.off('drain', done);
-      output.off('close', done);
-      resolve();
-    };
-    output.on('drain', done);
-    output.on('close', done);
-  });
 }
 
 /** Serves one connection until BYE or the end of input; rejects with the error that ended it otherwise. */

@@ -9,6 +9,7 @@ import type {HostRequest} from '../io/write-pipeline.js';
 import type {ByteReader} from './byte-reader.js';
 import type {Connection, ServeContext} from './context.js';
 import type {NbdExport} from './exports.js';
+import {drainedOrGone} from '../util/drain.js';
 
 /** Requests of one connection in the pipeline at once: more than any client here keeps (qemu 16, fio's iodepth). */
 export const MAX_IN_FLIGHT = 128;
@@ -96,17 +97,7 @@ class Replies {
    */
   drained(): Promise<void> {
     this.uncork();
-    const {socket} = this.connection;
-    if (socket.destroyed || socket.writableLength === 0) return Promise.resolve();
-    return new Promise(resolve => {
-      const done = () => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
+    return drainedOrGone(this.connection.socket);
   }
 }
 
