@@ -1,0 +1,37 @@
+// The agent over TLS (docs/WIRE.md §2.2): a connection to `marklog agent --listen`,
+// this side proving itself with the link's client certificate and checking that
+// the agent's certificate chains to the link's CA and names the host connected to.
+import net from 'node:net';
+import tls from 'node:tls';
+import type {TlsCredentials} from './tls-files.js';
+import type {WireConnection} from './wire-session.js';
+import type {RemoteAddress} from './remote-address.js';
+
+type TlsAddress = Extract<RemoteAddress, {kind: 'tls'}>;
+
+/** As the listener's: a remote machine that vanished is noticed by TCP keepalive. */
+const KEEPALIVE_MS = 30_000;
+
+export function tlsConnection(address: TlsAddress, credentials: TlsCredentials): WireConnection {
+  let failure = '';
+  const socket = tls.connect({
+    host: address.host,
+    port: address.port,
+    cert: credentials.cert,
+    key: credentials.key,
+    ca: credentials.ca,
+    // SNI takes names only; an address is checked against the certificate's IP entries all the same.
+    ...(net.isIP(address.host) ? {} : {servername: address.host}),
+  });
+  socket.setKeepAlive(true, KEEPALIVE_MS);
+  socket.on('error', error => {
+    failure ||= error.message;
+  });
+  return {
+    input: socket,
+    output: socket,
+    why: () => failure,
+    destroy: () => socket.destroy(),
+    ref: on => (on ? socket.ref() : socket.unref()),
+  };
+}
