@@ -26,6 +26,8 @@ export interface LinkRow {
   siteId: string;
   name: string;
   linked: string;
+  /** For a tls:// remote: the client certificate, its key and the CA the agent's certificate must chain to (absolute paths). */
+  tls?: {cert: string; key: string; ca: string};
 }
 
 /** Which pair an R-VOL belongs to, recorded at the remote site. */
@@ -204,7 +206,8 @@ export function validateTables(value: unknown, file: string): Tables {
     || !SITE_ROLES.includes(site.role as SiteRole)) {
     fail('site identity is damaged');
   }
-  const linkOk = (l: unknown) => isObject(l) && ['remote', 'siteId', 'name', 'linked'].every(k => typeof l[k] === 'string');
+  const linkOk = (l: unknown) => isObject(l) && ['remote', 'siteId', 'name', 'linked'].every(k => typeof l[k] === 'string')
+    && (l.tls === undefined || (isObject(l.tls) && ['cert', 'key', 'ca'].every(k => typeof (l.tls as Record<string, unknown>)[k] === 'string')));
   if (doc.link !== null && !linkOk(doc.link)) {
     fail('link is damaged');
   }
