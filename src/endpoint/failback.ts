@@ -15,6 +15,9 @@ import {PairBitmap} from '../pair/bitmap.js';
 import {handoverBitmapName} from '../site/layout.js';
 import {sameClaim} from '../site/remote-endpoint.js';
 import type {HandedOver} from '../site/link.js';
+
+// Declared with the link it travels on; named here too, where it is made.
+export type {HandedOver} from '../site/link.js';
 import type {Site} from '../site/site.js';
 import type {RvolClaim, Tables, VolumeRow} from '../site/tables.js';
 

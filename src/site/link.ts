@@ -34,8 +34,6 @@ export interface HandedOver {
  */
 export interface SiteLink {
   readonly remote: RemoteIdentity;
-  /** How this site reaches the far one, as a link row keeps it (LinkRow.remote): a directory, or a URL. */
-  readonly address: string;
   /** Tells the far site how to reach this one back. */
   registerPeer(peer: LinkRow): Promise<void>;
   /** Checks the R-VOL can serve the claim (exists, unused, large enough) and reserves it. */

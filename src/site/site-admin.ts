@@ -61,7 +61,8 @@ export async function linkSites(primaryDir: string, remoteDir: string): Promise<
     }
     const linked = new Date().toISOString();
     await link.registerPeer({remote: primary.dir, siteId: tables.site.id, name: tables.site.name, linked});
-    tables.link = {remote: link.address, siteId: far.id, name: far.name, linked};
+    // Every address is a directory so far (src/transport/transports.ts): the row keeps it absolute.
+    tables.link = {remote: path.resolve(remoteDir), siteId: far.id, name: far.name, linked};
     return tables.link;
   });
 }

@@ -68,11 +68,6 @@ export class LocalDirectoryLink implements SiteLink {
     return link;
   }
 
-  /** The directory, absolute. */
-  get address(): string {
-    return this.site.dir;
-  }
-
   /**
    * Runs one call after those before it. With none under way it runs at once, so a
    * call that needs no await is done before this returns, as it was when the link

@@ -37,3 +37,55 @@ test('the source points to documents in the repository, not to the design brief 
   t.deepEqual(pointers, []);
   for (const file of page.matchAll(/`(src\/[\w/.-]+\.ts)`/g)) t.true(fs.existsSync(path.join(repo, file[1])), `${file[1]} named on the map exists`);
 });
+
+/** What `file` (a path under src/) imports, as paths under src/: from its source, type-only imports included. */
+function importsOf(file: string, text = fs.readFileSync(path.join(repo, file), 'utf8')): string[] {
+  return [...text.matchAll(/^(?:import|export)\b[^'";]*?'(\.{1,2}\/[^']+)';/gm)]
+    .map(match => path.normalize(path.join(path.dirname(file), match[1].replace(/\.js$/, '.ts'))));
+}
+
+/** The imports that remain at run time: those of the compiled module (tsc drops the type-only ones). */
+function runtimeImportsOf(file: string): string[] {
+  const compiled = path.join(repo, 'dist', file.replace(/\.ts$/, '.js'));
+  return importsOf(file, fs.readFileSync(compiled, 'utf8'));
+}
+
+/** What listeners share (serve and agent), at the bottom of the map beside src/util/; the rest of src/transport/ is the transports. */
+const LISTENER_FILES = ['src/transport/listen-address.ts', 'src/transport/tls-files.ts'];
+const BELOW_THE_ENDPOINT = ['src/format/', 'src/volume/', 'src/site/', 'src/io/', 'src/log/', 'src/pair/', 'src/mark/', 'src/util/', 'src/native/'];
+/** Entry points: the only modules that plug in the transports (src/transport/transports.ts). */
+const ENTRY_POINTS = ['src/cli/', 'src/demo/', 'src/index.ts'];
+
+test('the layers hold: the write path and everything below it import neither the remote endpoint nor a transport, and only entry points import the transports', t => {
+  for (const file of sources('src')) {
+    const imported = importsOf(file);
+    if (BELOW_THE_ENDPOINT.some(layer => file.startsWith(layer))) {
+      for (const target of imported) {
+        t.false(target.startsWith('src/endpoint/'), `${file} imports ${target}`);
+        t.false(target.startsWith('src/transport/') && !LISTENER_FILES.includes(target), `${file} imports ${target}`);
+      }
+    }
+    if (LISTENER_FILES.includes(file)) t.deepEqual(imported.filter(target => target !== 'src/errors.ts' && !target.startsWith('src/util/')), [], `${file} imports only errors and utilities`);
+    if (file.startsWith('src/transport/') || ENTRY_POINTS.some(entry => file.startsWith(entry))) continue;
+    for (const target of imported) t.false(target.startsWith('src/transport/') && !LISTENER_FILES.includes(target), `${file} is no entry point but imports ${target}`);
+  }
+});
+
+test('no module of src/ imports itself again at run time through others: the import graph of the compiled modules has no cycle', t => {
+  const files = sources('src');
+  const graph = new Map(files.map(file => [file, runtimeImportsOf(file).filter(target => files.includes(target))]));
+  const done = new Set<string>();
+  const cycles: string[] = [];
+  const walk = (file: string, trail: string[]) => {
+    const at = trail.indexOf(file);
+    if (at >= 0) {
+      cycles.push([...trail.slice(at), file].join(' → '));
+      return;
+    }
+    if (done.has(file)) return;
+    for (const target of graph.get(file)!) walk(target, [...trail, file]);
+    done.add(file);
+  };
+  for (const file of files) walk(file, []);
+  t.deepEqual(cycles, []);
+});
