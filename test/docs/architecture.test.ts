@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const page = fs.readFileSync(path.join(repo, 'docs', 'ARCHITECTURE.md'), 'utf8');
@@ -20,22 +20,6 @@ function sources(dir: string): string[] {
 test('every folder of src/ is on the architecture map', t => {
   const folders = fs.readdirSync(path.join(repo, 'src'), {withFileTypes: true}).filter(e => e.isDirectory()).map(e => `src/${e.name}/`);
   for (const folder of folders) t.true(page.includes(folder), `${folder} is on the map`);
-});
-
-test('the rules the map states hold: src/ never imports commands/, only src/cli/ and src/demo/ load chalk or cli-table3, only oclif\'s adapter loads oclif', t => {
-  for (const file of [...sources('src'), ...sources('commands')]) {
-    const text = fs.readFileSync(path.join(repo, file), 'utf8');
-    if (file !== 'src/cli/oclif-command.ts') t.false(/from '@oclif\/core'/.test(text), `${file} loads oclif`);
-    if (file.startsWith('commands/')) continue;
-    t.false(/from '(\.\.\/)+commands\//.test(text), `${file} imports from commands/`);
-    if (!file.startsWith('src/cli/') && !file.startsWith('src/demo/')) t.false(/from '(chalk|cli-table3)'/.test(text), `${file} loads a terminal renderer`);
-  }
-});
-
-test('the source points to documents in the repository, not to the design brief outside it', t => {
-  const pointers = [...sources('src'), ...sources('commands')].filter(file => /DESIGN §/.test(fs.readFileSync(path.join(repo, file), 'utf8')));
-  t.deepEqual(pointers, []);
-  for (const file of page.matchAll(/`(src\/[\w/.-]+\.ts)`/g)) t.true(fs.existsSync(path.join(repo, file[1])), `${file[1]} named on the map exists`);
 });
 
 /** What `file` (a path under src/) imports, as paths under src/: from its source, type-only imports included. */
@@ -56,7 +40,8 @@ const BELOW_THE_ENDPOINT = ['src/format/', 'src/volume/', 'src/site/', 'src/io/'
 /** Entry points: the only modules that plug in the transports (src/transport/transports.ts). */
 const ENTRY_POINTS = ['src/cli/', 'src/demo/', 'src/index.ts'];
 
-test('the layers hold: the write path and everything below it import neither the remote endpoint nor a transport, and only entry points import the transports', t => {
+/** Nothing from src/format/ up to src/mark/ imports the endpoint or a transport; only entry points import a transport. */
+function layersHold(t: ExecutionContext): void {
   for (const file of sources('src')) {
     const imported = importsOf(file);
     if (BELOW_THE_ENDPOINT.some(layer => file.startsWith(layer))) {
@@ -69,9 +54,10 @@ test('the layers hold: the write path and everything below it import neither the
     if (file.startsWith('src/transport/') || ENTRY_POINTS.some(entry => file.startsWith(entry))) continue;
     for (const target of imported) t.false(target.startsWith('src/transport/') && !LISTENER_FILES.includes(target), `${file} is no entry point but imports ${target}`);
   }
-});
+}
 
-test('no module of src/ imports itself again at run time through others: the import graph of the compiled modules has no cycle', t => {
+/** No module of src/ imports itself again at run time through others. */
+function noImportCycle(t: ExecutionContext): void {
   const files = sources('src');
   const graph = new Map(files.map(file => [file, runtimeImportsOf(file).filter(target => files.includes(target))]));
   const done = new Set<string>();
@@ -88,4 +74,23 @@ test('no module of src/ imports itself again at run time through others: the imp
   };
   for (const file of files) walk(file, []);
   t.deepEqual(cycles, []);
+}
+
+test('the rules the map states hold: src/ never imports commands/, only src/cli/ and src/demo/ load chalk or cli-table3, only oclif\'s adapter loads oclif; nothing below the remote endpoint imports it or a transport, only entry points import the transports, and the compiled modules import no cycle', t => {
+  for (const file of [...sources('src'), ...sources('commands')]) {
+    const text = fs.readFileSync(path.join(repo, file), 'utf8');
+    if (file !== 'src/cli/oclif-command.ts') t.false(/from '@oclif\/core'/.test(text), `${file} loads oclif`);
+    if (file.startsWith('commands/')) continue;
+    t.false(/from '(\.\.\/)+commands\//.test(text), `${file} imports from commands/`);
+    if (!file.startsWith('src/cli/') && !file.startsWith('src/demo/')) t.false(/from '(chalk|cli-table3)'/.test(text), `${file} loads a terminal renderer`);
+  }
+  layersHold(t);
+  noImportCycle(t);
 });
+
+test('the source points to documents in the repository, not to the design brief outside it', t => {
+  const pointers = [...sources('src'), ...sources('commands')].filter(file => /DESIGN §/.test(fs.readFileSync(path.join(repo, file), 'utf8')));
+  t.deepEqual(pointers, []);
+  for (const file of page.matchAll(/`(src\/[\w/.-]+\.ts)`/g)) t.true(fs.existsSync(path.join(repo, file[1])), `${file[1]} named on the map exists`);
+});
+
