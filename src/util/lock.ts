@@ -281,11 +281,12 @@ export class FileLock {
 
   /**
    * run() for asynchronous work: the lock is held until its promise settles,
-   * across every await in it. Reentrant like run(), so within this process it
-   * excludes only what is not nested in `work`: one flow of work at a time per
-   * lock. It waits as acquire() does, stopping the event loop: for one-shot
-   * commands; a long-lived process takes the lock with acquireWithoutBlocking()
-   * first, and what it runs inside finds it held.
+   * across every await in it. Reentrant like run(): holds are counted per process,
+   * not per flow of work, so two flows awaiting under one lock in one process would
+   * both be inside it; a lock serves one flow at a time. It waits as acquire()
+   * does, stopping the event loop: for one-shot commands; a long-lived process
+   * takes the lock with acquireWithoutBlocking() first, and what it runs inside
+   * finds it held.
    */
   async runAsync<T>(work: () => Promise<T>): Promise<T> {
     this.acquire();
