@@ -6,6 +6,7 @@
 // Rows 22-23 profile the mark export (--restored: the restored image's server instead).
 //   node dist/bench/profile-nbd.js --row 19 [--runs 3] [--strace] [--keep]
 //   node dist/bench/profile-nbd.js --row 23 [--restored] [--strace]
+import '../src/transport/transports.js';
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,12 +30,12 @@ const ctx = new Context(params, root, false);
 const seq = row.job === 'seq';
 
 /** The row's fixture, its fio job and the server to profile. */
-function subject(): {job: FioJob; mode: string; start: (options?: LaunchOptions) => Promise<NbdTarget>} {
+async function subject(): Promise<{job: FioJob; mode: string; start: (options?: LaunchOptions) => Promise<NbdTarget>}> {
   if ('mode' in row!) {
-    const fx = fixture(ctx, row.mode, [row]);
+    const fx = await fixture(ctx, row.mode, [row]);
     return {job: fioJob(params, row.job), mode: row.mode, start: options => startMarklog(fx.sites.primaryDir, fx.mvol, options)};
   }
-  const fx = markFixture(ctx);
+  const fx = await markFixture(ctx);
   const start = values.restored ? startRestored : startMarkExport;
   return {job: markJob(params, row!.job), mode: values.restored ? 'restored image' : 'mark export', start: options => start(fx, options)};
 }
@@ -61,7 +62,7 @@ function selfTimes(file: string): {rows: [string, number][]; total: number} {
   return {rows: [...self].sort((a, b) => b[1] - a[1]), total};
 }
 
-const {job, mode, start} = subject();
+const {job, mode, start} = await subject();
 const requests = runs * (job.ioSize / job.bs + (job.endFsync ? 1 : 0));
 const profDir = path.join(root, 'cpu-prof');
 try {

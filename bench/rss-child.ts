@@ -1,6 +1,7 @@
 // Row 10's child: one restore to a new file in a fresh process, reporting its own
 // peak RSS. Run as: node dist/bench/rss-child.js '<json>'  ({idle: true} only loads the modules).
 import fs from 'node:fs';
+import '../src/transport/transports.js';
 import {restoreToMark} from '../src/restore/restore.js';
 import {Site} from '../src/site/site.js';
 
@@ -25,7 +26,7 @@ const job = JSON.parse(process.argv[2]) as Job;
 const start = process.hrtime.bigint();
 if (!job.idle) {
   const site = Site.open(job.remoteDir);
-  restoreToMark(site, {group: job.group, markId: job.markId, target: {kind: 'file', path: job.target}});
+  await restoreToMark(site, {group: job.group, markId: job.markId, target: {kind: 'file', path: job.target}});
 }
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const memory = process.memoryUsage();

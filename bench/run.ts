@@ -1,6 +1,7 @@
 // `npm run bench`: marklog's performance figures, each against a baseline measured
 // in the same run on the same file system (issue 6). Prints a table and writes
 // bench/results/latest.json.
+import '../src/transport/transports.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,7 +61,7 @@ async function attempt(names: RowName[], work: () => Promise<RowResult | RowResu
 
 await attempt(['pair-write'], () => pairWrite(ctx));
 await attempt(['log-write-seq', 'log-write-rand'], async () => {
-  const fixture = new LogWriteFixture(ctx);
+  const fixture = await LogWriteFixture.create(ctx);
   try {
     const out: RowResult[] = [];
     if (ctx.wants('log-write-seq')) out.push(await logWriteSeq(ctx, fixture));

@@ -1,6 +1,8 @@
 import {flag, defineCommand} from '../src/cli/command-spec.js';
 import {siteFlag} from '../src/cli/flags.js';
 import {runAgent} from '../src/endpoint/agent.js';
+// The agent's site may pass writes on to its own pairs (a cascade): it needs the link transports.
+import '../src/transport/transports.js';
 import {agentMode, agentReadyJson, agentReadyText, listenUntilSignal} from '../src/endpoint/agent-run.js';
 
 export default defineCommand({

@@ -20,9 +20,9 @@ export default defineCommand({
     dir: flag.string({summary: 'Build the sites in this directory (new or empty) instead of a temporary one.'}),
     keep: flag.boolean({summary: 'Leave the sites on disk afterwards.'}),
   },
-  run({flags}, out): DemoResult {
+  async run({flags}, out): Promise<DemoResult> {
     const human = !out.json;
-    const result = runDemo({
+    const result = await runDemo({
       dir: flags.dir,
       keep: flags.keep,
       onEvent: human ? event => out.log(renderDemoEvent(event)) : undefined,

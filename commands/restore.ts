@@ -24,10 +24,10 @@ export default defineCommand({
     force: flag.boolean({summary: 'Allow an in-place restore.'}),
     'dry-run': flag.boolean({summary: 'Validate and show the plan; write nothing.'}),
   },
-  run({flags}, out): RestoreResult {
+  async run({flags}, out): Promise<RestoreResult> {
     keepYoungGenerationSmall();
     const time = flags.time === undefined ? undefined : parseTimestamp(flags.time);
-    const result = restoreToMark(Site.open(flags.site), {
+    const result = await restoreToMark(Site.open(flags.site), {
       group: flags.group!, markId: flags.mark, time, rvol: flags.rvol, target: parseTarget(flags.to), force: flags.force, dryRun: flags['dry-run'],
     });
     const verb = result.dryRun ? 'would restore' : 'restored';

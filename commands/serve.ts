@@ -1,6 +1,8 @@
 import {flag, defineCommand} from '../src/cli/command-spec.js';
 import {siteFlag} from '../src/cli/flags.js';
 import {Site} from '../src/site/site.js';
+// Served writes go on to the site's pairs through their links: serve needs the link transports.
+import '../src/transport/transports.js';
 import {readyJson, readyText} from '../src/nbd/ready-line.js';
 import {serveOptions, serveUntilSignal, serveWarnings} from '../src/nbd/serve-run.js';
 

@@ -16,8 +16,8 @@ export default defineCommand({
     group: groupFlag(false),
     deep: flag.boolean({summary: 'Compare M-VOL and R-VOL of PAIR pairs chunk by chunk.'}),
   },
-  run({flags}, out): VerifyResult {
-    const result = verifySite(flags.site, {group: flags.group, deep: flags.deep});
+  async run({flags}, out): Promise<VerifyResult> {
+    const result = await verifySite(flags.site, {group: flags.group, deep: flags.deep});
     out.log(renderFindings(result));
     if (!result.clean) process.exitCode = EXIT_CODES.findings;
     return result;

@@ -22,11 +22,11 @@ export default defineCommand({
     length: flag.string({summary: 'Write this many bytes of the input (units allowed); an input that holds fewer is refused.'}),
     sync: flag.boolean({summary: 'Flush to stable storage before returning (survives power loss).'}),
   },
-  run({flags}, out): HostWriteResult {
+  async run({flags}, out): Promise<HostWriteResult> {
     const offset = parseSize(flags.offset, 'offset');
     const site = Site.open(flags.site);
     const length = flags.length === undefined ? undefined : parseSize(flags.length, 'length');
-    const result = withInput(flags.file, input => hostWriteFrom(site, flags.vol, offset, input, {sync: flags.sync, length}));
+    const result = await withInput(flags.file, input => hostWriteFrom(site, flags.vol, offset, input, {sync: flags.sync, length}));
     out.warnAll(result.warnings);
     out.log(`wrote ${result.length} bytes to LDEV ${result.ldev} at ${result.offset}`);
     return result;

@@ -1,6 +1,8 @@
 // The library: what a program may import from 'marklog'. Everything here is the same
 // code the CLI runs (each command is a thin wrapper around one of these calls);
 // docs/API.md shows them in use. Nothing here loads oclif or the terminal renderers.
+// Importing the library plugs in the link transports, as a command does.
+import './transport/transports.js';
 export {Site} from './site/site.js';
 export {initSite, linkSites, showSite, type SiteInitOptions, type SiteSummary, type SiteView} from './site/site-admin.js';
 export {createVolume, importVolume, listVolumes, type CreatedVolume, type VolumeSummary} from './volume/volume-admin.js';

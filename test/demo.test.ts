@@ -62,10 +62,10 @@ test.serial('marklog demo --json: log start, two marks, garbage, and a restore t
   t.false(fs.existsSync(result.restore.file), 'the restored image went with the temporary directory');
 });
 
-test.serial('the demo tells its story in eleven steps and keeps the sites when asked', t => {
+test.serial('the demo tells its story in eleven steps and keeps the sites when asked', async t => {
   const dir = path.join(tempDir(t), 'demo');
   const events: DemoEvent[] = [];
-  const result = runDemo({dir, keep: true, onEvent: event => events.push(event)});
+  const result = await runDemo({dir, keep: true, onEvent: event => events.push(event)});
   t.true(result.ok);
   t.is(result.dir, dir);
   t.deepEqual(events.filter(e => e.kind === 'step').map(e => (e as {number: number}).number), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -88,10 +88,10 @@ test.serial('the demo tells its story in eleven steps and keeps the sites when a
   t.is(crypto.createHash('sha256').update(fs.readFileSync(atMark1)).digest('hex'), result.marks[0].mvolHash);
 });
 
-test.serial('the demo refuses a directory that is not empty and leaves it alone', t => {
+test.serial('the demo refuses a directory that is not empty and leaves it alone', async t => {
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'precious'), 'data');
-  const error = t.throws(() => runDemo({dir}), {instanceOf: InvalidArgumentError});
+  const error = await t.throwsAsync(() => runDemo({dir}), {instanceOf: InvalidArgumentError});
   t.is(error?.code, 'INVALID_ARGUMENT');
   t.deepEqual(fs.readdirSync(dir), ['precious']);
 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {initSite, linkSites} from '../../src/site/site-admin.js';
 import {Site} from '../../src/site/site.js';
-import {closeLink} from '../../src/site/connect.js';
+import {closeLink} from '../../src/site/link-opener.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
 import {createPair} from '../../src/pair/pair-create.js';
 import {startLogging} from '../../src/log/log-start.js';
@@ -20,14 +20,14 @@ export interface Sites {
   remote: Site;
 }
 
-export function twoSites(root: string, name: string): Sites {
+export async function twoSites(root: string, name: string): Promise<Sites> {
   const dir = path.join(root, name);
   fs.mkdirSync(dir, {recursive: true});
   const primaryDir = path.join(dir, 'primary');
   const remoteDir = path.join(dir, 'remote');
   initSite({dir: primaryDir, role: 'primary', name: `${name}-primary`});
   initSite({dir: remoteDir, role: 'remote', name: `${name}-remote`});
-  linkSites(primaryDir, remoteDir);
+  await linkSites(primaryDir, remoteDir);
   return {dir, primaryDir, remoteDir, primary: Site.open(primaryDir), remote: Site.open(remoteDir)};
 }
 
@@ -98,14 +98,14 @@ export interface LoggingFixture extends Sites {
  * A pair in log mode: M-VOL (optionally pre-filled by `prepare`), R-VOL, a pool
  * volume at the remote that becomes the log, pair create, log start.
  */
-export function loggingFixture(root: string, name: string, capacity: number, logCapacity: number, prepare?: (mvolImage: string) => void): LoggingFixture {
-  const sites = twoSites(root, name);
+export async function loggingFixture(root: string, name: string, capacity: number, logCapacity: number, prepare?: (mvolImage: string) => void): Promise<LoggingFixture> {
+  const sites = await twoSites(root, name);
   const mvol = volume(sites.primary, capacity);
   const rvol = volume(sites.remote, capacity);
   const logLdev = volume(sites.remote, roundUp(logCapacity, MiB), true);
   prepare?.(imageOf(sites.primary, mvol));
-  const {pair} = createPair(sites.primary, {mvol, rvol});
-  const {group} = startLogging(sites.primary, {pairs: [pair]});
+  const {pair} = await createPair(sites.primary, {mvol, rvol});
+  const {group} = await startLogging(sites.primary, {pairs: [pair]});
   reopen(sites);
   return {...sites, mvol, rvol, logLdev, pair, group};
 }

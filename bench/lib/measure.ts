@@ -19,6 +19,16 @@ export function timed(work: () => void): number {
   return since(start);
 }
 
+/** timed() for work that awaits (marklog's library calls that reach the remote). */
+export async function timedAsync(work: () => Promise<void>): Promise<number> {
+  const start = now();
+  await work();
+  return since(start);
+}
+
+/** What a side or a contender may return: its seconds (or rate), now or once its work is done. */
+type Measured = number | Promise<number>;
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -39,10 +49,10 @@ export interface PairedRun {
   warmup: number;
   repeat: number;
   settle: boolean;
-  marklog: (rep: number) => number;
-  baseline: (rep: number) => number;
+  marklog: (rep: number) => Measured;
+  baseline: (rep: number) => Measured;
   /** Untimed setup before a side runs (before the settle). */
-  prepare?: (side: 'marklog' | 'baseline', rep: number) => void;
+  prepare?: (side: 'marklog' | 'baseline', rep: number) => void | Promise<void>;
   log?: (text: string) => void;
   /** What a side returns, for the log lines (default 's': seconds; a side may return a rate instead). */
   unit?: string;
@@ -61,9 +71,9 @@ export async function runPaired(run: PairedRun): Promise<Sides> {
   const out: Sides = {marklog: [], baseline: []};
   const one = async (side: 'marklog' | 'baseline', rep: number, keep: boolean) => {
     await yieldLoop();
-    run.prepare?.(side, rep);
+    await run.prepare?.(side, rep);
     settle(run.settle);
-    const seconds = run[side](rep);
+    const seconds = await run[side](rep);
     if (keep) out[side].push(seconds);
     run.log?.(`${keep ? `rep ${rep}` : 'warm-up'} ${side} ${seconds.toFixed(4)} ${run.unit ?? 's'}`);
   };
@@ -83,8 +93,8 @@ export interface SingleRun {
   warmup: number;
   repeat: number;
   settle: boolean;
-  work: (rep: number) => number;
-  prepare?: (rep: number) => void;
+  work: (rep: number) => Measured;
+  prepare?: (rep: number) => void | Promise<void>;
   log?: (text: string) => void;
 }
 
@@ -93,16 +103,16 @@ export async function runSingle({warmup, repeat, settle: doSettle, work, prepare
   let rep = 0;
   for (let i = 0; i < warmup; i++, rep++) {
     await yieldLoop();
-    prepare?.(rep);
+    await prepare?.(rep);
     settle(doSettle);
-    const s = work(rep);
+    const s = await work(rep);
     log?.(`warm-up ${s.toFixed(4)} s`);
   }
   for (let i = 0; i < repeat; i++, rep++) {
     await yieldLoop();
-    prepare?.(rep);
+    await prepare?.(rep);
     settle(doSettle);
-    const s = work(rep);
+    const s = await work(rep);
     out.push(s);
     log?.(`rep ${rep} ${s.toFixed(4)} s`);
   }
@@ -140,9 +150,9 @@ export function pickDistinct(n: number, k: number, random: () => number): number
 
 export interface Contender {
   /** Untimed setup before each run (before the settle). */
-  prepare?: (rep: number) => void;
+  prepare?: (rep: number) => void | Promise<void>;
   /** Returns the seconds of its timed part. */
-  work: (rep: number) => number;
+  work: (rep: number) => Measured;
 }
 
 /**
@@ -158,9 +168,9 @@ export async function runRounds<K extends string>(opts: {warmup: number; repeat:
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + round) % names.length];
       await yieldLoop();
-      contenders[name].prepare?.(round);
+      await contenders[name].prepare?.(round);
       settle(opts.settle);
-      const seconds = contenders[name].work(round);
+      const seconds = await contenders[name].work(round);
       if (keep) out[name].push(seconds);
       opts.log?.(`${keep ? `rep ${round}` : 'warm-up'} ${name} ${seconds.toFixed(4)} s`);
     }

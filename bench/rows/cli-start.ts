@@ -13,8 +13,8 @@ import {BIN, spawnTimed} from './mark.js';
 export async function cliStart(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
-  const f = loggingFixture(ctx.root, 'cli-start', MiB, 16 * MiB);
-  const {markId} = issueMark(f.primary, {group: f.group, app: 'bench'});
+  const f = await loggingFixture(ctx.root, 'cli-start', MiB, 16 * MiB);
+  const {markId} = await issueMark(f.primary, {group: f.group, app: 'bench'});
   closeSites(f);
   const commands = {
     mark: [BIN, 'mark', '--site', f.primaryDir, '--app', 'bench'],

@@ -7,7 +7,7 @@ import {hostWrite} from '../../src/io/host-io.js';
 import {createPair, DEFAULT_CHUNK_SIZE} from '../../src/pair/pair-create.js';
 import {deletePair, resyncPair, suspendPair} from '../../src/pair/pair-control.js';
 import {allocated, closeSites, fillImage, imageOf, randomPool, reopen, twoSites, volume, type Sites} from '../lib/fixtures.js';
-import {now, pickDistinct, prng, runRounds, since, timed, type Contender} from '../lib/measure.js';
+import {now, pickDistinct, prng, runRounds, since, timed, timedAsync, type Contender} from '../lib/measure.js';
 import {MiB} from '../lib/params.js';
 import {makeRow, rates, series, type RowResult} from '../lib/result.js';
 import type {Context} from '../lib/context.js';
@@ -25,8 +25,8 @@ class Couple {
   constructor(private readonly sites: Sites, readonly mvol: number, readonly rvol: number, readonly capacity: number) {}
 
   /** Untimed: delete the previous pair and make the R-VOL an empty sparse image again. */
-  reset(): void {
-    if (this.last) deletePair(this.sites.primary, this.last.pair);
+  async reset(): Promise<void> {
+    if (this.last) await deletePair(this.sites.primary, this.last.pair);
     this.last = undefined;
     reopen(this.sites);
     const image = imageOf(this.sites.remote, this.rvol);
@@ -34,13 +34,12 @@ class Couple {
     fs.truncateSync(image, this.capacity);
   }
 
-  create(): number {
-    const seconds = timed(() => {
-      const result = createPair(this.sites.primary, {mvol: this.mvol, rvol: this.rvol});
+  create(): Promise<number> {
+    return timedAsync(async () => {
+      const result = await createPair(this.sites.primary, {mvol: this.mvol, rvol: this.rvol});
       if (result.state !== 'PAIR') throw new Error(`pair ${result.pair} is ${result.state} after create`);
       this.last = {pair: result.pair, copiedBytes: result.copiedBytes, holeBytes: result.holeBytes};
     });
-    return seconds;
   }
 }
 
@@ -50,7 +49,7 @@ export async function copyRows(ctx: Context): Promise<RowResult[]> {
   const started = now();
   const capacity = p.copyMib * MiB;
   const chunkCount = Math.ceil(capacity / DEFAULT_CHUNK_SIZE);
-  const sites = twoSites(ctx.root, 'copy');
+  const sites = await twoSites(ctx.root, 'copy');
   const pool = randomPool(32 * MiB);
   const denseMvol = volume(sites.primary, capacity);
   const denseImage = imageOf(sites.primary, denseMvol);
@@ -86,19 +85,19 @@ export async function copyRows(ctx: Context): Promise<RowResult[]> {
   let resync: {pair: number; rvol: number; copied: number} | undefined;
   if (ctx.wants('resync')) {
     const rvol = volume(sites.remote, capacity);
-    const {pair} = createPair(sites.primary, {mvol: denseMvol, rvol});
+    const {pair} = await createPair(sites.primary, {mvol: denseMvol, rvol});
     const state = resync = {pair, rvol, copied: 0};
     const random = prng(0xd1e7);
     contenders.resync = {
-      prepare: () => {
-        suspendPair(sites.primary, pair);
+      prepare: async () => {
+        await suspendPair(sites.primary, pair);
         for (const chunk of pickDistinct(chunkCount, dirty, random)) {
           const at = Math.floor(random() * (pool.length - DEFAULT_CHUNK_SIZE));
-          hostWrite(sites.primary, denseMvol, chunk * DEFAULT_CHUNK_SIZE, pool.subarray(at, at + DEFAULT_CHUNK_SIZE));
+          await hostWrite(sites.primary, denseMvol, chunk * DEFAULT_CHUNK_SIZE, pool.subarray(at, at + DEFAULT_CHUNK_SIZE));
         }
       },
-      work: () => timed(() => {
-        const result = resyncPair(sites.primary, pair);
+      work: () => timedAsync(async () => {
+        const result = await resyncPair(sites.primary, pair);
         if (result.state !== 'PAIR') throw new Error(`pair ${pair} is ${result.state} after resync`);
         state.copied = result.copiedBytes;
       }),

@@ -31,8 +31,8 @@ function spawnTimed(args: string[]): number {
 }
 
 /** A logging pair whose group holds `count` marks, in the remote log and in the host registry. */
-function withMarks(ctx: Context, name: string, count: number): LoggingFixture {
-  const f = loggingFixture(ctx.root, name, MiB, 64 * MiB);
+async function withMarks(ctx: Context, name: string, count: number): Promise<LoggingFixture> {
+  const f = await loggingFixture(ctx.root, name, MiB, 64 * MiB);
   if (count === 0) return f;
   const base = Date.now() * 1000;
   const entries = Array.from({length: count}, (_, i) => ({kind: 'mark' as const, markId: i + 1, markTime: base + i, app: `job-${i % 7}`}));
@@ -48,8 +48,8 @@ export async function markScale(ctx: Context): Promise<RowResult[]> {
   const p = ctx.params;
   const out: RowResult[] = [];
   const started = now();
-  const many = withMarks(ctx, 'marks-many', p.manyMarks);
-  const fresh = withMarks(ctx, 'marks-fresh', 0);
+  const many = await withMarks(ctx, 'marks-many', p.manyMarks);
+  const fresh = await withMarks(ctx, 'marks-fresh', 0);
   const prepared = since(started);
   const mark = (f: LoggingFixture) => () => spawnTimed([BIN, 'mark', '--site', f.primaryDir, '--app', 'bench']);
   try {

@@ -3,7 +3,7 @@ import {spawnSync} from 'node:child_process';
 import path from 'node:path';
 import {issueMark} from '../../src/mark/mark.js';
 import {closeSites, loggingFixture} from '../lib/fixtures.js';
-import {now, runPaired, runSingle, since, timed} from '../lib/measure.js';
+import {now, runPaired, runSingle, since, timed, timedAsync} from '../lib/measure.js';
 import {MiB, ROOT} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
 import type {Context} from '../lib/context.js';
@@ -26,7 +26,7 @@ export function spawnTimed(args: string[]): number {
 export async function markCli(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
-  const f = loggingFixture(ctx.root, 'mark', MiB, 16 * MiB);
+  const f = await loggingFixture(ctx.root, 'mark', MiB, 16 * MiB);
   const markArgs = [BIN, 'mark', '--site', f.primaryDir, '--app', 'bench'];
   const sides = await runPaired({
     warmup: Math.max(1, p.warmup), repeat: p.markRuns, settle: false, log: ctx.log('mark-cli'),
@@ -36,7 +36,9 @@ export async function markCli(ctx: Context): Promise<RowResult> {
   // Where the time goes: the CLI framework alone, and the library call alone.
   const version = await runSingle({warmup: 1, repeat: p.markRuns, settle: false, work: () => spawnTimed([BIN, '--version'])});
   const direct = await runSingle({warmup: 1, repeat: p.markRuns, settle: false, work: () => spawnTimed([DIRECT, f.primaryDir])});
-  const inProcess = await runSingle({warmup: 1, repeat: p.markRuns, settle: false, work: () => timed(() => issueMark(f.primary, {group: f.group, app: 'bench'}))});
+  const inProcess = await runSingle({warmup: 1, repeat: p.markRuns, settle: false, work: () => timedAsync(async () => {
+    await issueMark(f.primary, {group: f.group, app: 'bench'});
+  })});
   closeSites(f);
   ctx.cleanup(f.dir);
   return makeRow({

@@ -55,12 +55,12 @@ export interface MarkFixture {
 /** Log bytes of one 4 KiB write record (header, write header, block checksum), with room to spare. */
 const RECORD_BYTES = BLOCK + 256;
 
-export function markFixture(ctx: Context): MarkFixture {
+export async function markFixture(ctx: Context): Promise<MarkFixture> {
   const p = ctx.params;
   const capacity = p.nbdVolMib * MiB;
   const pool = randomPool(32 * MiB);
   const writes = p.nbdMarkWrites;
-  const f = loggingFixture(ctx.root, 'nbd-mark', capacity, 4 * MiB + writes * RECORD_BYTES, image => fillImage(image, capacity, pool));
+  const f = await loggingFixture(ctx.root, 'nbd-mark', capacity, 4 * MiB + writes * RECORD_BYTES, image => fillImage(image, capacity, pool));
   const started = now();
   const random = prng(0x0e22);
   const blocks = capacity / BLOCK;
@@ -74,16 +74,16 @@ export function markFixture(ctx: Context): MarkFixture {
     const at = (i * BLOCK) % (pool.length - BLOCK);
     const data = pool.subarray(at, at + BLOCK);
     data.writeUInt32LE(i, 0);
-    writer.write(f.mvol, block * BLOCK, data);
+    await writer.write(f.mvol, block * BLOCK, data);
     if (i + 1 === before) {
       writer.release();
-      markId = issueMark(f.primary, {group: f.group, app: 'bench'}).markId;
+      markId = (await issueMark(f.primary, {group: f.group, app: 'bench'})).markId;
       writer = new HostWriter(f.primary);
     }
   }
   writer.release();
   const restored = volume(f.remote, capacity);
-  restoreToMark(f.remote, {group: f.group, markId, rvol: f.rvol, target: {kind: 'ldev', ldev: restored}});
+  await restoreToMark(f.remote, {group: f.group, markId, rvol: f.rvol, target: {kind: 'ldev', ldev: restored}});
   ctx.log('nbd-mark')(`logged ${writes} writes of 4 KiB (${seen.size} distinct blocks before mark ${markId}) and restored it in ${since(started).toFixed(2)} s`);
   // The servers open the site themselves; the bench lets go of it.
   closeSites(f);
@@ -114,7 +114,7 @@ export async function nbdMarkRows(ctx: Context): Promise<RowResult[]> {
   const p = ctx.params;
   const rows = MARK_ROWS.filter(row => ctx.wants(row.name));
   if (rows.length === 0) return [];
-  const fx = markFixture(ctx);
+  const fx = await markFixture(ctx);
   const out: RowResult[] = [];
   const targets: NbdTarget[] = [];
   try {

@@ -60,7 +60,7 @@ function logBytes(job: FioJob): number {
   return job.ioSize * 1.5;
 }
 
-export function fixture(ctx: Context, mode: NbdMode, rows: NbdRow[]): ModeFixture {
+export async function fixture(ctx: Context, mode: NbdMode, rows: NbdRow[]): Promise<ModeFixture> {
   const p = ctx.params;
   const capacity = p.nbdVolMib * MiB;
   const name = `nbd-${mode.replace(' ', '-')}`;
@@ -69,14 +69,14 @@ export function fixture(ctx: Context, mode: NbdMode, rows: NbdRow[]): ModeFixtur
   if (mode === 'log mode') {
     const runs = p.warmup + p.repeat;
     const log = rows.reduce((sum, row) => sum + runs * logBytes(fioJob(p, row.job)), 0);
-    const f = loggingFixture(ctx.root, name, capacity, 4 * MiB + log);
+    const f = await loggingFixture(ctx.root, name, capacity, 4 * MiB + log);
     sites = f;
     mvol = f.mvol;
   } else {
-    sites = twoSites(ctx.root, name);
+    sites = await twoSites(ctx.root, name);
     mvol = volume(sites.primary, capacity);
     if (mode === 'PAIR') {
-      const {state} = createPair(sites.primary, {mvol, rvol: volume(sites.remote, capacity)});
+      const {state} = await createPair(sites.primary, {mvol, rvol: volume(sites.remote, capacity)});
       if (state !== 'PAIR') throw new Error(`the pair is ${state} after create`);
     }
   }
@@ -98,7 +98,7 @@ export async function nbdMode(ctx: Context, mode: NbdMode): Promise<RowResult[]>
   const p = ctx.params;
   const rows = NBD_ROWS.filter(row => row.mode === mode && ctx.wants(row.name));
   if (rows.length === 0) return [];
-  const fx = fixture(ctx, mode, rows);
+  const fx = await fixture(ctx, mode, rows);
   const nbdkit = await startNbdkit(fx.file);
   const marklog = await startMarklog(fx.sites.primaryDir, fx.mvol).catch(async error => {
     await nbdkit.stop();

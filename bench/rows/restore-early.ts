@@ -8,7 +8,7 @@ import {hostWrite} from '../../src/io/host-io.js';
 import {issueMark} from '../../src/mark/mark.js';
 import {restoreToMark} from '../../src/restore/restore.js';
 import {closeSites, loggingFixture, uniqueBlocks} from '../lib/fixtures.js';
-import {now, runPaired, since, timed} from '../lib/measure.js';
+import {now, runPaired, since, timedAsync} from '../lib/measure.js';
 import {MiB} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
 import type {Context} from '../lib/context.js';
@@ -17,17 +17,19 @@ export async function restoreEarly(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
   const {blockSize, capacity, records, blocks, pool} = uniqueBlocks(p, 0x0e41);
-  const f = loggingFixture(ctx.root, 'restore-early', capacity, 4096 + records * (blockSize + 128) * 1.2 + MiB);
+  const f = await loggingFixture(ctx.root, 'restore-early', capacity, 4096 + records * (blockSize + 128) * 1.2 + MiB);
   const marks: number[] = [];
-  blocks.forEach((block, i) => {
+  for (const [i, block] of blocks.entries()) {
     const at = (i * 4096) % (pool.length - blockSize);
-    hostWrite(f.primary, f.mvol, block * blockSize, pool.subarray(at, at + blockSize));
-    if (i + 1 === Math.floor(records / 4) || i + 1 === records) marks.push(issueMark(f.primary, {group: f.group, app: 'bench'}).markId);
-  });
+    await hostWrite(f.primary, f.mvol, block * blockSize, pool.subarray(at, at + blockSize));
+    if (i + 1 === Math.floor(records / 4) || i + 1 === records) marks.push((await issueMark(f.primary, {group: f.group, app: 'bench'})).markId);
+  }
   const [early, last] = marks;
-  const restoreTo = (markId: number, file: string) => {
+  const restoreTo = async (markId: number, file: string) => {
     fs.rmSync(file, {force: true});
-    const seconds = timed(() => restoreToMark(f.remote, {group: f.group, markId, target: {kind: 'file', path: file}}));
+    const seconds = await timedAsync(async () => {
+      await restoreToMark(f.remote, {group: f.group, markId, target: {kind: 'file', path: file}});
+    });
     fs.rmSync(file, {force: true});
     return seconds;
   };

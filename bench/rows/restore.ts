@@ -12,7 +12,7 @@ import {restoreToMark} from '../../src/restore/restore.js';
 import {Journal} from '../../src/log/journal.js';
 import {findGroup} from '../../src/log/remote-log.js';
 import {closeSites, fillImage, imageOf, loggingFixture, randomPool, sha256, uniqueBlocks, type LoggingFixture} from '../lib/fixtures.js';
-import {now, pickDistinct, prng, runPaired, runSingle, shuffle, since, timed} from '../lib/measure.js';
+import {now, pickDistinct, prng, runPaired, runSingle, shuffle, since, timed, timedAsync} from '../lib/measure.js';
 import {MiB} from '../lib/params.js';
 import {makeRow, series, type RowResult} from '../lib/result.js';
 import type {Context} from '../lib/context.js';
@@ -26,17 +26,17 @@ interface Logged {
 }
 
 /** A log-mode pair over a dense base, host writes of `blockSize` at the given block numbers, then a mark. */
-function buildLog(ctx: Context, name: string, capacity: number, blockSize: number, blocks: number[], pool: Buffer): Logged {
+async function buildLog(ctx: Context, name: string, capacity: number, blockSize: number, blocks: number[], pool: Buffer): Promise<Logged> {
   const logBytes = blocks.length * (blockSize + 48);
-  const f = loggingFixture(ctx.root, name, capacity, 4096 + logBytes * 1.3 + MiB, image => fillImage(image, capacity, pool));
+  const f = await loggingFixture(ctx.root, name, capacity, 4096 + logBytes * 1.3 + MiB, image => fillImage(image, capacity, pool));
   const started = now();
-  blocks.forEach((block, i) => {
+  for (const [i, block] of blocks.entries()) {
     const at = (i * 4096) % (pool.length - blockSize);
     const data = pool.subarray(at, at + blockSize);
     data.writeUInt32LE(i, 0);
-    hostWrite(f.primary, f.mvol, block * blockSize, data);
-  });
-  const mark = issueMark(f.primary, {group: f.group, app: 'bench'});
+    await hostWrite(f.primary, f.mvol, block * blockSize, data);
+  }
+  const mark = await issueMark(f.primary, {group: f.group, app: 'bench'});
   ctx.log(name)(`logged ${blocks.length} records in ${since(started).toFixed(2)} s`);
   return {f, markId: mark.markId, markLogId: mark.logId, records: blocks.length, dataBytes: blocks.length * blockSize};
 }
@@ -67,11 +67,11 @@ function cloneAndSync(logged: Logged, target: string): number {
   return s;
 }
 
-function restoreSide(logged: Logged, target: string): number {
+function restoreSide(logged: Logged, target: string): Promise<number> {
   const {f, markId} = logged;
   fs.rmSync(target, {force: true});
-  return timed(() => {
-    restoreToMark(f.remote, {group: f.group, markId, target: {kind: 'file', path: target}});
+  return timedAsync(async () => {
+    await restoreToMark(f.remote, {group: f.group, markId, target: {kind: 'file', path: target}});
   });
 }
 
@@ -112,14 +112,14 @@ export async function restoreOverwrite(ctx: Context): Promise<RowResult> {
   const hotBlocks = pickDistinct(capacity / blockSize, hot, random);
   const sequence = shuffle(Array.from({length: records}, (_, i) => hotBlocks[i % hot]), random);
   const pool = randomPool(32 * MiB);
-  const logged = buildLog(ctx, 'restore-overwrite', capacity, blockSize, sequence, pool);
+  const logged = await buildLog(ctx, 'restore-overwrite', capacity, blockSize, sequence, pool);
   const mine = path.join(logged.f.dir, 'restored.img');
   const naive = path.join(logged.f.dir, 'naive.img');
   const hashes: {marklog?: string; baseline?: string} = {};
   const sides = await runPaired({
     warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log('restore-overwrite'),
-    marklog: () => {
-      const s = restoreSide(logged, mine);
+    marklog: async () => {
+      const s = await restoreSide(logged, mine);
       hashes.marklog ??= sha256(mine);
       fs.rmSync(mine, {force: true});
       return s;
@@ -151,14 +151,14 @@ export async function restoreUnique(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
   const {blockSize, capacity, records, blocks, pool} = uniqueBlocks(p, 0x0417);
-  const logged = buildLog(ctx, 'restore-unique', capacity, blockSize, blocks, pool);
+  const logged = await buildLog(ctx, 'restore-unique', capacity, blockSize, blocks, pool);
   const base = imageOf(logged.f.remote, logged.f.rvol);
   const mine = path.join(logged.f.dir, 'restored.img');
   const copy = path.join(logged.f.dir, 'cp.img');
   const sides = await runPaired({
     warmup: p.warmup, repeat: p.repeat, settle: p.settle, log: ctx.log('restore-unique'),
-    marklog: () => {
-      const s = restoreSide(logged, mine);
+    marklog: async () => {
+      const s = await restoreSide(logged, mine);
       fs.rmSync(mine, {force: true});
       return s;
     },

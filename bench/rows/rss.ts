@@ -50,16 +50,16 @@ async function measure(ctx: Context, name: string, volumeGiB: number, logMib: nu
   const p = ctx.params;
   const capacity = volumeGiB * GiB;
   const records = Math.floor(logMib * MiB / blockSize);
-  const f: LoggingFixture = loggingFixture(ctx.root, name, capacity, 4096 + records * (blockSize + 48) * 1.3 + MiB);
+  const f: LoggingFixture = await loggingFixture(ctx.root, name, capacity, 4096 + records * (blockSize + 48) * 1.3 + MiB);
   const pool = randomPool(32 * MiB);
   const random = prng(0x4e55 + volumeGiB);
   const setup = now();
   for (const [i, block] of pickDistinct(capacity / blockSize, records, random).entries()) {
     const at = (i * 4096) % (pool.length - blockSize);
-    hostWrite(f.primary, f.mvol, block * blockSize, pool.subarray(at, at + blockSize));
+    await hostWrite(f.primary, f.mvol, block * blockSize, pool.subarray(at, at + blockSize));
     if (i % 256 === 255) await yieldLoop();
   }
-  const {markId} = issueMark(f.primary, {group: f.group, app: 'bench'});
+  const {markId} = await issueMark(f.primary, {group: f.group, app: 'bench'});
   closeSites(f);
   ctx.log(name)(`logged ${records} records over ${volumeGiB} GiB in ${since(setup).toFixed(1)} s`);
   const target = path.join(f.dir, 'restored.img');

@@ -10,7 +10,7 @@ import {HostWriter} from '../../src/io/host-writer.js';
 import type {Site} from '../../src/site/site.js';
 import {createPair} from '../../src/pair/pair-create.js';
 import {closeSites, loggingFixture, randomPool, reopen, roundUp, twoSites, volume, type LoggingFixture} from '../lib/fixtures.js';
-import {now, prng, runPaired, since, timed} from '../lib/measure.js';
+import {now, prng, runPaired, since, timedAsync} from '../lib/measure.js';
 import {MiB} from '../lib/params.js';
 import {makeRow, rates, series, type RowResult} from '../lib/result.js';
 import type {Context} from '../lib/context.js';
@@ -20,10 +20,10 @@ const KiB4 = 4096;
 const recordBytes = (size: number) => roundUp(32 + 16 + size, 8);
 
 /** Sends `count` writes through one HostWriter, releasing its locks at the end (timed). */
-function throughWriter(site: Site, ldev: number, count: number, offset: (i: number) => number, data: (i: number) => Uint8Array): number {
+async function throughWriter(site: Site, ldev: number, count: number, offset: (i: number) => number, data: (i: number) => Uint8Array): Promise<number> {
   const t = now();
   const writer = new HostWriter(site);
-  for (let i = 0; i < count; i++) writer.write(ldev, offset(i), data(i));
+  for (let i = 0; i < count; i++) await writer.write(ldev, offset(i), data(i));
   writer.release();
   return since(t);
 }
@@ -33,9 +33,9 @@ function throughWriter(site: Site, ldev: number, count: number, offset: (i: numb
  * target): one run, so the extra data written does not push the rows after it into
  * this machine's slower writeback regime.
  */
-function oneCallAtATime(site: Site, ldev: number, count: number, offset: (i: number) => number, data: (i: number) => Uint8Array): number {
-  return timed(() => {
-    for (let i = 0; i < count; i++) hostWrite(site, ldev, offset(i), data(i));
+function oneCallAtATime(site: Site, ldev: number, count: number, offset: (i: number) => number, data: (i: number) => Uint8Array): Promise<number> {
+  return timedAsync(async () => {
+    for (let i = 0; i < count; i++) await hostWrite(site, ldev, offset(i), data(i));
   });
 }
 
@@ -53,10 +53,10 @@ export async function pairWrite(ctx: Context): Promise<RowResult> {
   const p = ctx.params;
   const started = now();
   const bytes = p.writeMib * MiB;
-  const sites = twoSites(ctx.root, 'pair-write');
+  const sites = await twoSites(ctx.root, 'pair-write');
   const mvol = volume(sites.primary, bytes);
   const rvol = volume(sites.remote, bytes);
-  const {pair, state} = createPair(sites.primary, {mvol, rvol});
+  const {pair, state} = await createPair(sites.primary, {mvol, rvol});
   if (state !== 'PAIR') throw new Error(`pair ${pair} is ${state} after create`);
   reopen(sites);
   const pool = randomPool(16 * MiB);
@@ -75,7 +75,7 @@ export async function pairWrite(ctx: Context): Promise<RowResult> {
       return since(t);
     },
   });
-  const perCall = oneCallAtATime(sites.primary, mvol, count, i => i * MiB, slice);
+  const perCall = await oneCallAtATime(sites.primary, mvol, count, i => i * MiB, slice);
   fs.closeSync(fdA);
   fs.closeSync(fdB);
   closeSites(sites);
@@ -97,18 +97,23 @@ export class LogWriteFixture {
   private logPos = 0;
   readonly volFd: number;
 
-  constructor(ctx: Context) {
+  private constructor(f: LoggingFixture, capacity: number) {
+    this.f = f;
+    this.capacity = capacity;
+    this.volFd = rawFiles(this.f.dir, ['raw-vol.img'], this.capacity)[0];
+    this.logFd = rawFiles(this.f.dir, ['raw-log.img'], 0)[0];
+  }
+
+  static async create(ctx: Context): Promise<LogWriteFixture> {
     const p = ctx.params;
     // Every marklog repetition, plus the one-call-at-a-time run, goes to this log.
     const runs = p.warmup + p.repeat + 1;
-    this.capacity = Math.max(p.writeMib, p.randomVolMib) * MiB;
+    const capacity = Math.max(p.writeMib, p.randomVolMib) * MiB;
     let logData = 0;
     if (ctx.wants('log-write-seq')) logData += runs * p.writeMib * recordBytes(MiB);
     if (ctx.wants('log-write-rand')) logData += runs * p.randomOps * recordBytes(KiB4);
     // Stay under the 80 % alert threshold: an alert is a tables write, not a write-path cost.
-    this.f = loggingFixture(ctx.root, 'log-write', this.capacity, 4096 + logData * 1.3 + MiB);
-    this.volFd = rawFiles(this.f.dir, ['raw-vol.img'], this.capacity)[0];
-    this.logFd = rawFiles(this.f.dir, ['raw-log.img'], 0)[0];
+    return new LogWriteFixture(await loggingFixture(ctx.root, 'log-write', capacity, 4096 + logData * 1.3 + MiB), capacity);
   }
 
   /** Baseline append to the raw log file (sequential, never rewritten, like the marklog log). */
@@ -143,7 +148,7 @@ export async function logWriteSeq(ctx: Context, fx: LogWriteFixture): Promise<Ro
       return since(t);
     },
   });
-  const perCall = oneCallAtATime(fx.f.primary, fx.f.mvol, count, i => i * MiB, slice);
+  const perCall = await oneCallAtATime(fx.f.primary, fx.f.mvol, count, i => i * MiB, slice);
   return makeRow({
     n: 2, name: 'log-write-seq', figure: 'host writes, log mode, 1 MiB sequential (HostWriter)', unit: 'MiB/s',
     marklog: series(`HostWriter.write of ${count} × 1 MiB, each also a log record`, rates(count, sides.marklog)),
@@ -173,7 +178,7 @@ export async function logWriteRand(ctx: Context, fx: LogWriteFixture): Promise<R
       return since(t);
     },
   });
-  const perCall = oneCallAtATime(fx.f.primary, fx.f.mvol, offsets.length, i => offsets[i], slice);
+  const perCall = await oneCallAtATime(fx.f.primary, fx.f.mvol, offsets.length, i => offsets[i], slice);
   return makeRow({
     n: 3, name: 'log-write-rand', figure: 'host writes, log mode, 4 KiB random (HostWriter)', unit: 'ops/s',
     marklog: series(`HostWriter.write of ${p.randomOps} × 4 KiB at random offsets`, rates(p.randomOps, sides.marklog)),

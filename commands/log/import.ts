@@ -16,8 +16,8 @@ export default defineCommand({
     vol: ldevFlag('The volume (LDEV at this site) the log is replayed into.'),
     format: flag.string({summary: 'The log format to read.', options: IMPORT_FORMATS, required: true}),
   },
-  run({flags, args}, out): ImportResult {
-    const result = importDmLogWrites(Site.open(flags.site), {ldev: flags.vol, file: args.file});
+  async run({flags, args}, out): Promise<ImportResult> {
+    const result = await importDmLogWrites(Site.open(flags.site), {ldev: flags.vol, file: args.file});
     const marks = result.marks.length ? `, marks ${result.marks.map(m => `${m.name} → ${m.markId}`).join(', ')}` : '';
     out.log(`imported ${result.entries} entries into LDEV ${result.ldev}: ${result.writes} writes (${formatBytes(result.bytes)}), ${result.discards} discards (${formatBytes(result.zeroedBytes)} zeroed), ${result.flushes} flushes${marks}`);
     return result;

@@ -15,9 +15,9 @@ export default defineCommand({
     pairs: flag.string({summary: 'Comma-separated pair numbers, all in PAIR state.', required: true}),
     group: groupFlag(false),
   },
-  run({flags}, out): LogStartResult {
+  async run({flags}, out): Promise<LogStartResult> {
     const pairs = flags.pairs.split(',').map(p => parseCount(p, 'pair'));
-    const result = startLogging(Site.open(flags.site), {pairs, group: flags.group});
+    const result = await startLogging(Site.open(flags.site), {pairs, group: flags.group});
     out.log(`log group ${result.group} is logging pairs ${result.pairs.join(', ')} into log volume(s) ${result.logVolumes.join(', ')}`);
     return result;
   },

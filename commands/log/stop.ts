@@ -8,8 +8,8 @@ export default defineCommand({
   description: 'Run at the primary: its pairs stop sending records and stay suspended (PSUS) with the bitmap tracking; `pair resync` returns each to PAIR. Run at the remote (primary gone): only the group\'s mode changes.',
   examples: ['<%= config.bin %> log stop --site /srv/marklog/tokyo --group 1'],
   flags: {site: siteFlag, group: groupFlag(true)},
-  run({flags}, out): LogStopResult {
-    const result = stopLogging(Site.open(flags.site), flags.group!);
+  async run({flags}, out): Promise<LogStopResult> {
+    const result = await stopLogging(Site.open(flags.site), flags.group!);
     out.log(`log group ${result.group} stopped${result.pairs.length ? `; pairs ${result.pairs.join(', ')} stay PSUS (resync to return to PAIR)` : ''}`);
     return result;
   },

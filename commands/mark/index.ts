@@ -16,8 +16,8 @@ export default defineCommand({
     group: groupFlag(false),
     app: flag.string({summary: 'Application identifier stored with the mark (default: the user name).'}),
   },
-  run({flags}, out): Omit<MarkResult, 'warnings'> & {warnings?: string[]} {
-    const result = issueMark(Site.open(flags.site), {group: flags.group, app: flags.app ?? os.userInfo().username});
+  async run({flags}, out): Promise<Omit<MarkResult, 'warnings'> & {warnings?: string[]}> {
+    const result = await issueMark(Site.open(flags.site), {group: flags.group, app: flags.app ?? os.userInfo().username});
     out.warnAll(result.warnings);
     out.log(String(result.markId));
     return result;

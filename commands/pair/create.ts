@@ -18,9 +18,9 @@ export default defineCommand({
     rvol: ldevFlag('LDEV of the R-VOL at the linked remote site.'),
     'chunk-size': flag.string({summary: 'Bytes per bitmap bit (power of two, 4K to 64M).', default: '64K'}),
   },
-  run({flags}, out): PairCreateResult {
+  async run({flags}, out): Promise<PairCreateResult> {
     const bar = copyProgressBar(!out.json);
-    const result = createPair(Site.open(flags.site), {
+    const result = await createPair(Site.open(flags.site), {
       mvol: flags.mvol, rvol: flags.rvol, chunkSize: parseSize(flags['chunk-size'], 'chunk size'), onProgress: bar.update,
     });
     bar.done();

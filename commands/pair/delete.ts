@@ -15,8 +15,8 @@ export default defineCommand({
     pair: pairFlag,
     force: flag.boolean({summary: 'Delete even when the R-VOL is in a log group; it leaves the group.'}),
   },
-  run({flags}, out): PairDeleteResult {
-    const change = deletePair(Site.open(flags.site), flags.pair, {force: flags.force});
+  async run({flags}, out): Promise<PairDeleteResult> {
+    const change = await deletePair(Site.open(flags.site), flags.pair, {force: flags.force});
     out.log(`pair ${change.pair} deleted (was ${change.previous})${change.leftGroup === null ? '' : `; its R-VOL left log group ${change.leftGroup}`}`);
     return change;
   },

@@ -18,9 +18,9 @@ export default defineCommand({
     reverse: flag.boolean({summary: 'Fail back after a takeover, or swap a reversed pair back.'}),
     full: flag.boolean({summary: 'Copy every chunk, not only the marked ones (also from PAIR): repairs an image changed behind marklog\'s back.', default: false, exclusive: ['reverse']}),
   },
-  run({flags}, out): ResyncResult {
+  async run({flags}, out): Promise<ResyncResult> {
     const bar = copyProgressBar(!out.json);
-    const result = resyncPair(Site.open(flags.site), flags.pair, bar.update, {reverse: flags.reverse, full: flags.full});
+    const result = await resyncPair(Site.open(flags.site), flags.pair, bar.update, {reverse: flags.reverse, full: flags.full});
     bar.done();
     out.log(result.note ? `pair ${result.pair}: ${result.note}` : `pair ${result.pair} ${result.previous} → ${result.state} (${result.direction === 'reverse' ? 'R-VOL is the source' : 'M-VOL is the source'}): ${result.copiedBytes} bytes copied`);
     return result;

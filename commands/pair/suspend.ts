@@ -7,8 +7,8 @@ export default defineCommand({
   summary: 'Suspend a pair (PSUS): writes stop reaching the R-VOL and are tracked in the bitmap.',
   examples: ['<%= config.bin %> pair suspend --site /srv/marklog/tokyo --pair 1'],
   flags: {site: siteFlag, pair: pairFlag},
-  run({flags}, out): PairStateChange {
-    const change = suspendPair(Site.open(flags.site), flags.pair);
+  async run({flags}, out): Promise<PairStateChange> {
+    const change = await suspendPair(Site.open(flags.site), flags.pair);
     out.log(change.note ? `pair ${change.pair}: ${change.note}` : `pair ${change.pair} ${change.previous} → ${change.state}`);
     return change;
   },

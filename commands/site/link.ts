@@ -10,8 +10,8 @@ export default defineCommand({
     site: siteFlag,
     remote: flag.string({summary: 'Directory of the remote site.', required: true}),
   },
-  run({flags}, out): LinkRow {
-    const link = linkSites(flags.site, flags.remote);
+  async run({flags}, out): Promise<LinkRow> {
+    const link = await linkSites(flags.site, flags.remote);
     out.log(`linked to remote site ${link.name} at ${link.remote}`);
     return link;
   },

@@ -11,8 +11,8 @@ export default defineCommand({
     site: siteFlag,
     pool: flag.boolean({summary: 'Reserve the volume into the pool.'}),
   },
-  run({args, flags}, out): VolumeSummary {
-    const volume = importVolume(Site.open(flags.site), args.path, flags.pool);
+  async run({args, flags}, out): Promise<VolumeSummary> {
+    const volume = await importVolume(Site.open(flags.site), args.path, flags.pool);
     out.log(String(volume.ldev));
     return volume;
   },

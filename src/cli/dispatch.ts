@@ -3,6 +3,8 @@
 // the start-up row), and cron runs `mark` every few minutes; so oclif is loaded only
 // when this answers false: help, or input that quick-parse leaves to oclif's messages.
 import type {AnyCommandSpec, CommandOutput} from './command-spec.js';
+// Every command's start-up bundle runs through here: the link transports are plugged in once, for all.
+import '../transport/transports.js';
 import {reportError} from './error-report.js';
 import {formatJson} from './json-output.js';
 import {oneLine} from './one-line.js';

@@ -3,6 +3,8 @@
 // feeds it, commands/oclif.ts) loads @oclif/core.
 import {Args, Command, Errors, Flags, type Interfaces} from '@oclif/core';
 import type {AnyCommandSpec, ArgSpec, FlagSpec} from './command-spec.js';
+// oclif's path runs commands too (help aside): the link transports are plugged in for it as for the start-up path.
+import '../transport/transports.js';
 import {commandOutput} from './dispatch.js';
 import {reportError} from './error-report.js';
 import {formatJson} from './json-output.js';

@@ -32,10 +32,10 @@ export function openInput(file?: string): OpenSource {
 }
 
 /** Runs `work` on the input of `write`, closing it after. */
-export function withInput<T>(file: string | undefined, work: (input: ByteSource) => T): T {
+export async function withInput<T>(file: string | undefined, work: (input: ByteSource) => Promise<T>): Promise<T> {
   const input = openInput(file);
   try {
-    return work(input);
+    return await work(input);
   } finally {
     input.close();
   }

@@ -17,7 +17,9 @@ import {restoreToMark} from '../restore/restore.js';
 import {createPair} from '../pair/pair-create.js';
 import {resyncPair, suspendPair} from '../pair/pair-control.js';
 import {displayPairs, type PairView} from '../pair/pair-display.js';
-import {closeLink} from '../site/connect.js';
+import {closeLink} from '../site/link-opener.js';
+// The demo is an entry point (the library and `marklog demo` run it): it plugs in the transports.
+import '../transport/transports.js';
 import {initSite, linkSites, showSite, type SiteSummary, type SiteView} from '../site/site-admin.js';
 import {Site} from '../site/site.js';
 import {createVolume, listVolumes} from '../volume/volume-admin.js';
@@ -207,7 +209,7 @@ function workspace(dir: string | undefined): {root: string; cleanup: () => void}
   return {root, cleanup};
 }
 
-export function runDemo(options: DemoOptions = {}): DemoResult {
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = performance.now();
   const emit = options.onEvent ?? (() => {});
   const say = (text: string) => emit({kind: 'say', text});
@@ -228,7 +230,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     opened.push(primary, remote);
 
     emit({kind: 'step', number: 2, title: 'Link them'});
-    linkSites(primary.dir, remote.dir);
+    await linkSites(primary.dir, remote.dir);
     command('marklog site link --site $DEMO/tokyo --remote $DEMO/osaka');
     say('tokyo now replicates to osaka; every copy and replicated write travels over this link.');
 
@@ -237,7 +239,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     command(`marklog volume create --site $DEMO/tokyo --size 256M     # LDEV ${mvol.ldev}, the M-VOL`);
     let dataBytes = 0;
     for (const [i, extent] of EXTENTS.entries()) {
-      hostWrite(primary, mvol.ldev, extent.offset, sampleData(extent.length, i + 1));
+      await hostWrite(primary, mvol.ldev, extent.offset, sampleData(extent.length, i + 1));
       dataBytes += extent.length;
     }
     command(`marklog write --site $DEMO/tokyo --vol ${mvol.ldev} --offset 40M --file data.bin   # and three more like it`);
@@ -254,7 +256,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     command(`marklog pair create --site $DEMO/tokyo --mvol ${mvol.ldev} --rvol ${rvol.ldev}`);
     say('Every bit of the new pair\'s bitmap is set; the copy walks it from the first chunk and clears each bit as the chunk lands at osaka.');
     const createStart = performance.now();
-    const created = createPair(primary, {mvol: mvol.ldev, rvol: rvol.ldev, onProgress: options.progress?.update});
+    const created = await createPair(primary, {mvol: mvol.ldev, rvol: rvol.ldev, onProgress: options.progress?.update});
     options.progress?.done();
     const createMs = Math.round(performance.now() - createStart);
     const [afterCreate] = displayPairs(primary, created.pair);
@@ -271,22 +273,26 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
       emit({kind: 'hashes', mvol: `tokyo:${mvol.ldev}`, rvol: `osaka:${rvol.ldev}`, hashes});
       return hashes;
     };
-    const hostWrites = (writes: {offset: number; length: number}[], seed: number): DemoWrite[] => writes.map((w, i) => {
-      hostWrite(primary, mvol.ldev, w.offset, sampleData(w.length, seed + i));
-      return {...w, chunk: chunkOf(w.offset)};
-    });
+    const hostWrites = async (writes: {offset: number; length: number}[], seed: number): Promise<DemoWrite[]> => {
+      const done: DemoWrite[] = [];
+      for (const [i, w] of writes.entries()) {
+        await hostWrite(primary, mvol.ldev, w.offset, sampleData(w.length, seed + i));
+        done.push({...w, chunk: chunkOf(w.offset)});
+      }
+      return done;
+    };
 
     emit({kind: 'step', number: 5, title: 'Host writes while the pair is in PAIR state'});
-    const pairWrites = hostWrites(PAIR_WRITES, 100);
+    const pairWrites = await hostWrites(PAIR_WRITES, 100);
     command(`marklog write --site $DEMO/tokyo --vol ${mvol.ldev} --offset ${PAIR_WRITES[0].offset} --file block.bin`);
     say(`${pairWrites.length} writes; each one reached the R-VOL at osaka before it returned. Both volumes read back identical:`);
     const pairHashes = check();
 
     emit({kind: 'step', number: 6, title: 'Suspend, then three writes'});
-    const suspended = suspendPair(primary, created.pair);
+    const suspended = await suspendPair(primary, created.pair);
     command(`marklog pair suspend --site $DEMO/tokyo --pair ${created.pair}`);
     say(`Pair ${created.pair} went ${suspended.previous} → ${suspended.state}: writes stay at tokyo and only set a bit in the bitmap.`);
-    const suspendedWrites = hostWrites(SUSPENDED_WRITES, 200);
+    const suspendedWrites = await hostWrites(SUSPENDED_WRITES, 200);
     for (const w of suspendedWrites) say(`  wrote ${formatBytes(w.length)} at offset ${w.offset} (chunk ${w.chunk})`);
     const [afterSuspend] = displayPairs(primary, created.pair);
     command(`marklog pair display --site $DEMO/tokyo --pair ${created.pair}`);
@@ -297,7 +303,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     emit({kind: 'step', number: 7, title: 'Resync'});
     command(`marklog pair resync --site $DEMO/tokyo --pair ${created.pair}`);
     const resyncStart = performance.now();
-    const resynced = resyncPair(primary, created.pair, options.progress?.update);
+    const resynced = await resyncPair(primary, created.pair, options.progress?.update);
     options.progress?.done();
     const resyncMs = Math.round(performance.now() - resyncStart);
     const copiedChunks = resynced.copiedBytes / chunkSize;
@@ -313,18 +319,22 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
       for (const [line, comment] of lines) command(`${line.padEnd(width)}   # ${comment}`);
     };
     const warn = (warnings: string[]) => { for (const warning of warnings) say(`warning: ${warning}`); };
-    const loggedWrites = (writes: {offset: number; length: number}[], data: (length: number, i: number) => Buffer): DemoLoggedWrite[] => writes.map((w, i) => {
-      const written = hostWrite(primary, mvol.ldev, w.offset, data(w.length, i));
-      warn(written.warnings);
-      return {...w, chunk: chunkOf(w.offset), logId: written.logged[0]?.logId ?? 0};
-    });
+    const loggedWrites = async (writes: {offset: number; length: number}[], data: (length: number, i: number) => Buffer): Promise<DemoLoggedWrite[]> => {
+      const done: DemoLoggedWrite[] = [];
+      for (const [i, w] of writes.entries()) {
+        const written = await hostWrite(primary, mvol.ldev, w.offset, data(w.length, i));
+        warn(written.warnings);
+        done.push({...w, chunk: chunkOf(w.offset), logId: written.logged[0]?.logId ?? 0});
+      }
+      return done;
+    };
     const mvolHash = () => volumeHash(primary, mvol.ldev, CAPACITY);
     const short = (hash: string) => `${hash.slice(0, 16)}…`;
     const logIds = (writes: DemoLoggedWrite[]) => (writes.length === 1 ? `log ID ${writes[0].logId}` : `log IDs ${writes[0].logId}–${writes.at(-1)!.logId}`);
 
     emit({kind: 'step', number: 8, title: 'A log for the pair (Figs. 16, 17)'});
     const pool = createVolume(remote, POOL_CAPACITY, true);
-    const logStarted = startLogging(primary, {pairs: [created.pair]});
+    const logStarted = await startLogging(primary, {pairs: [created.pair]});
     commands([
       [`marklog volume create --site $DEMO/osaka --size ${POOL_CAPACITY / MIB}M --pool`, `LDEV ${pool.ldev}, a spare in osaka's pool`],
       [`marklog log start --site $DEMO/tokyo --pairs ${created.pair}`, `log group ${logStarted.group}`],
@@ -337,8 +347,8 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     emit({kind: 'step', number: 9, title: 'The application works; marks record its consistent points (Figs. 18–20)'});
     const marks: DemoMark[] = [];
     for (const [n, save] of SAVES.entries()) {
-      const writes = loggedWrites(save.writes, (length, i) => sampleData(length, 300 + 10 * n + i));
-      const mark = issueMark(primary, {app: save.app});
+      const writes = await loggedWrites(save.writes, (length, i) => sampleData(length, 300 + 10 * n + i));
+      const mark = await issueMark(primary, {app: save.app});
       warn(mark.warnings);
       const hash = mvolHash();
       marks.push({markId: mark.markId, logId: mark.logId, app: mark.app, time: mark.time, writes, mvolHash: hash});
@@ -352,7 +362,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
       say(`M-VOL at mark ${mark.markId}: sha256 ${short(hash)} (the demo keeps it to check the restore against)`);
     }
     const lastGood = marks[RESTORE_MARK_INDEX];
-    const garbageWrites = loggedWrites(GARBAGE_WRITES, length => garbageData(length));
+    const garbageWrites = await loggedWrites(GARBAGE_WRITES, length => garbageData(length));
     const garbageHash = mvolHash();
     say(`Then the primary starts failing and writes garbage in ${garbageWrites.length} places, over version ${SAVES.length}'s data too. `
       + `The log takes these writes like any other (${logIds(garbageWrites)}), after mark ${lastGood.markId}; no mark follows them.`);
@@ -363,7 +373,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     const [status] = logStatus(remote, logStarted.group).groups;
     emit({kind: 'logStatus', status});
     command(`marklog mark list --site $DEMO/tokyo --group ${logStarted.group}`);
-    const [markList] = listMarks(primary, logStarted.group);
+    const [markList] = await listMarks(primary, logStarted.group);
     warn(markList.warnings);
     emit({kind: 'marks', list: markList});
     const loggedWriteCount = marks.reduce((n, m) => n + m.writes.length, 0) + garbageWrites.length;
@@ -377,7 +387,7 @@ export function runDemo(options: DemoOptions = {}): DemoResult {
     const restoreLabel = path.relative(root, restoreFile);
     command(`marklog restore --site $DEMO/osaka --group ${logStarted.group} --mark ${lastGood.markId} --rvol ${rvol.ldev} --to $DEMO/${restoreLabel}`);
     const restoreStart = performance.now();
-    const restored = restoreToMark(remote, {group: logStarted.group, markId: lastGood.markId, rvol: rvol.ldev, target: {kind: 'file', path: restoreFile}});
+    const restored = await restoreToMark(remote, {group: logStarted.group, markId: lastGood.markId, rvol: rvol.ldev, target: {kind: 'file', path: restoreFile}});
     const restoreMs = Math.round(performance.now() - restoreStart);
     const [afterRestore] = logStatus(remote, logStarted.group).groups;
     const logKept = afterRestore.mode === 'LOG' && afterRestore.usage.records === status.usage.records && afterRestore.markIds.marks === status.markIds.marks;

@@ -3,8 +3,11 @@
 // listener (agent-listener.ts). It reads the HELLO, answers
 // WELCOME, then serves REQUESTs through the method table (methods.ts) in id order,
 // each answered by a RESPONSE or an ERROR carrying its id. Requests are read as they
-// come, without waiting for the answers before them; the site lock is taken without
-// stopping the event loop (FileLock.acquireWithoutBlocking) and let go between
+// come, without waiting for the answers before them, and done one at a time: a
+// method that answers with a promise (a write cascading to this site's own pairs
+// through its link) is awaited before the next request starts, so answers leave in
+// id order. The site lock is taken without stopping the event loop
+// (FileLock.acquireWithoutBlocking), held across those awaits, and let go between
 // batches, and when another process waits for it. Only frames go to `output`.
 import crypto from 'node:crypto';
 import type {Duplex, Readable, Writable} from 'node:stream';
@@ -13,7 +16,7 @@ import {encodeFramePieces, type WireFrame} from '../format/wire-frame.js';
 import {WireDecoder} from '../format/wire-decoder.js';
 import {errorBodyOf} from '../format/wire-errors.js';
 import {methodOfRequest} from '../format/wire-methods.js';
-import {closeLink} from '../site/connect.js';
+import {closeLink} from '../site/link-opener.js';
 import {Site} from '../site/site.js';
 import {argsOf} from './args.js';
 import {methods} from './methods.js';
@@ -156,7 +159,7 @@ export class Agent {
         let drained = true;
         try {
           for (let n = 0; n < BATCH && this.queue.length > 0; n++) {
-            drained = this.answer(site, this.queue.shift()!) && drained;
+            drained = (await this.answer(site, this.queue.shift()!)) && drained;
             if (site.lock.othersWaiting()) break;
           }
         } finally {
@@ -178,13 +181,13 @@ export class Agent {
   }
 
   /** One request: its RESPONSE, or an ERROR with its id; false when the output wants a pause. */
-  private answer(site: Site, request: Request): boolean {
+  private async answer(site: Site, request: Request): Promise<boolean> {
     const {id, method} = request;
     let frame: WireFrame;
     try {
       const name = methodOfRequest(method);
       const data = request.binary && request.binary.length > 0 ? [request.binary] : [];
-      const {result, data: bytes} = methods[name](site, argsOf(request.json), data);
+      const {result, data: bytes} = await methods[name](site, argsOf(request.json), data);
       frame = {type: 'response', id, method, ack: id, json: result, binary: bytes};
       this.applied = id;
       // Encoded here so that a result too large for a frame is this request's ERROR.

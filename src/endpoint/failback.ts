@@ -13,15 +13,14 @@ import {PairStateError, VolumeInUseError} from '../errors.js';
 import {repairInflight} from '../io/inflight.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {handoverBitmapName} from '../site/layout.js';
-import {sameClaim, type ByteRange} from '../site/remote-endpoint.js';
+import {sameClaim} from '../site/remote-endpoint.js';
+import type {HandedOver} from '../site/link.js';
+
+// Declared with the link it travels on; named here too, where it is made.
+export type {HandedOver} from '../site/link.js';
 import type {Site} from '../site/site.js';
 import type {RvolClaim, Tables, VolumeRow} from '../site/tables.js';
 
-/** Ranges handed to the primary, held here until it confirms `token` (forgetDirtyRanges). */
-export interface HandedOver {
-  token: number;
-  ranges: ByteRange[];
-}
 
 function takenOverRow(site: Site, tables: Tables, ldev: number, claim: RvolClaim): VolumeRow {
   const row = site.volume(tables, ldev);
@@ -56,10 +55,10 @@ function handOver(site: Site, tables: Tables, row: VolumeRow): HandedOver {
 }
 
 /** Failback, first phase: what hosts changed on a taken-over R-VOL and the primary has not confirmed. */
-export function readDirtyRanges(site: Site, ldev: number, claim: RvolClaim): HandedOver {
-  return site.lock.run(() => {
+export function readDirtyRanges(site: Site, ldev: number, claim: RvolClaim): Promise<HandedOver> {
+  return site.lock.runAsync(async () => {
     // A host write killed here after it reached the R-VOL, before its bit was set, is tracked first.
-    repairInflight(site);
+    await repairInflight(site);
     const tables = site.tables();
     return handOver(site, tables, takenOverRow(site, tables, ldev, claim));
   });
@@ -84,9 +83,9 @@ export function forgetDirtyRanges(site: Site, ldev: number, claim: RvolClaim, to
  * read, in the same two phases. 'forward': back to an ordinary R-VOL that takes
  * no host writes.
  */
-export function setDirection(site: Site, ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): HandedOver {
-  return site.lock.run(() => {
-    repairInflight(site);
+export function setDirection(site: Site, ldev: number, claim: RvolClaim, direction: 'forward' | 'reverse'): Promise<HandedOver> {
+  return site.lock.runAsync(async () => {
+    await repairInflight(site);
     const tables = site.tables();
     const row = takenOverRow(site, tables, ldev, claim);
     if (direction === 'reverse') {

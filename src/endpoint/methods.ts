@@ -2,8 +2,10 @@
 // method code of src/format/wire-methods.ts, taking this site, the request's
 // arguments as plain data (named after the SiteLink method's parameters) and its
 // binary part, and giving back the result as plain data and, for a read, bytes.
-// The local transport (src/site/local-link.ts) and the agent's dispatcher
-// (agent.ts) both call it, so a directory and another machine answer alike.
+// The local transport (src/transport/local-link.ts) and the agent's dispatcher
+// (agent.ts) both call it, so a directory and another machine answer alike. A
+// method that writes a volume answers with a promise: the write goes on to that
+// volume's own pairs (a cascade) through this site's link, which is asynchronous.
 //
 // Two SiteLink arguments are not plain data. writeRvolFrom's source image becomes
 // the bytes of its range (the local transport keeps its in-kernel copy instead);
@@ -19,12 +21,11 @@ import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
 import type {NewEntry} from '../log/journal.js';
 import type {Site} from '../site/site.js';
 import type {LinkRow, LogGap, LoggedGap, RvolClaim} from '../site/tables.js';
-import type {ReservedVolume} from '../site/link.js';
+import type {HandedOver, ReservedVolume} from '../site/link.js';
 import {allBytes, ByteCursor, flag, list, oneOf, optionalWhole, record, text, whole, type Args, type Bytes} from './args.js';
 import * as volumes from './volumes.js';
 import * as failback from './failback.js';
 import * as image from './receive-image.js';
-import type {HandedOver} from './failback.js';
 
 /** What a method gives back: its result (plain data; undefined for none) and, for a read, bytes. */
 export interface Answer<R = unknown> {
@@ -32,7 +33,7 @@ export interface Answer<R = unknown> {
   data?: Buffer;
 }
 
-export type Method<R = unknown> = (site: Site, args: Args, data: Bytes) => Answer<R>;
+export type Method<R = unknown> = (site: Site, args: Args, data: Bytes) => Answer<R> | Promise<Answer<R>>;
 
 const done: Answer<undefined> = {result: undefined};
 
@@ -92,13 +93,13 @@ const table = {
     const options = args.options === undefined ? {} : record<Args>(args, 'options');
     return answer(volumes.releaseRvol(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), {force: flag(options, 'force')}));
   },
-  writeRvol: (site, args, data) => {
-    volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), allBytes(data));
+  writeRvol: async (site, args, data) => {
+    await volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), allBytes(data));
     return done;
   },
   // Over the table the copy's source range arrives as its bytes: a write like writeRvol.
-  writeRvolFrom: (site, args, data) => {
-    volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), exactBytes(data, whole(args, 'length'), 'writeRvolFrom'));
+  writeRvolFrom: async (site, args, data) => {
+    await volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), exactBytes(data, whole(args, 'length'), 'writeRvolFrom'));
     return done;
   },
   zeroRvol: (site, args) => {
@@ -123,13 +124,13 @@ const table = {
     throw new WireProtocolError(`receiveImage (${WireMethod.receiveImage}) names a file of the far side and is not served over the wire`,
       `send the image with receiveImageBegin, receiveImageChunk and receiveImageCommit (${WireMethod.receiveImageBegin}-${WireMethod.receiveImageCommit})`);
   },
-  readDirtyRanges: (site, args): Answer<HandedOver> => answer(failback.readDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM))),
+  readDirtyRanges: async (site, args): Promise<Answer<HandedOver>> => answer(await failback.readDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM))),
   forgetDirtyRanges: (site, args) => {
     failback.forgetDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), whole(args, 'token'));
     return done;
   },
-  setDirection: (site, args): Answer<HandedOver> =>
-    answer(failback.setDirection(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), oneOf(args, 'direction', ['forward', 'reverse'] as const))),
+  setDirection: async (site, args): Promise<Answer<HandedOver>> =>
+    answer(await failback.setDirection(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), oneOf(args, 'direction', ['forward', 'reverse'] as const))),
   describeVolume: (site, args) => answer(volumes.describeVolume(site, whole(args, 'ldev'))),
   findImage: (site, args) => answer(volumeWithImage(site, site.tables(), text(args, 'identity'))),
   describePair: (site, args) => answer(volumes.describePair(site, whole(args, 'pair'))),
@@ -157,7 +158,7 @@ const table = {
 type Table = typeof table;
 
 /** The table, each method typed with its own result. */
-export const methods: {[K in keyof Table]: Method<ReturnType<Table[K]>['result']>} = table;
+export const methods: {[K in keyof Table]: Method<Awaited<ReturnType<Table[K]>>['result']>} = table;
 
 /** Methods the agent refuses (they name files of the far side); the local transport calls them. */
 export const LOCAL_ONLY: ReadonlySet<WireMethodName> = new Set(['receiveImage']);

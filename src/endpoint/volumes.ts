@@ -88,12 +88,12 @@ function replicaTarget(site: Site, tables: Tables, ldev: number): VolumeRow {
   return row;
 }
 
-export function writeVolume(site: Site, ldev: number, offset: number, data: Uint8Array): void {
-  site.lock.run(() => {
+export async function writeVolume(site: Site, ldev: number, offset: number, data: Uint8Array): Promise<void> {
+  await site.lock.runAsync(async () => {
     replicaTarget(site, site.view(), ldev);
     // Read after the target's generation may have moved.
     const tables = site.view();
-    writeThrough(site, tables, site.volume(tables, ldev), offset, data);
+    await writeThrough(site, tables, site.volume(tables, ldev), offset, data);
   });
 }
 
@@ -101,8 +101,8 @@ export function writeVolume(site: Site, ldev: number, offset: number, data: Uint
  * The copy's write: copy_file_range from the M-VOL's image when this volume passes
  * writes on to nobody (no cascade pair), the ordinary write path otherwise.
  */
-export function writeVolumeFrom(site: Site, ldev: number, offset: number, length: number, source: VolumeImage): void {
-  site.lock.run(() => {
+export async function writeVolumeFrom(site: Site, ldev: number, offset: number, length: number, source: VolumeImage): Promise<void> {
+  await site.lock.runAsync(async () => {
     replicaTarget(site, site.view(), ldev);
     const tables = site.view();
     const row = site.volume(tables, ldev);
@@ -112,7 +112,7 @@ export function writeVolumeFrom(site: Site, ldev: number, offset: number, length
     let done = plain ? fsx.copyRange(source.fd, offset, target.fd, offset, length) : 0;
     while (done < length) {
       const piece = Math.min(length - done, 8 * 1024 * 1024);
-      writeThrough(site, tables, row, offset + done, source.read(offset + done, piece));
+      await writeThrough(site, tables, row, offset + done, source.read(offset + done, piece));
       done += piece;
     }
   });

@@ -39,7 +39,7 @@ type Planned = DmEntryHeader & {at: number; name?: string};
 
 const ZEROS = Buffer.alloc(1024 * 1024);
 
-export function importDmLogWrites(site: Site, options: ImportOptions): ImportResult {
+export async function importDmLogWrites(site: Site, options: ImportOptions): Promise<ImportResult> {
   const file = path.resolve(options.file);
   const capacity = site.volume(site.tables(), options.ldev).capacity;
   const {sectorSize, entries} = planEntries(file, capacity);
@@ -55,7 +55,7 @@ export function importDmLogWrites(site: Site, options: ImportOptions): ImportRes
       // the files a write touched makes every earlier write to them durable too.
       const durable = index === lastData || (entry.flags & DmFlag.fua) !== 0 || (entries[index + 1]?.flags & DmFlag.flush) !== 0;
       try {
-        applyEntry(site, writer, fd, entry, sectorSize, durable, group, result);
+        await applyEntry(site, writer, fd, entry, sectorSize, durable, group, result);
       } catch (error) {
         if (error instanceof MarklogError) {
           error.message = `${error.message} (entry ${index + 1} of ${entries.length} of ${file}; the ${index} before it were applied)`;
@@ -70,24 +70,24 @@ export function importDmLogWrites(site: Site, options: ImportOptions): ImportRes
   return result;
 }
 
-function applyEntry(site: Site, writer: HostWriter, fd: number, entry: Planned, sectorSize: number, durable: boolean, group: number | undefined, result: ImportResult): void {
+async function applyEntry(site: Site, writer: HostWriter, fd: number, entry: Planned, sectorSize: number, durable: boolean, group: number | undefined, result: ImportResult): Promise<void> {
   const offset = entry.sector * sectorSize;
   const length = entry.nrSectors * sectorSize;
   if (entry.name !== undefined) {
     writer.release();
-    const mark = issueMark(site, {group, app: entry.name});
+    const mark = await issueMark(site, {group, app: entry.name});
     result.marks.push({name: entry.name, markId: mark.markId, group: mark.group});
   } else if (entry.flags & DmFlag.discard) {
     for (let done = 0; done < length; done += ZEROS.length) {
       const piece = Math.min(ZEROS.length, length - done);
-      writer.write(result.ldev, offset + done, ZEROS.subarray(0, piece), {sync: durable && done + piece === length});
+      await writer.write(result.ldev, offset + done, ZEROS.subarray(0, piece), {sync: durable && done + piece === length});
     }
     result.discards++;
     result.zeroedBytes += length;
   } else if (length > 0) {
     const data = Buffer.alloc(length);
     readExactly(fd, data, entry.at + sectorSize);
-    writer.write(result.ldev, offset, data, {sync: durable});
+    await writer.write(result.ldev, offset, data, {sync: durable});
     result.writes++;
     result.bytes += length;
   }

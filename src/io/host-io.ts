@@ -1,7 +1,8 @@
 // Host I/O: the one entry point through which a host reads and writes a volume.
 // The CLI `write`/`read` commands call these; a block-device front end will too.
+// A write holds the site lock until it has gone everywhere, awaiting the remote.
 import {PairBitmap} from '../pair/bitmap.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {InvalidArgumentError, TakenOverError, VolumeInUseError, VolumeIoError} from '../errors.js';
 import {writeThrough} from './write-through.js';
 import {noteBaseChange} from '../site/remote-endpoint.js';
@@ -39,23 +40,23 @@ export function checkHostAccess(tables: Tables, volume: VolumeRow, writing: bool
   }
 }
 
-export function hostWrite(site: Site, ldev: number, offset: number, data: Uint8Array, options: HostWriteOptions = {}): HostWriteResult {
+export async function hostWrite(site: Site, ldev: number, offset: number, data: Uint8Array, options: HostWriteOptions = {}): Promise<HostWriteResult> {
   if (data.length === 0) throw new InvalidArgumentError('nothing to write: the input is empty');
-  return site.lock.run(() => {
+  return site.lock.runAsync(async () => {
     const before = site.view();
     const target = site.volume(before, ldev);
     checkHostAccess(before, target, true);
     site.image(target).checkRange(offset, data.length);
     // A volume still in a log group but given to hosts (released by an older marklog) is a base changing.
     if (target.logGroup !== null && !target.rvolOf) noteBaseChange(site, target);
-    repairInflight(site);
+    await repairInflight(site);
     // Read after the repair, which may have moved a pair to PSUE.
     const tables = site.view();
     const volume = site.volume(tables, ldev);
     beginWrite(site, {ldev, offset, length: data.length});
-    const outcome = writeThrough(site, tables, volume, offset, data);
+    const outcome = await writeThrough(site, tables, volume, offset, data);
     endWrite(site);
-    if (options.sync) syncEverywhere(site, tables, volume);
+    if (options.sync) await syncEverywhere(site, tables, volume);
     if (outcome.takenOver.length > 0) {
       throw new TakenOverError(`pair ${outcome.takenOver.join(', ')} was taken over at the remote site (SSWS); this write is kept on the M-VOL and tracked for failback`,
         'stop writing at this site; hosts now write at the remote, and `marklog pair resync --reverse` fails back');
@@ -74,12 +75,12 @@ export function hostRead(site: Site, ldev: number, offset: number, length: numbe
 }
 
 /** --sync: the M-VOL, its bitmaps, and each copy and log the write reached, on stable storage. */
-export function syncEverywhere(site: Site, tables: Tables, volume: VolumeRow): void {
+export async function syncEverywhere(site: Site, tables: Tables, volume: VolumeRow): Promise<void> {
   site.image(volume).syncAll();
   for (const pair of tables.pairs.filter(p => p.mvol === volume.ldev)) {
     const bitmap = PairBitmap.open(site.path(pair.bitmap));
     bitmap.flush();
     bitmap.close();
-    if (pair.state === 'PAIR' || pair.state === 'COPY' || pair.logGroup !== null) linkOf(site, tables).flushRvol(pair.rvol.ldev);
+    if (pair.state === 'PAIR' || pair.state === 'COPY' || pair.logGroup !== null) await (await linkOf(site, tables)).flushRvol(pair.rvol.ldev);
   }
 }

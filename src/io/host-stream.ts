@@ -66,7 +66,7 @@ function keepWarnings(kept: Map<string, string>, warnings: string[]): void {
   for (const warning of warnings) kept.set(warning.replace(/\d+(\.\d+)?/g, '#'), warning);
 }
 
-export function hostWriteFrom(site: Site, ldev: number, offset: number, source: ByteSource, options: StreamWriteOptions = {}): HostWriteResult {
+export async function hostWriteFrom(site: Site, ldev: number, offset: number, source: ByteSource, options: StreamWriteOptions = {}): Promise<HostWriteResult> {
   if (options.length === 0) throw new InvalidArgumentError('nothing to write: --length is 0');
   if (options.length !== undefined && source.size !== undefined && source.size < options.length) {
     throw new InputShortError(`${source.name} holds ${source.size} bytes, fewer than the ${options.length} to write`);
@@ -87,7 +87,7 @@ export function hostWriteFrom(site: Site, ldev: number, offset: number, source: 
   // An input of unknown length that fits in one piece is known whole now.
   const total = promised ?? (filled < buffer.length ? filled : undefined);
 
-  return site.lock.run(() => {
+  return site.lock.runAsync(async () => {
     const volume = checkWrite(site, ldev, offset, total ?? filled);
     const logged: HostWriteResult['logged'] = [];
     const warnings = new Map<string, string>();
@@ -97,7 +97,7 @@ export function hostWriteFrom(site: Site, ldev: number, offset: number, source: 
         throw new OutOfRangeError(`${source.name} holds more than the ${volume.capacity - offset} bytes from offset ${offset} to the end of LDEV ${ldev} (capacity ${volume.capacity}); the first ${done} were written`,
           'give --length to have the whole range checked before anything is written');
       }
-      const result = hostWrite(site, ldev, offset + done, buffer.subarray(0, filled));
+      const result = await hostWrite(site, ldev, offset + done, buffer.subarray(0, filled));
       logged.push(...result.logged);
       keepWarnings(warnings, result.warnings);
       done += filled;
@@ -107,7 +107,7 @@ export function hostWriteFrom(site: Site, ldev: number, offset: number, source: 
       if (promised !== undefined && filled < want(done)) throw short(done + filled, done);
     }
     // Once for all pieces: it flushes whole files.
-    if (options.sync) syncEverywhere(site, site.view(), site.volume(site.view(), ldev));
+    if (options.sync) await syncEverywhere(site, site.view(), site.volume(site.view(), ldev));
     return {ldev, offset, length: done, logged, warnings: [...warnings.values()]};
   });
 }

@@ -4,7 +4,7 @@
 // short while afterwards, so a burst of writes pays for no lock, table, bitmap or
 // log-header reads. Other processes (a cron mark, an admin command) get the locks
 // within `holdMs`, or as soon as this process's event loop turns.
-import {endLingering, lingering} from '../util/lock.js';
+import {endLingering, lingeringUntilSettled} from '../util/lock.js';
 import {hostWrite, type HostWriteOptions, type HostWriteResult} from './host-io.js';
 import type {Site} from '../site/site.js';
 
@@ -22,8 +22,9 @@ export class HostWriter {
     this.holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
   }
 
-  write(ldev: number, offset: number, data: Uint8Array, options: HostWriteOptions = {}): HostWriteResult {
-    return lingering(this.holdMs, () => hostWrite(this.site, ldev, offset, data, options));
+  /** One write; await it before the next (the locks' hold bound is the process's while it is under way). */
+  write(ldev: number, offset: number, data: Uint8Array, options: HostWriteOptions = {}): Promise<HostWriteResult> {
+    return lingeringUntilSettled(this.holdMs, () => hostWrite(this.site, ldev, offset, data, options));
   }
 
   /**

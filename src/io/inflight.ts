@@ -125,7 +125,7 @@ export function writesInFlight(siteDir: string): Inflight[] {
  * PSUE). Returns the regions it repaired. A log with nothing in it is left as it
  * is (a command refused after this changes nothing on disk).
  */
-export function repairInflight(site: Site): Inflight[] {
+export async function repairInflight(site: Site): Promise<Inflight[]> {
   // Cleared by this process within this hold of the lock: nobody else can have set it since.
   const known = lastWritten.get(site);
   if (known && known.set === 0 && known.hold !== 0 && known.hold === site.lock.hold) return [];
@@ -138,7 +138,7 @@ export function repairInflight(site: Site): Inflight[] {
     const tables = site.view();
     const volume = tables.volumes.find(v => v.ldev === write.ldev);
     if (volume && write.offset + write.length <= volume.capacity) {
-      writeThrough(site, tables, volume, write.offset, site.image(volume).read(write.offset, write.length));
+      await writeThrough(site, tables, volume, write.offset, site.image(volume).read(write.offset, write.length));
     }
   }
   lastWritten.delete(site);

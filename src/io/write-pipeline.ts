@@ -14,7 +14,7 @@
 import {ACTIVITY_SLOTS} from '../format/inflight-format.js';
 import {TakenOverError} from '../errors.js';
 import {noteBaseChange} from '../site/remote-endpoint.js';
-import {lingering} from '../util/lock.js';
+import {lingeringUntilSettled} from '../util/lock.js';
 import {checkHostAccess, syncEverywhere} from './host-io.js';
 import {beginWrites, endWrites, repairInflight} from './inflight.js';
 import {firstBatchSize} from '../util/test-hooks.js';
@@ -30,18 +30,23 @@ export type HostRequest =
   /** Every write answered before it is on stable storage: the M-VOL, the R-VOLs it reached, the log. */
   | {kind: 'flush'; ldev: number};
 
-/** A request in the pipeline; settled once, when its last piece is done or its first fails. */
+/**
+ * A request in the pipeline; settled once, when its last piece is done or its first
+ * fails, and answered (deliver) once its whole batch is done: the batch awaits the
+ * remote, and no answer may leave while it holds the lock.
+ */
 class Admitted {
   /** Writes of it not yet done (a long zero request is several). */
   pieces = 0;
   settled = false;
+  private answer: (() => void) | undefined;
 
   constructor(readonly request: HostRequest, private readonly settle: {resolve(data?: Buffer): void; reject(error: unknown): void}) {}
 
   resolve(data?: Buffer): void {
     if (this.settled) return;
     this.settled = true;
-    this.settle.resolve(data);
+    this.answer = () => this.settle.resolve(data);
   }
 
   /** One of its writes is done: the request is, once all of them are. */
@@ -52,7 +57,12 @@ class Admitted {
   reject(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.settle.reject(error);
+    this.answer = () => this.settle.reject(error);
+  }
+
+  deliver(): void {
+    this.answer?.();
+    this.answer = undefined;
   }
 }
 
@@ -122,17 +132,20 @@ export class WritePipeline {
         if (batch.some(admitted => admitted.request.kind !== 'read')) {
           await this.site.lock.acquireWithoutBlocking();
           locked = true;
-          repairInflight(this.site);
+          await repairInflight(this.site);
         }
         // The locks a batch takes inside (the remote's, for each replicated write or append) are
         // taken once for the batch: they are let go when the event loop turns, before the next one.
-        lingering(BATCH_LINGER_MS, () => this.doBatch(batch));
+        // The bound is the whole process's until the batch settles (it awaits the remote), which
+        // is safe because batches are done one at a time: no other work of the pipeline lingers.
+        await lingeringUntilSettled(BATCH_LINGER_MS, () => this.doBatch(batch));
       } catch (error) {
         // The lock was not had, or the repair before the batch failed: what is not settled was not done.
         for (const admitted of batch) admitted.reject(error);
       } finally {
         if (locked) this.site.lock.release();
       }
+      for (const admitted of batch) admitted.deliver();
       // Let the answers go out, and new requests in, before the next batch.
       await new Promise(resolve => setImmediate(resolve));
     }
@@ -141,34 +154,35 @@ export class WritePipeline {
   }
 
   /** Under the lock (unless it is reads alone): every request of the batch, in order; each is settled. */
-  private doBatch(batch: Admitted[]): void {
+  private async doBatch(batch: Admitted[]): Promise<void> {
     let run: RunWrite[] = [];
     let runVolume: VolumeRow | undefined;
     // The tables reads look at: read once until a run of writes (which may change them) is done.
     let readView: Tables | undefined;
-    const finishRun = () => {
-      if (run.length > 0) {
-        this.writeRun(runVolume!, run);
-        readView = undefined;
-      }
+    const finishRun = async () => {
+      const [done, volume] = [run, runVolume];
       run = [];
       runVolume = undefined;
+      if (done.length > 0) {
+        await this.writeRun(volume!, done);
+        readView = undefined;
+      }
     };
     for (const admitted of batch) {
       const {request} = admitted;
       try {
         if (request.kind === 'read' || request.kind === 'flush') {
-          finishRun();
-          this.doOther(admitted, (readView ??= this.site.view()));
+          await finishRun();
+          await this.doOther(admitted, (readView ??= this.site.view()));
           continue;
         }
         const tables = this.site.view();
         const volume = this.checkedTarget(tables, request.ldev, request.offset, request.kind === 'write' ? request.data.length : request.length);
-        if (runVolume && runVolume.ldev !== volume.ldev) finishRun();
+        if (runVolume && runVolume.ldev !== volume.ldev) await finishRun();
         const pieces = piecesOf(request);
         admitted.pieces = pieces.length;
         for (const write of pieces) {
-          if (run.length === ACTIVITY_SLOTS) finishRun();
+          if (run.length === ACTIVITY_SLOTS) await finishRun();
           runVolume = volume;
           run.push({...write, from: admitted});
         }
@@ -176,7 +190,7 @@ export class WritePipeline {
         admitted.reject(error);
       }
     }
-    finishRun();
+    await finishRun();
   }
 
   /** The volume a host write goes to, checked as hostWrite checks it. */
@@ -193,7 +207,7 @@ export class WritePipeline {
   }
 
   /** A run of writes to one volume: slots, M-VOL, pairs, then the answers. */
-  private writeRun(checked: VolumeRow, run: RunWrite[]): void {
+  private async writeRun(checked: VolumeRow, run: RunWrite[]): Promise<void> {
     const requests = [...new Set(run.map(write => write.from))];
     try {
       // The tables again: the run before may have moved a pair to PSUE.
@@ -202,12 +216,12 @@ export class WritePipeline {
       beginWrites(this.site, run.map(write => ({ldev: volume.ldev, offset: write.offset, length: write.data.length})));
       const image = this.site.image(volume);
       for (const write of run) image.write(write.offset, write.data);
-      const outcome = forwardBatch(this.site, tables, volume, run);
+      const outcome = await forwardBatch(this.site, tables, volume, run);
       endWrites(this.site);
       this.unsynced.add(volume.ldev);
       for (const warning of outcome.warnings) this.warn(warning);
       for (const {pair, reason} of outcome.suspendedByError) this.warn(`pair ${pair} is now PSUE (${reason}); writes are kept on the M-VOL and tracked for resync`);
-      if (requests.some(admitted => 'fua' in admitted.request && admitted.request.fua)) this.sync(volume.ldev);
+      if (requests.some(admitted => 'fua' in admitted.request && admitted.request.fua)) await this.sync(volume.ldev);
       const takenOver = new Set(run.slice(outcome.takenOverFrom).map(write => write.from));
       for (const admitted of takenOver) {
         admitted.reject(new TakenOverError(`pair ${outcome.takenOver.join(', ')} was taken over at the remote site (SSWS); this write is kept on the M-VOL and tracked for failback`,
@@ -220,7 +234,7 @@ export class WritePipeline {
     }
   }
 
-  private doOther(admitted: Admitted, tables: Tables): void {
+  private async doOther(admitted: Admitted, tables: Tables): Promise<void> {
     const {request} = admitted;
     if (request.kind === 'read') {
       const volume = this.site.volume(tables, request.ldev);
@@ -229,13 +243,13 @@ export class WritePipeline {
       return;
     }
     // Nothing written since the last flush: there is nothing to make durable.
-    if (this.unsynced.has(request.ldev)) this.sync(request.ldev);
+    if (this.unsynced.has(request.ldev)) await this.sync(request.ldev);
     admitted.resolve();
   }
 
-  private sync(ldev: number): void {
+  private async sync(ldev: number): Promise<void> {
     const tables = this.site.view();
-    syncEverywhere(this.site, tables, this.site.volume(tables, ldev));
+    await syncEverywhere(this.site, tables, this.site.volume(tables, ldev));
     this.unsynced.delete(ldev);
   }
 

@@ -3,11 +3,14 @@
 // Writes come in batches (one host write is a batch of one; the pipeline of
 // write-pipeline.ts sends many): all of a batch reach the M-VOL first, in order, then
 // each pair takes them in the same order, so the M-VOL's order, each R-VOL's and
-// the log's are one order. A logging pair's writes of a batch are one append.
-// Callers hold the site lock. The tables passed in are only looked at (they may be
-// the site's frozen view); a pair that falls to PSUE or SSWS is saved through update().
+// the log's are one order. A logging pair's writes of a batch are one append; a
+// replicating pair's are all sent before the first answer is awaited, so a network
+// link has them in flight together (the link does them in the order sent).
+// Callers hold the site lock, across the awaits too. The tables passed in are only
+// looked at (they may be the site's frozen view); a pair that falls to PSUE or SSWS
+// is saved through update().
 import {MarklogError, TakenOverError} from '../errors.js';
-import {linkOf, peerLinkOf} from '../site/connect.js';
+import {linkOf, peerLinkOf} from '../site/link-opener.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import {GapNotes, gapOf} from '../log/log-gap.js';
 import type {Site} from '../site/site.js';
@@ -45,12 +48,12 @@ function noteUnlogged(tables: Tables, pair: PairRow, reason: string, changes: Pa
   if (!gapOf(tables, pair.logGroup!)) gapNotes(changes).unlogged(tables, pair, reason);
 }
 
-export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): WriteOutcome {
+export function writeThrough(site: Site, tables: Tables, volume: VolumeRow, offset: number, data: Uint8Array): Promise<WriteOutcome> {
   return writeThroughBatch(site, tables, volume, [{offset, data}]);
 }
 
 /** Writes the batch to the volume, then sends it where each pair's state says. */
-export function writeThroughBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): WriteOutcome {
+export async function writeThroughBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): Promise<WriteOutcome> {
   const image = site.image(volume);
   for (const write of writes) image.write(write.offset, write.data);
   return forwardBatch(site, tables, volume, writes);
@@ -60,13 +63,13 @@ export function writeThroughBatch(site: Site, tables: Tables, volume: VolumeRow,
  * Sends writes already on the volume to its pairs (the second half of writeThroughBatch,
  * for a caller that wrote the volume itself).
  */
-export function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): WriteOutcome {
+export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): Promise<WriteOutcome> {
   const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], takenOverFrom: writes.length, logged: [], warnings: []};
   const changes: PairChanges = new Map<number, Partial<PairRow>>();
-  if (volume.rvolOf?.takeover) followTakeover(site, tables, volume, writes, outcome);
+  if (volume.rvolOf?.takeover) await followTakeover(site, tables, volume, writes, outcome);
   for (const pair of tables.pairs) {
     if (pair.mvol !== volume.ldev || pair.direction === 'reverse') continue;
-    const failure = propagate(site, tables, pair, writes, outcome, changes);
+    const failure = await propagate(site, tables, pair, writes, outcome, changes);
     if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
   }
   if (changes.size > 0 || (changes.gaps && !changes.gaps.empty)) {
@@ -83,26 +86,39 @@ export function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writ
  * bitmap tracks them for failback; after failback (direction reverse) each write
  * also goes back to the M-VOL at the primary.
  */
-function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome): void {
+async function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome): Promise<void> {
   const claim = volume.rvolOf!;
   const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap), site.lock.hold);
   try {
     if (claim.direction !== 'reverse') {
-      for (const {offset, data} of writes) bitmap.markRange(offset, data.length);
+      markAll(bitmap, writes);
       return;
     }
-    for (const [index, {offset, data}] of writes.entries()) {
-      try {
-        peerLinkOf(site, tables, claim.primarySite).writeRvol(claim.mvol, offset, data);
-      } catch (error) {
-        for (const later of writes.slice(index)) bitmap.markRange(later.offset, later.data.length);
-        outcome.warnings.push(`the M-VOL at the primary was not written (${(error as Error).message}); the change is tracked here`);
-        return;
-      }
+    const failed = await firstFailure(peerLinkOf(site, tables, claim.primarySite).then(link => writes.map(({offset, data}) => link.writeRvol(claim.mvol, offset, data))));
+    if (failed) {
+      markAll(bitmap, writes.slice(failed.index));
+      outcome.warnings.push(`the M-VOL at the primary was not written (${(failed.error as Error).message}); the change is tracked here`);
     }
   } finally {
     bitmap.close();
   }
+}
+
+/**
+ * The first of the calls sent together that failed, in the order sent (index 0
+ * when they could not be sent: the link did not open), or undefined when all
+ * were done. Every answer is awaited first.
+ */
+async function firstFailure(sending: readonly Promise<void>[] | Promise<readonly Promise<void>[]>): Promise<{index: number; error: unknown} | undefined> {
+  let sent: readonly Promise<void>[];
+  try {
+    sent = await sending;
+  } catch (error) {
+    return {index: 0, error};
+  }
+  const answers = await Promise.allSettled(sent);
+  const index = answers.findIndex(answer => answer.status === 'rejected');
+  return index < 0 ? undefined : {index, error: (answers[index] as PromiseRejectedResult).reason};
 }
 
 function markAll(bitmap: PairBitmap, writes: readonly VolumeWrite[]): void {
@@ -110,19 +126,19 @@ function markAll(bitmap: PairBitmap, writes: readonly VolumeWrite[]): void {
 }
 
 /** Sends the writes where the pair's state says; returns why, when the pair fell to PSUE. */
-function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): string | undefined {
+async function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): Promise<string | undefined> {
   const bitmap = PairBitmap.open(site.path(pair.bitmap), site.lock.hold);
   try {
     // A logging pair outside PSUS (resynchronising, back in PAIR, PSUE) sends nothing to the log.
     if (pair.logGroup !== null && pair.state !== 'PSUS') noteUnlogged(tables, pair, pair.suspendedBy ?? pair.state, changes);
     switch (pair.state) {
       case 'PAIR':
-        return replicate(site, tables, pair, bitmap, writes, outcome, changes);
+        return await replicate(site, tables, pair, bitmap, writes, outcome, changes);
       case 'COPY':
-        return replicateBehindCopy(site, tables, pair, bitmap, writes, outcome, changes);
+        return await replicateBehindCopy(site, tables, pair, bitmap, writes, outcome, changes);
       case 'PSUS':
         markAll(bitmap, writes);
-        return pair.logGroup === null ? undefined : log(site, tables, pair, writes, outcome, changes);
+        return pair.logGroup === null ? undefined : await log(site, tables, pair, writes, outcome, changes);
       case 'SSWS':
         markAll(bitmap, writes);
         tookOver(pair, 0, outcome);
@@ -140,7 +156,7 @@ function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly V
  * Fig. 15: the part of a write behind the copy pointer is replicated now; the part
  * ahead is only marked, and the copy carries it.
  */
-function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): string | undefined {
+function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): Promise<string | undefined> {
   const behind: VolumeWrite[] = [];
   const positions: number[] = [];
   for (const [index, {offset, data}] of writes.entries()) {
@@ -152,31 +168,30 @@ function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: 
       positions.push(index);
     }
   }
-  return behind.length === 0 ? undefined : replicate(site, tables, pair, bitmap, behind, outcome, changes, positions);
+  return behind.length === 0 ? Promise.resolve(undefined) : replicate(site, tables, pair, bitmap, behind, outcome, changes, positions);
 }
 
-/** `positions`: where each of `writes` stands in the batch, when they are only part of it. */
-function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
-  positions?: number[]): string | undefined {
-  const link = linkOf(site, tables);
-  for (const [index, {offset, data}] of writes.entries()) {
-    try {
-      link.writeRvol(pair.rvol.ldev, offset, data);
-    } catch (error) {
-      // The host writes already landed on the M-VOL: keep them, track them, and say why.
-      markAll(bitmap, writes.slice(index));
-      return suspend(pair, error, positions?.[index] ?? index, outcome, changes);
-    }
-  }
-  return undefined;
+/**
+ * `positions`: where each of `writes` stands in the batch, when they are only part of it.
+ * A link that does not open fails the whole batch, as it always did (nothing was sent).
+ */
+async function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+  positions?: number[]): Promise<string | undefined> {
+  const link = await linkOf(site, tables);
+  const failed = await firstFailure(writes.map(({offset, data}) => link.writeRvol(pair.rvol.ldev, offset, data)));
+  if (!failed) return undefined;
+  // The host writes already landed on the M-VOL: keep them, track them (the later ones
+  // may have reached the R-VOL too; a set bit only copies a chunk again), and say why.
+  markAll(bitmap, writes.slice(failed.index));
+  return suspend(pair, failed.error, positions?.[failed.index] ?? failed.index, outcome, changes);
 }
 
 /** Log mode: each write becomes a record in the group's log at the remote, all of a batch in one append. */
-function log(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): string | undefined {
+async function log(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): Promise<string | undefined> {
   try {
-    const link = linkOf(site, tables);
-    if (tables.logGaps?.length) gapNotes(changes).reportBefore(tables, link, pair.logGroup!);
-    const result = link.appendToLog(pair.logGroup!, writes.map(({offset, data}) => ({kind: 'write', ldev: pair.rvol.ldev, address: offset, data})));
+    const link = await linkOf(site, tables);
+    if (tables.logGaps?.length) await gapNotes(changes).reportBefore(tables, link, pair.logGroup!);
+    const result = await link.appendToLog(pair.logGroup!, writes.map(({offset, data}) => ({kind: 'write', ldev: pair.rvol.ldev, address: offset, data})));
     result.appended.forEach((appended, write) => outcome.logged.push({group: pair.logGroup!, logId: appended.logId, write}));
     outcome.warnings.push(...result.warnings);
     return undefined;

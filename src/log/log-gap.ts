@@ -33,10 +33,10 @@ export class GapNotes {
   }
 
   /** Before the group's next record: the log's site records the gap first, so it sits right after the last record. */
-  reportBefore(tables: Tables, link: SiteLink, group: number): void {
+  async reportBefore(tables: Tables, link: SiteLink, group: number): Promise<void> {
     const gap = gapOf(tables, group);
     if (!gap || gap.afterLogId !== undefined || this.reported.has(group)) return;
-    this.reported.set(group, link.recordLogGap(gap).afterLogId);
+    this.reported.set(group, (await link.recordLogGap(gap)).afterLogId);
   }
 
   save(tables: Tables): void {
@@ -49,23 +49,23 @@ export class GapNotes {
 }
 
 /** Tells the log's site about the group's gap unless it was told already; `tables` is being updated by the caller. */
-export function reportGapIn(tables: Tables, link: SiteLink, group: number): void {
+export async function reportGapIn(tables: Tables, link: SiteLink, group: number): Promise<void> {
   const gap = gapOf(tables, group);
-  if (gap && gap.afterLogId === undefined) gap.afterLogId = link.recordLogGap(gap).afterLogId;
+  if (gap && gap.afterLogId === undefined) gap.afterLogId = (await link.recordLogGap(gap)).afterLogId;
 }
 
 /** reportGapIn, with its own update of the tables (only when there is something to tell). */
-export function reportGap(site: Site, link: SiteLink, group: number): void {
+export async function reportGap(site: Site, link: SiteLink, group: number): Promise<void> {
   const gap = gapOf(site.view(), group);
-  if (gap && gap.afterLogId === undefined) site.update(tables => reportGapIn(tables, link, group));
+  if (gap && gap.afterLogId === undefined) await site.updateAsync(tables => reportGapIn(tables, link, group));
 }
 
 /** reportGap, where not reaching the log's site is no error: it is told at the next contact. */
-export function reportGapQuietly(site: Site, group: number, link: () => SiteLink): void {
+export async function reportGapQuietly(site: Site, group: number, link: () => Promise<SiteLink>): Promise<void> {
   const gap = gapOf(site.view(), group);
   if (!gap || gap.afterLogId !== undefined) return;
   try {
-    reportGap(site, link(), group);
+    await reportGap(site, await link(), group);
   } catch {
     // Whoever asked goes on; a mark is refused all the same.
   }

@@ -1,7 +1,7 @@
 // Mark list: the host's registry and the remote log side by side, so an operator
 // sees which marks can still be restored (patent: Fig. 23, step 1).
 import {MarklogError} from '../errors.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {loadRegistry} from './host-registry.js';
 import {marksInLog} from './remote-marks.js';
 import type {Site} from '../site/site.js';
@@ -23,7 +23,7 @@ export interface MarkList {
   warnings: string[];
 }
 
-export function listMarks(site: Site, group?: number): MarkList[] {
+export async function listMarks(site: Site, group?: number): Promise<MarkList[]> {
   const tables = site.tables();
   if (tables.site.role === 'remote') {
     const groups = group === undefined ? tables.groups.map(g => g.group) : [group];
@@ -35,12 +35,13 @@ export function listMarks(site: Site, group?: number): MarkList[] {
   }
   const registry = loadRegistry(site.dir);
   const groups = group === undefined ? Object.keys(registry.groups).map(Number) : [group];
-  return groups.map(g => {
+  const lists: MarkList[] = [];
+  for (const g of groups) {
     const hostMarks = registry.groups[String(g)]?.marks ?? [];
     const warnings: string[] = [];
-    let remote: Awaited<ReturnType<typeof marksInLog>> | null = null;
+    let remote: ReturnType<typeof marksInLog> | null = null;
     try {
-      remote = linkOf(site, tables).listMarks(g);
+      remote = await (await linkOf(site, tables)).listMarks(g);
     } catch (error) {
       if (!(error instanceof MarklogError)) throw error;
       warnings.push(`the remote log was not read: ${error.message}`);
@@ -52,6 +53,7 @@ export function listMarks(site: Site, group?: number): MarkList[] {
       if (row) row.remote = true;
       else rows.set(m.markId, {markId: m.markId, logId: m.logId, time: m.time, app: m.app, host: false, remote: true});
     }
-    return {group: g, marks: [...rows.values()].sort((a, b) => a.markId - b.markId), warnings};
-  });
+    lists.push({group: g, marks: [...rows.values()].sort((a, b) => a.markId - b.markId), warnings});
+  }
+  return lists;
 }

@@ -3,7 +3,7 @@
 // becomes a mark record, and records it in its registry only once acknowledged.
 import {InvalidArgumentError, LogFullError, LogGapError, LogModeError, MarkIdReusedError, MarkIdsExhaustedError, TakenOverError, WrongRoleError} from '../errors.js';
 import type {SiteLink} from '../site/link.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {repairInflight} from '../io/inflight.js';
 import {refuseMarkAfterGap, reportGapQuietly} from '../log/log-gap.js';
 import {nowMicros} from '../log/journal.js';
@@ -66,20 +66,20 @@ export function loggingGroup(tables: Tables, group: number | undefined): number 
   throw new InvalidArgumentError(`site ${tables.site.name} logs groups ${groups.join(', ')}; name one with --group`);
 }
 
-export function issueMark(site: Site, options: MarkOptions): MarkResult {
+export async function issueMark(site: Site, options: MarkOptions): Promise<MarkResult> {
   const app = checkAppName(options.app ?? 'manual');
-  return site.lock.run(() => {
+  return site.lock.runAsync(async () => {
     // A write killed in flight goes to the log before any mark that could cover it.
-    repairInflight(site);
+    await repairInflight(site);
     const tables = site.tables();
     const group = loggingGroup(tables, options.group);
-    reportGapQuietly(site, group, () => linkOf(site, tables));
+    await reportGapQuietly(site, group, () => linkOf(site, tables));
     refuseIfWritesWereDropped(tables, group);
     refuseMarkAfterGap(tables, group);
     const registry = RegistryWriter.open(site.dir);
     try {
       let next = registry.next(group);
-      const send = (from: 'registry' | 'log'): {markId: number; markTime: number; result: ReturnType<SiteLink['appendToLog']>} => {
+      const send = async (from: 'registry' | 'log'): Promise<{markId: number; markTime: number; result: Awaited<ReturnType<SiteLink['appendToLog']>>}> => {
         const markId = next;
         // Refused before anything is written: the registry could not record it as spent.
         if (markId > LAST_MARK_ID) throw noMarkIdLeft(tables, group, markId, from);
@@ -88,17 +88,17 @@ export function issueMark(site: Site, options: MarkOptions): MarkResult {
         next = markId + 1;
         registry.spend(group, next);
         const markTime = nowMicros();
-        return {markId, markTime, result: linkOf(site, tables).appendToLog(group, [{kind: 'mark', markId, markTime, app}])};
+        return {markId, markTime, result: await (await linkOf(site, tables)).appendToLog(group, [{kind: 'mark', markId, markTime, app}])};
       };
       let sent;
       try {
-        sent = send('registry');
+        sent = await send('registry');
       } catch (error) {
         if (error instanceof TakenOverError && !error.hint) error.hint = FAILBACK_HINT.replace('--pair N', `--pair ${tables.pairs.find(p => p.logGroup === group)?.pair ?? 'N'}`);
         // The log remembers every mark ID it took; a registry that fell behind catches up once.
         if (!(error instanceof MarkIdReusedError)) throw error;
         next = error.nextFree;
-        sent = send('log');
+        sent = await send('log');
       }
       const {markId, markTime, result} = sent;
       const time = new Date(markTime / 1000).toISOString();

@@ -118,7 +118,7 @@ export async function serveNbd(site: Site, options: ServeOptions): Promise<NbdSe
       for (const ldev of [...context.pipeline.written]) {
         await site.lock.acquireWithoutBlocking();
         try {
-          syncEverywhere(site, site.view(), site.volume(site.view(), ldev));
+          await syncEverywhere(site, site.view(), site.volume(site.view(), ldev));
         } finally {
           site.lock.release();
         }

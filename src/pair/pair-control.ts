@@ -1,7 +1,7 @@
 // Pair suspend, resync and delete.
 import fs from 'node:fs';
 import {InvalidArgumentError, PairInLogGroupError, PairStateError} from '../errors.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {repairInflight} from '../io/inflight.js';
 import {PairBitmap} from './bitmap.js';
 import {runCopy, type CopyProgress} from './copy.js';
@@ -18,9 +18,9 @@ export interface PairStateChange {
 }
 
 /** Stops replication; from now on writes only set bitmap bits. */
-export function suspendPair(site: Site, pairNumber: number): PairStateChange {
-  return site.lock.run(() => {
-    repairInflight(site);
+export function suspendPair(site: Site, pairNumber: number): Promise<PairStateChange> {
+  return site.lock.runAsync(async () => {
+    await repairInflight(site);
     return site.update(tables => {
       const pair = site.pair(tables, pairNumber);
       const previous = pair.state;
@@ -43,16 +43,16 @@ export interface ResyncResult extends PairStateChange {
  * Copies only the chunks whose bits are set, then returns the pair to PAIR.
  * With `reverse`, fails back after a takeover (or swaps a reversed pair back).
  */
-export function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void, options: {reverse?: boolean; full?: boolean} = {}): ResyncResult {
+export async function resyncPair(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void, options: {reverse?: boolean; full?: boolean} = {}): Promise<ResyncResult> {
   if (options.reverse && options.full) throw new InvalidArgumentError('--full copies M-VOL → R-VOL; a reverse resync already copies every chunk changed at either site');
   if (options.reverse) {
     const previous = site.pair(site.tables(), pairNumber).state;
-    const result = reverseResync(site, pairNumber, onProgress);
+    const result = await reverseResync(site, pairNumber, onProgress);
     return {pair: pairNumber, previous, state: result.state, copiedBytes: result.copiedBytes, direction: result.direction};
   }
   // A host write killed after it reached the M-VOL, before its bit was set, is tracked first: the copy then carries it.
-  site.lock.run(() => repairInflight(site));
-  const start = site.update(tables => {
+  await site.lock.runAsync(() => repairInflight(site));
+  const start = await site.updateAsync(async tables => {
     const pair = site.pair(tables, pairNumber);
     const previous = pair.state;
     if (previous === 'PAIR' && !options.full) return {previous, copy: false};
@@ -65,7 +65,7 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
     if (previous !== 'PSUS' && previous !== 'PSUE' && previous !== 'COPY' && !(options.full && previous === 'PAIR')) {
       throw new PairStateError(`pair ${pairNumber} is ${previous} and cannot be resynchronised`);
     }
-    linkOf(site, tables);
+    await linkOf(site, tables);
     pair.suspendedBy = null;
     if (previous !== 'COPY' || options.full) {
       const bitmap = PairBitmap.open(site.path(pair.bitmap));
@@ -81,7 +81,7 @@ export function resyncPair(site: Site, pairNumber: number, onProgress?: (progres
   if (!start.copy) {
     return {pair: pairNumber, previous: 'PAIR', state: 'PAIR', copiedBytes: 0, direction: 'forward', note: 'pair is already in PAIR state; nothing to copy'};
   }
-  const copy = runCopy(site, pairNumber, onProgress);
+  const copy = await runCopy(site, pairNumber, onProgress);
   return {pair: pairNumber, previous: start.previous, state: copy.state, copiedBytes: copy.copiedBytes, direction: 'forward'};
 }
 
@@ -95,14 +95,14 @@ export interface PairDeleteResult extends PairStateChange {
  * stays. An R-VOL that is the base of a log group's log is only let go with `force`,
  * and then leaves the group (see releaseRvol).
  */
-export function deletePair(site: Site, pairNumber: number, options: {force?: boolean} = {}): PairDeleteResult {
-  return site.update(tables => {
+export function deletePair(site: Site, pairNumber: number, options: {force?: boolean} = {}): Promise<PairDeleteResult> {
+  return site.updateAsync(async tables => {
     const pair = site.pair(tables, pairNumber);
     if (pair.logGroup !== null && !options.force) {
       throw new PairInLogGroupError(`pair ${pairNumber} logs into log group ${pair.logGroup}; deleting it would let its R-VOL, the group's base, change unseen`,
         `restore what you need first; --force takes the R-VOL out of log group ${pair.logGroup}, whose marks then no longer restore it`);
     }
-    const {leftGroup} = linkOf(site, tables).releaseRvol(pair.rvol.ldev, {pair: pair.pair, primarySite: tables.site.id, mvol: pair.mvol}, {force: options.force});
+    const {leftGroup} = await (await linkOf(site, tables)).releaseRvol(pair.rvol.ldev, {pair: pair.pair, primarySite: tables.site.id, mvol: pair.mvol}, {force: options.force});
     tables.pairs = tables.pairs.filter(p => p.pair !== pairNumber);
     const mvol = tables.volumes.find(v => v.ldev === pair.mvol);
     if (mvol) mvol.pairs = mvol.pairs.filter(p => p !== pairNumber);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {InvalidArgumentError, PairStateError, VolumeInUseError, WrongRoleError} from '../errors.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {pairBitmapName} from '../site/layout.js';
 import {PairBitmap} from './bitmap.js';
 import {runCopy, type CopyProgress} from './copy.js';
@@ -29,13 +29,13 @@ export interface PairCreateResult {
   resumed: boolean;
 }
 
-export function createPair(site: Site, options: PairCreateOptions): PairCreateResult {
+export async function createPair(site: Site, options: PairCreateOptions): Promise<PairCreateResult> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 4096 || chunkSize > 64 * 1024 * 1024 || (chunkSize & (chunkSize - 1)) !== 0) {
     throw new InvalidArgumentError(`chunk size ${chunkSize} must be a power of two from 4K to 64M`);
   }
-  const {pair, resumed} = site.update(tables => {
-    const link = linkOf(site, tables);
+  const {pair, resumed} = await site.updateAsync(async tables => {
+    const link = await linkOf(site, tables);
     const existing = tables.pairs.find(p => p.mvol === options.mvol && p.rvol.ldev === options.rvol && p.rvol.site === link.remote.id);
     if (existing) {
       if (existing.state !== 'COPY') {
@@ -50,7 +50,7 @@ export function createPair(site: Site, options: PairCreateOptions): PairCreateRe
     }
     if (link.remote.role !== 'remote') throw new WrongRoleError(`linked site ${link.remote.name} is not a remote site`);
     const identity = imageIdentity(site.path(mvol.image));
-    const same = identity === null ? null : link.findImage(identity);
+    const same = identity === null ? null : await link.findImage(identity);
     if (same?.ldev === options.rvol) {
       throw new VolumeInUseError(`R-VOL LDEV ${options.rvol} at ${link.remote.name} is the same file as M-VOL LDEV ${mvol.ldev}: the pair would keep no second copy`, 'give the R-VOL an image of its own (`marklog volume create` at the remote)');
     }
@@ -58,11 +58,11 @@ export function createPair(site: Site, options: PairCreateOptions): PairCreateRe
     const claim = {pair: number, primarySite: tables.site.id, mvol: mvol.ldev};
     const bitmapName = pairBitmapName(number);
     fs.mkdirSync(path.dirname(site.path(bitmapName)), {recursive: true, mode: 0o700});
-    link.reserveRvol(options.rvol, claim, mvol.capacity);
+    await link.reserveRvol(options.rvol, claim, mvol.capacity);
     try {
       PairBitmap.create(site.path(bitmapName), mvol.capacity, chunkSize);
     } catch (error) {
-      link.releaseRvol(options.rvol, claim);
+      await link.releaseRvol(options.rvol, claim);
       throw error;
     }
     tables.pairs.push({
@@ -79,6 +79,6 @@ export function createPair(site: Site, options: PairCreateOptions): PairCreateRe
     tables.next.pair = number + 1;
     return {pair: number, resumed: false};
   });
-  const copy = runCopy(site, pair, options.onProgress);
+  const copy = await runCopy(site, pair, options.onProgress);
   return {pair, state: copy.state, copiedBytes: copy.copiedBytes, holeBytes: copy.holeBytes, resumed};
 }

@@ -4,7 +4,7 @@
 // will copy back). The pair table lives at the primary; the state is asked of it when
 // it answers, and otherwise told from what this site knows itself.
 import {MarklogError} from '../errors.js';
-import {peerLinkOf} from '../site/connect.js';
+import {peerLinkOf} from '../site/link-opener.js';
 import {PairBitmap} from './bitmap.js';
 import type {Site} from '../site/site.js';
 import type {PairDirection, PairState, Tables, VolumeRow} from '../site/tables.js';
@@ -29,12 +29,14 @@ export interface RvolView {
   changedBytes: number;
 }
 
-export function displayRvols(site: Site): RvolView[] {
+export async function displayRvols(site: Site): Promise<RvolView[]> {
   const tables = site.tables();
-  return tables.volumes.filter(v => v.rvolOf).map(row => viewOf(site, tables, row));
+  const views: RvolView[] = [];
+  for (const row of tables.volumes.filter(v => v.rvolOf)) views.push(await viewOf(site, tables, row));
+  return views;
 }
 
-function viewOf(site: Site, tables: Tables, row: VolumeRow): RvolView {
+async function viewOf(site: Site, tables: Tables, row: VolumeRow): Promise<RvolView> {
   const claim = row.rvolOf!;
   const takeover = claim.takeover ?? null;
   const direction = claim.direction ?? 'forward';
@@ -45,7 +47,7 @@ function viewOf(site: Site, tables: Tables, row: VolumeRow): RvolView {
   else if (group?.mode === 'LOG') [state, stateFrom] = ['PSUS', 'remote'];
   else {
     try {
-      const far = peerLinkOf(site, tables, claim.primarySite).describePair(claim.pair);
+      const far = await (await peerLinkOf(site, tables, claim.primarySite)).describePair(claim.pair);
       if (far) [state, stateFrom] = [far.state, 'primary'];
     } catch (error) {
       if (!(error instanceof MarklogError)) throw error;

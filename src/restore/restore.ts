@@ -8,7 +8,7 @@ import {BaseMismatchError, InvalidArgumentError, TargetError, VolumeInUseError} 
 import {applyLog} from '../log/apply.js';
 import {Journal} from '../log/journal.js';
 import {findGroup} from '../log/remote-log.js';
-import {peerLinkOf} from '../site/connect.js';
+import {peerLinkOf} from '../site/link-opener.js';
 import {refuseUnfinishedTakeover} from '../takeover/intent.js';
 import {VolumeImage} from '../volume/image.js';
 import {checkBase, checkRecordsBefore, chooseMark, type LocatedMark, type MarkChoice} from './locate.js';
@@ -66,7 +66,7 @@ function chosenMembers(tables: Tables, options: RestoreOptions, members: number[
   return [options.rvol];
 }
 
-export function restoreToMark(site: Site, options: RestoreOptions): RestoreResult {
+export async function restoreToMark(site: Site, options: RestoreOptions): Promise<RestoreResult> {
   if (!options.force && !options.dryRun && (options.target.kind === 'rvol' || options.target.kind === 'mvol')) {
     throw new InvalidArgumentError(options.target.kind === 'rvol'
       ? 'an in-place restore rewrites the R-VOLs and consumes the log up to the mark; add --force to go ahead'
@@ -102,7 +102,7 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
     records: prepared.totals.records, bytes: prepared.totals.bytes, volumes: prepared.targets, dryRun: Boolean(options.dryRun),
   };
   try {
-    return finishRestore(site, options, prepared, result);
+    return await finishRestore(site, options, prepared, result);
   } finally {
     prepared.scan.dispose();
   }
@@ -110,7 +110,7 @@ export function restoreToMark(site: Site, options: RestoreOptions): RestoreResul
 
 type Prepared = {tables: Tables; scan: LogScan; mark: LocatedMark; rvols: number[]; targets: RestoredVolume[]; baseGeneration: number; generations: number[]; finished: boolean};
 
-function finishRestore(site: Site, options: RestoreOptions, prepared: Prepared, result: RestoreResult): RestoreResult {
+async function finishRestore(site: Site, options: RestoreOptions, prepared: Prepared, result: RestoreResult): Promise<RestoreResult> {
   const {mark} = prepared;
   if (options.dryRun || prepared.finished) return result;
   if (options.target.kind === 'rvol') {
@@ -118,7 +118,7 @@ function finishRestore(site: Site, options: RestoreOptions, prepared: Prepared, 
     return {...result, records: applied.appliedRecords, bytes: applied.appliedBytes};
   }
   if (options.target.kind === 'mvol') {
-    restoreOntoMvols(site, options, prepared.rvols, mark);
+    await restoreOntoMvols(site, options, prepared.rvols, mark);
     return result;
   }
   // Built without the site lock, so host writes go on being logged meanwhile. An
@@ -225,10 +225,10 @@ function buildVolume(scan: LogScan, mark: LocatedMark, base: VolumeImage, rvol: 
  * here, then sent whole; the group stops logging, since the primary's volumes
  * no longer continue the log.
  */
-function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], mark: LocatedMark): void {
+async function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], mark: LocatedMark): Promise<void> {
   const staged = new Map<number, string>();
   try {
-    const {link, members} = site.lock.run(() => {
+    const {tables, primarySite, members} = site.lock.run(() => {
       const tables = site.tables();
       const group = findGroup(site, tables, options.group);
       const scan = LogScan.of(Journal.open(site, tables, group));
@@ -242,11 +242,13 @@ function restoreOntoMvols(site: Site, options: RestoreOptions, rvols: number[], 
       } finally {
         scan.dispose();
       }
-      return {link: peerLinkOf(site, tables, group.primarySite), members: group.members};
+      return {tables, primarySite: group.primarySite, members: group.members};
     });
+    // Opened once the lock is let go: only the tables read under it are used.
+    const link = await peerLinkOf(site, tables, primarySite);
     hookPoint('restore:staged');
     // Sent without this site's lock held: the primary takes its own lock first, as host writes do.
-    for (const [rvol, staging] of staged) link.receiveImage(members.find(m => m.rvol === rvol)!.mvol, staging, Boolean(options.force));
+    for (const [rvol, staging] of staged) await link.receiveImage(members.find(m => m.rvol === rvol)!.mvol, staging, Boolean(options.force));
     site.update(tables => {
       findGroup(site, tables, options.group).mode = 'STOPPED';
     });

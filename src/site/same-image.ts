@@ -3,7 +3,7 @@
 // second time, through another name or at the other site, is refused.
 import {MarklogError} from '../errors.js';
 import {imageIdentity} from '../volume/image-identity.js';
-import {linkOf, peerLinkOf} from './connect.js';
+import {linkOf, peerLinkOf} from './link-opener.js';
 import type {Site} from './site.js';
 import type {Tables} from './tables.js';
 
@@ -18,7 +18,7 @@ export function volumeWithImage(site: Site, tables: Tables, identity: string): S
   return row ? {site: tables.site.name, ldev: row.ldev} : null;
 }
 
-export function findSameImage(site: Site, tables: Tables, identity: string): SameImage | null {
+export async function findSameImage(site: Site, tables: Tables, identity: string): Promise<SameImage | null> {
   const here = volumeWithImage(site, tables, identity);
   if (here) return here;
   const links = [
@@ -27,7 +27,7 @@ export function findSameImage(site: Site, tables: Tables, identity: string): Sam
   ];
   for (const open of links) {
     try {
-      const found = open().findImage(identity);
+      const found = await (await open()).findImage(identity);
       if (found) return found;
     } catch (error) {
       // A site that does not answer cannot hold a second name for this file on this machine's disks.

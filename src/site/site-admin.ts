@@ -5,7 +5,7 @@ import path from 'node:path';
 import {InvalidArgumentError, SiteExistsError, WrongRoleError} from '../errors.js';
 import {writeFileAtomic} from '../util/atomic-file.js';
 import {LOCK_FILE, PAIRS_DIR, VOLUMES_DIR, tablesPath} from './layout.js';
-import {LocalDirectoryLink} from './local-link.js';
+import {probeRemote} from './link-opener.js';
 import {INFLIGHT_FILE} from '../io/inflight.js';
 import {SITE_ROLES, emptyTables, type LinkRow, type SiteRole, type Tables} from './tables.js';
 import {Site} from './site.js';
@@ -49,19 +49,20 @@ export function initSite(options: SiteInitOptions): SiteSummary {
   return {dir, id: tables.site.id, name, role: tables.site.role};
 }
 
-export function linkSites(primaryDir: string, remoteDir: string): LinkRow {
+export async function linkSites(primaryDir: string, remoteDir: string): Promise<LinkRow> {
   const primary = Site.open(primaryDir);
-  const link = LocalDirectoryLink.probe(remoteDir);
+  const link = await probeRemote(remoteDir);
   const far = link.remote;
   if (far.role !== 'remote') throw new WrongRoleError(`site ${far.name} has role ${far.role}; a link must end at a remote site`);
-  return primary.update(tables => {
+  return primary.updateAsync(async tables => {
     if (tables.site.id === far.id) throw new InvalidArgumentError('a site cannot link to itself');
     if (tables.link && tables.link.siteId !== far.id && tables.pairs.length > 0) {
       throw new WrongRoleError(`site ${tables.site.name} has pairs on ${tables.link.name}; delete them before linking elsewhere`);
     }
     const linked = new Date().toISOString();
-    link.registerPeer({remote: primary.dir, siteId: tables.site.id, name: tables.site.name, linked});
-    tables.link = {remote: link.dir, siteId: far.id, name: far.name, linked};
+    await link.registerPeer({remote: primary.dir, siteId: tables.site.id, name: tables.site.name, linked});
+    // Every address is a directory so far (src/transport/transports.ts): the row keeps it absolute.
+    tables.link = {remote: path.resolve(remoteDir), siteId: far.id, name: far.name, linked};
     return tables.link;
   });
 }

@@ -87,6 +87,16 @@ export class Site {
     });
   }
 
+  /** update() for a change that awaits (a call to the remote): the lock is held, and the tables kept, across it. */
+  updateAsync<T>(change: (tables: Tables) => Promise<T>): Promise<T> {
+    return this.lock.runAsync(async () => {
+      const tables = this.tables();
+      const result = await change(tables);
+      this.save(tables);
+      return result;
+    });
+  }
+
   get name(): string {
     return this.tables().site.name;
   }

@@ -3,11 +3,10 @@
 // have diverged), then swap roles so the former remote is the source. Run again
 // on a reversed pair, it swaps back.
 import {PairStateError} from '../errors.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {PairBitmap} from '../pair/bitmap.js';
 import type {CopyProgress} from '../pair/copy.js';
-import type {SiteLink} from '../site/link.js';
-import type {HandedOver} from '../endpoint/failback.js';
+import type {HandedOver, SiteLink} from '../site/link.js';
 import type {Site} from '../site/site.js';
 import {hookPoint} from '../util/test-hooks.js';
 import type {PairDirection, PairRow, Tables} from '../site/tables.js';
@@ -23,7 +22,7 @@ function claimOf(tables: Tables, pair: PairRow) {
   return {pair: pair.pair, primarySite: tables.site.id, mvol: pair.mvol};
 }
 
-export function reverseResync(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): FailbackResult {
+export async function reverseResync(site: Site, pairNumber: number, onProgress?: (progress: CopyProgress) => void): Promise<FailbackResult> {
   const start = site.tables();
   const first = site.pair(start, pairNumber);
   if (first.direction === 'reverse') return swapBack(site, pairNumber);
@@ -33,24 +32,24 @@ export function reverseResync(site: Site, pairNumber: number, onProgress?: (prog
   let copiedBytes = 0;
   // Catch up while the remote may still be taking writes; each pass takes what changed since the last.
   for (let pass = 0; pass < 100; pass++) {
-    const taken = site.lock.run(() => {
+    const taken = await site.lock.runAsync(async () => {
       const tables = site.tables();
       const pair = site.pair(tables, pairNumber);
-      const link = linkOf(site, tables);
-      const handed = link.readDirtyRanges(pair.rvol.ldev, claimOf(tables, pair));
+      const link = await linkOf(site, tables);
+      const handed = await link.readDirtyRanges(pair.rvol.ldev, claimOf(tables, pair));
       hookPoint('failback:ranges-read');
-      copiedBytes += copyBack(site, tables, pair, link, handed, onProgress);
+      copiedBytes += await copyBack(site, tables, pair, link, handed, onProgress);
       return handed.ranges.length;
     });
     if (taken === 0) break;
   }
   hookPoint('failback:before-direction');
-  return site.update(tables => {
+  return site.updateAsync(async tables => {
     const pair = site.pair(tables, pairNumber);
-    const link = linkOf(site, tables);
-    const last = link.setDirection(pair.rvol.ldev, claimOf(tables, pair), 'reverse');
+    const link = await linkOf(site, tables);
+    const last = await link.setDirection(pair.rvol.ldev, claimOf(tables, pair), 'reverse');
     hookPoint('failback:direction-set');
-    copiedBytes += copyBack(site, tables, pair, link, last, onProgress);
+    copiedBytes += await copyBack(site, tables, pair, link, last, onProgress);
     pair.direction = 'reverse';
     pair.state = 'PAIR';
     pair.logGroup = null;
@@ -63,7 +62,7 @@ export function reverseResync(site: Site, pairNumber: number, onProgress?: (prog
  * durable before the remote may forget them; then copies every marked chunk
  * R-VOL → M-VOL, clearing each bit once its chunk has landed.
  */
-function copyBack(site: Site, tables: Tables, pair: PairRow, link: SiteLink, handed: HandedOver, onProgress?: (progress: CopyProgress) => void): number {
+async function copyBack(site: Site, tables: Tables, pair: PairRow, link: SiteLink, handed: HandedOver, onProgress?: (progress: CopyProgress) => void): Promise<number> {
   const bitmap = PairBitmap.open(site.path(pair.bitmap));
   const mvol = site.image(site.volume(tables, pair.mvol));
   let copied = 0;
@@ -71,11 +70,11 @@ function copyBack(site: Site, tables: Tables, pair: PairRow, link: SiteLink, han
     for (const range of handed.ranges) bitmap.markRange(range.offset, range.length);
     bitmap.flush();
     hookPoint('failback:ranges-persisted');
-    link.forgetDirtyRanges(pair.rvol.ldev, claimOf(tables, pair), handed.token);
+    await link.forgetDirtyRanges(pair.rvol.ldev, claimOf(tables, pair), handed.token);
     for (let chunk = bitmap.nextDirty(0); chunk < bitmap.chunkCount; chunk = bitmap.nextDirty(chunk + 1)) {
       const offset = chunk * bitmap.chunkSize;
       const length = bitmap.chunkLength(chunk);
-      mvol.write(offset, link.readRvol(pair.rvol.ldev, offset, length));
+      mvol.write(offset, await link.readRvol(pair.rvol.ldev, offset, length));
       bitmap.clear(chunk);
       copied += length;
       onProgress?.({pair: pair.pair, done: chunk + 1, total: bitmap.chunkCount, copiedBytes: copied});
@@ -88,11 +87,11 @@ function copyBack(site: Site, tables: Tables, pair: PairRow, link: SiteLink, han
   return copied;
 }
 
-function swapBack(site: Site, pairNumber: number): FailbackResult {
-  return site.update(tables => {
+function swapBack(site: Site, pairNumber: number): Promise<FailbackResult> {
+  return site.updateAsync(async tables => {
     const pair = site.pair(tables, pairNumber);
     if (pair.state !== 'PAIR') throw new PairStateError(`pair ${pairNumber} is ${pair.state}; swap back needs the reversed pair in PAIR`);
-    linkOf(site, tables).setDirection(pair.rvol.ldev, claimOf(tables, pair), 'forward');
+    await (await linkOf(site, tables)).setDirection(pair.rvol.ldev, claimOf(tables, pair), 'forward');
     pair.direction = 'forward';
     return {pair: pairNumber, direction: 'forward' as const, state: pair.state, copiedBytes: 0};
   });

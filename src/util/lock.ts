@@ -10,6 +10,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 let acquisitions = 0;
 /** While above 0, a release keeps the lock that long (see lingering()). */
 let lingerMs = 0;
+/** The bounds of lingeringUntilSettled() calls whose work has not settled yet, one each. */
+const settling: number[] = [];
 /** Locks released inside lingering(), still held, by path: another handle on the same file ends them. */
 const lingeringByPath = new Map<string, FileLock>();
 let endScheduled = false;
@@ -29,6 +31,29 @@ export function lingering<T>(ms: number, work: () => T): T {
   } finally {
     lingerMs = outer;
   }
+}
+
+/**
+ * lingering() for asynchronous work: the bound holds until the promise `work`
+ * returns settles, across every turn of the event loop in between. The bound is
+ * process-wide, so whatever else runs meanwhile lingers too: meant for work done
+ * one at a time (a front end's batches), not for many overlapping calls.
+ */
+export async function lingeringUntilSettled<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  settling.push(ms);
+  try {
+    return await work();
+  } finally {
+    settling.splice(settling.indexOf(ms), 1);
+  }
+}
+
+/** How long a release now keeps the lock: the largest bound in force, 0 for none. */
+function lingerBound(): number {
+  if (settling.length === 0) return lingerMs;
+  let bound = lingerMs;
+  for (const ms of settling) bound = Math.max(bound, ms);
+  return bound;
 }
 
 /** Lets go of every lingering lock nobody in this process is inside (before waiting on other processes). */
@@ -192,7 +217,7 @@ export class FileLock {
   release(): void {
     if (this.depth === 0) return;
     if (--this.depth > 0) return;
-    if (lingerMs > 0) {
+    if (lingerBound() > 0) {
       this.linger();
       return;
     }
@@ -210,7 +235,7 @@ export class FileLock {
       this.lingerSince = Date.now();
       lingeringByPath.set(this.path, this);
     }
-    this.lingerLimit = lingerMs;
+    this.lingerLimit = lingerBound();
     if (!endScheduled) {
       endScheduled = true;
       setImmediate(() => {
@@ -249,6 +274,24 @@ export class FileLock {
     this.acquire();
     try {
       return work();
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * run() for asynchronous work: the lock is held until its promise settles,
+   * across every await in it. Reentrant like run(): holds are counted per process,
+   * not per flow of work, so two flows awaiting under one lock in one process would
+   * both be inside it; a lock serves one flow at a time. It waits as acquire()
+   * does, stopping the event loop: for one-shot commands; a long-lived process
+   * takes the lock with acquireWithoutBlocking() first, and what it runs inside
+   * finds it held.
+   */
+  async runAsync<T>(work: () => Promise<T>): Promise<T> {
+    this.acquire();
+    try {
+      return await work();
     } finally {
       this.release();
     }

@@ -26,7 +26,7 @@ interface Difference {
  * `inFlight`: writes the activity log names; a chunk they touch may lag the M-VOL until
  * the next write sends them on, which verify reports on its own (writes-in-flight).
  */
-export function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, findings: Findings, inFlight: readonly Inflight[] = []): number {
+export async function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, findings: Findings, inFlight: readonly Inflight[] = []): Promise<number> {
   const image = site.image(mvol);
   const step = pair.chunkSize;
   const suspects: number[] = [];
@@ -34,10 +34,10 @@ export function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, lin
   for (let offset = 0; offset < mvol.capacity; offset += step) {
     const length = Math.min(step, mvol.capacity - offset);
     const lagging = inFlight.some(w => w.ldev === mvol.ldev && w.offset < offset + length && offset < w.offset + w.length);
-    if (!lagging && !image.read(offset, length).equals(link.readRvol(pair.rvol.ldev, offset, length))) suspects.push(offset / step);
+    if (!lagging && !image.read(offset, length).equals(await link.readRvol(pair.rvol.ldev, offset, length))) suspects.push(offset / step);
     bytes += length;
   }
-  const differing = pair.direction === 'reverse' ? confirmReverse(site, pair, mvol, link, suspects) : confirm(site, pair, mvol, link, suspects).map(d => d.chunk);
+  const differing = pair.direction === 'reverse' ? await confirmReverse(site, pair, mvol, link, suspects) : (await confirm(site, pair, mvol, link, suspects)).map(d => d.chunk);
   if (differing.length > 0) {
     findings.error('pair-content', `pair ${pair.pair}`, `${differing.length} chunk(s) differ between M-VOL and R-VOL (first: chunk ${differing[0]})`,
       pair.direction === 'reverse'
@@ -48,10 +48,10 @@ export function checkPairContent(site: Site, pair: PairRow, mvol: VolumeRow, lin
 }
 
 /** The suspects that still differ under the lock, in batches so host writes get in between. */
-function confirm(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, suspects: number[]): Difference[] {
+async function confirm(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, suspects: number[]): Promise<Difference[]> {
   const out: Difference[] = [];
   for (let i = 0; i < suspects.length; i += CONFIRM_BATCH) {
-    out.push(...site.lock.run(() => stillDiffering(site, pair, mvol, link, suspects.slice(i, i + CONFIRM_BATCH))));
+    out.push(...await site.lock.runAsync(() => stillDiffering(site, pair, mvol, link, suspects.slice(i, i + CONFIRM_BATCH))));
   }
   return out;
 }
@@ -63,12 +63,12 @@ function confirm(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, sus
  * bytes on both sides (no write touched the chunk in between); a chunk whose bytes
  * keep changing is being written, and is let go after REVERSE_ROUNDS holds.
  */
-function confirmReverse(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, suspects: number[]): number[] {
+async function confirmReverse(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, suspects: number[]): Promise<number[]> {
   const confirmed: number[] = [];
-  let pending = confirm(site, pair, mvol, link, suspects);
+  let pending = await confirm(site, pair, mvol, link, suspects);
   for (let round = 1; round < REVERSE_ROUNDS && pending.length > 0; round++) {
     const before = new Map(pending.map(d => [d.chunk, d]));
-    const again = confirm(site, pair, mvol, link, pending.map(d => d.chunk));
+    const again = await confirm(site, pair, mvol, link, pending.map(d => d.chunk));
     pending = [];
     for (const d of again) {
       const last = before.get(d.chunk)!;
@@ -80,7 +80,7 @@ function confirmReverse(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLi
 }
 
 /** Under the lock: the chunks that still differ, the pair still in PAIR and the chunks not marked dirty. */
-function stillDiffering(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, chunks: number[]): Difference[] {
+async function stillDiffering(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLink, chunks: number[]): Promise<Difference[]> {
   const now = site.tables().pairs.find(p => p.pair === pair.pair);
   if (!now || now.state !== 'PAIR' || now.direction !== pair.direction) return [];
   const image = site.image(mvol);
@@ -93,7 +93,7 @@ function stillDiffering(site: Site, pair: PairRow, mvol: VolumeRow, link: SiteLi
       const offset = chunk * pair.chunkSize;
       const length = Math.min(pair.chunkSize, mvol.capacity - offset);
       const m = image.read(offset, length);
-      const r = link.readRvol(pair.rvol.ldev, offset, length);
+      const r = await link.readRvol(pair.rvol.ldev, offset, length);
       if (!m.equals(r)) out.push({chunk, mvol: m, rvol: r});
     }
     return out;

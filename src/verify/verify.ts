@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import {MarklogError} from '../errors.js';
 import {PairBitmap} from '../pair/bitmap.js';
-import {linkOf} from '../site/connect.js';
+import {linkOf} from '../site/link-opener.js';
 import {Site} from '../site/site.js';
 import {REPAIR_HINT, legacyRegistryPath, registryPath, loadRegistry} from '../mark/host-registry.js';
 import {VolumeImage} from '../volume/image.js';
@@ -30,7 +30,7 @@ export interface VerifyResult {
   findings: Finding[];
 }
 
-export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResult {
+export async function verifySite(dir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const findings = new Findings();
   const result: VerifyResult = {site: dir, clean: false, checked: {volumes: 0, pairs: 0, groups: [], deepBytes: 0}, findings: findings.list};
   let site: Site;
@@ -64,7 +64,7 @@ export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResu
   }
   for (const pair of tables.pairs) {
     result.checked.pairs++;
-    checkPair(site, tables, pair, options, findings, result, inFlight);
+    await checkPair(site, tables, pair, options, findings, result, inFlight);
   }
   checkRecovery(site, tables, findings, options.group);
   for (const group of tables.groups) {
@@ -82,7 +82,7 @@ export function verifySite(dir: string, options: VerifyOptions = {}): VerifyResu
   return result;
 }
 
-function checkPair(site: Site, tables: Tables, pair: PairRow, options: VerifyOptions, findings: Findings, result: VerifyResult, inFlight: readonly Inflight[]): void {
+async function checkPair(site: Site, tables: Tables, pair: PairRow, options: VerifyOptions, findings: Findings, result: VerifyResult, inFlight: readonly Inflight[]): Promise<void> {
   const where = `pair ${pair.pair}`;
   const mvol = tables.volumes.find(v => v.ldev === pair.mvol);
   if (!mvol) {
@@ -106,12 +106,12 @@ function checkPair(site: Site, tables: Tables, pair: PairRow, options: VerifyOpt
   });
   let link;
   try {
-    link = linkOf(site, tables);
+    link = await linkOf(site, tables);
   } catch (error) {
     findings.warning('link', where, `the remote was not checked: ${(error as Error).message}`, 'check the link and run verify again');
     return;
   }
-  const far = link.describeVolume(pair.rvol.ldev);
+  const far = await link.describeVolume(pair.rvol.ldev);
   if (!far) {
     findings.error('pair-rvol', where, `R-VOL LDEV ${pair.rvol.ldev} does not exist at ${pair.rvol.name}`, 'delete the pair and create it again');
     return;
@@ -119,5 +119,5 @@ function checkPair(site: Site, tables: Tables, pair: PairRow, options: VerifyOpt
   if (!far.rvolOf || far.rvolOf.pair !== pair.pair || far.rvolOf.primarySite !== tables.site.id || far.rvolOf.mvol !== pair.mvol) {
     findings.error('pair-claim', where, `the remote does not record LDEV ${pair.rvol.ldev} as this pair's R-VOL`, 'delete the pair and create it again');
   }
-  if (options.deep && pair.state === 'PAIR') result.checked.deepBytes += checkPairContent(site, pair, mvol, link, findings, inFlight);
+  if (options.deep && pair.state === 'PAIR') result.checked.deepBytes += await checkPairContent(site, pair, mvol, link, findings, inFlight);
 }

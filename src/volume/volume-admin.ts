@@ -73,7 +73,7 @@ export function createVolume(site: Site, capacity: number, pool = false): Create
 }
 
 /** Adopts an existing raw image where it lies; its size becomes the capacity. */
-export function importVolume(site: Site, imagePath: string, pool = false): VolumeSummary {
+export async function importVolume(site: Site, imagePath: string, pool = false): Promise<VolumeSummary> {
   const file = path.resolve(imagePath);
   let stat: fs.Stats;
   try {
@@ -87,10 +87,10 @@ export function importVolume(site: Site, imagePath: string, pool = false): Volum
   }
   fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
   const identity = imageIdentity(file)!;
-  return site.update(tables => {
+  return site.updateAsync(async tables => {
     const owner = tables.volumes.find(v => site.path(v.image) === file);
     if (owner) throw new InvalidArgumentError(`image ${JSON.stringify(imagePath)} is already LDEV ${owner.ldev}`);
-    const same = findSameImage(site, tables, identity);
+    const same = await findSameImage(site, tables, identity);
     if (same) {
       throw new VolumeInUseError(`image ${JSON.stringify(imagePath)} is the same file as LDEV ${same.ldev} at ${same.site} (through another name, a link or the other site): two volumes on one file are no second copy`);
     }

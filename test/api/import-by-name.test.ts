@@ -43,10 +43,10 @@ test('the package exports only its entry point, and its types check in a TypeScr
   t.regex(deep.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
   fs.writeFileSync(path.join(dir, 'check.ts'), [
     "import {Site, HostWriter, issueMark, MarklogError, type MarkResult} from 'marklog';",
-    'export function markNow(dir: string): MarkResult {',
+    'export async function markNow(dir: string): Promise<MarkResult> {',
     '  const site = Site.open(dir);',
-    '  new HostWriter(site).write(0, 0, new Uint8Array(512));',
-    "  try { return issueMark(site, {app: 'check'}); } catch (error) { if (error instanceof MarklogError) console.log(error.code); throw error; }",
+    '  await new HostWriter(site).write(0, 0, new Uint8Array(512));',
+    "  try { return await issueMark(site, {app: 'check'}); } catch (error) { if (error instanceof MarklogError) console.log(error.code); throw error; }",
     '}',
     '// @ts-expect-error: issueMark takes a Site, not a path',
     "issueMark('/nowhere', {});",

@@ -9,7 +9,7 @@ import path from 'node:path';
 import test from 'ava';
 import {encodeFrame} from '../../src/format/wire-frame.js';
 import {NEW_SESSION} from '../../src/format/wire-bodies.js';
-import {LocalDirectoryLink} from '../../src/site/local-link.js';
+import {LocalDirectoryLink} from '../../src/transport/local-link.js';
 import {Site} from '../../src/site/site.js';
 import {Journal} from '../../src/log/journal.js';
 import {initSite} from '../../src/site/site-admin.js';
@@ -88,31 +88,31 @@ test('Figs. 14, 17, 19: reserve, replicated write, read, flush, log start, write
   const {wire, local} = twinRemotes(t);
   const client = agent(t, wire);
   await client.hello();
-  const link = LocalDirectoryLink.probe(local);
+  const link = await LocalDirectoryLink.probe(local);
   t.teardown(() => link.close());
   const data = randomBytes(64 * 1024);
 
   // describeVolume and reserveRvol
-  t.deepEqual((await client.call('describeVolume', {ldev: 0})).result, link.describeVolume(0));
+  t.deepEqual((await client.call('describeVolume', {ldev: 0})).result, await link.describeVolume(0));
   t.deepEqual((await client.call('describeVolume', {ldev: 9})).result, null);
-  t.deepEqual((await client.call('reserveRvol', {ldev: 0, claim: claim(1, 5), minCapacity: 4 * MiB})).result, link.reserveRvol(0, claim(1, 5), 4 * MiB));
-  t.deepEqual((await client.call('reserveRvol', {ldev: 1, claim: claim(2, 6), minCapacity: MiB})).result, link.reserveRvol(1, claim(2, 6), MiB));
+  t.deepEqual((await client.call('reserveRvol', {ldev: 0, claim: claim(1, 5), minCapacity: 4 * MiB})).result, await link.reserveRvol(0, claim(1, 5), 4 * MiB));
+  t.deepEqual((await client.call('reserveRvol', {ldev: 1, claim: claim(2, 6), minCapacity: MiB})).result, await link.reserveRvol(1, claim(2, 6), MiB));
 
   // writeRvol with its bytes in the binary part, writeRvolFrom as bytes of the source range, readRvol, flushRvol
   await client.call('writeRvol', {ldev: 0, offset: 4096}, data);
-  link.writeRvol(0, 4096, data);
+  await link.writeRvol(0, 4096, data);
   const copied = randomBytes(128 * 1024);
   await client.call('writeRvolFrom', {ldev: 1, offset: MiB, length: copied.length}, copied);
-  link.writeRvol(1, MiB, copied);
+  await link.writeRvol(1, MiB, copied);
   const read = await client.call('readRvol', {ldev: 0, offset: 4096, length: data.length});
   t.deepEqual(read.data, data);
-  t.deepEqual(read.data, link.readRvol(0, 4096, data.length));
+  t.deepEqual(read.data, await link.readRvol(0, 4096, data.length));
   t.is((await client.call('flushRvol', {ldev: 0})).result, undefined);
-  link.flushRvol(0);
+  await link.flushRvol(0);
 
   // Fig. 17: prepareLogGroup, then Fig. 19: write and mark entries in one appendToLog
   const request = {primarySite: PRIMARY, members: [{rvol: 0, mvol: 5, pair: 1}, {rvol: 1, mvol: 6, pair: 2}]};
-  t.deepEqual((await client.call('prepareLogGroup', {request})).result, link.prepareLogGroup(request));
+  t.deepEqual((await client.call('prepareLogGroup', {request})).result, await link.prepareLogGroup(request));
   const entries: NewEntry[] = [
     {kind: 'write', ldev: 0, address: 0, data: randomBytes(4096)},
     {kind: 'write', ldev: 1, address: 65536, data: randomBytes(8192)},
@@ -123,7 +123,7 @@ test('Figs. 14, 17, 19: reserve, replicated write, read, flush, log start, write
   ];
   const onWire = entriesToWire(entries);
   const appended = await client.call<{appended: {logId: number; timer: number; logLdev: number; address: number}[]; warnings: string[]}>('appendToLog', {group: 1, entries: onWire.entries}, Buffer.concat(onWire.data));
-  const viaLink = link.appendToLog(1, entries);
+  const viaLink = await link.appendToLog(1, entries);
   const withoutTimers = (list: {timer?: number}[]) => list.map(({timer: _, ...rest}) => rest);
   t.deepEqual(withoutTimers(appended.result.appended), withoutTimers(viaLink.appended));
   t.deepEqual(appended.result.appended.map(a => a.logId), [1, 2, 3, 4, 5, 6]);
@@ -131,7 +131,7 @@ test('Figs. 14, 17, 19: reserve, replicated write, read, flush, log start, write
 
   // listMarks
   const marks = (await client.call<{markId: number; app: string; logId: number}[]>('listMarks', {group: 1})).result;
-  t.deepEqual(marks, link.listMarks(1));
+  t.deepEqual(marks, await link.listMarks(1));
   t.deepEqual(marks.map(m => [m.markId, m.app, m.logId]), [[1, 'db', 3], [2, 'cron', 6]]);
 
   client.bye();
@@ -239,8 +239,8 @@ test('an image arrives as extents into a staging file and is committed as receiv
   t.true(fs.readdirSync(path.join(wire, 'receiving')).length === 1, 'a staging file waits at the remote');
   for (const e of extents) await client.call('receiveImageChunk', {transfer: begun.transfer, offset: e.offset}, e.data);
   await client.call('receiveImageCommit', {transfer: begun.transfer, force: true});
-  const link = LocalDirectoryLink.probe(local);
-  link.receiveImage(0, image, true);
+  const link = await LocalDirectoryLink.probe(local);
+  await link.receiveImage(0, image, true);
   link.close();
   t.deepEqual(fs.readdirSync(path.join(wire, 'receiving')), [], 'the staging file is gone');
   t.deepEqual(imagesOf(wire), imagesOf(local));

@@ -12,7 +12,7 @@ import path from 'node:path';
 import {loadRegistry, rewriteRegistry, HOST_MARKS_FILE, type HostRegistry} from '../../src/mark/host-registry.js';
 import {HOST_MARKS_LEGACY} from '../../src/format/host-marks-format.js';
 import {Site} from '../../src/site/site.js';
-import {closeLink} from '../../src/site/connect.js';
+import {closeLink} from '../../src/site/link-opener.js';
 import {listMarks} from '../../src/mark/mark-list.js';
 import {issueMark} from '../../src/mark/mark.js';
 import {Rng, caseCount, crc32cOf, describe, fuzzSuite, isTyped, mutate} from '../helpers/fuzz.js';
@@ -46,10 +46,10 @@ function sameFiles(a: Files, b: Files): boolean {
   return (a.journal === null ? b.journal === null : b.journal !== null && a.journal.equals(b.journal)) && a.legacy === b.legacy;
 }
 
-function withSite<T>(dir: string, work: (site: Site) => T): T {
+async function withSite<T>(dir: string, work: (site: Site) => T | Promise<T>): Promise<T> {
   const site = Site.open(dir);
   try {
-    return work(site);
+    return await work(site);
   } finally {
     closeLink(site);
     site.close();
@@ -81,8 +81,8 @@ function isPrefixOf(got: HostRegistry, pristine: HostRegistry): boolean {
   });
 }
 
-fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
-  const fx = buildLog(t, 'plain', seed);
+fuzzSuite('host mark registry', PROPERTIES, async ({seed, ledger, note, t}) => {
+  const fx = await buildLog(t, 'plain', seed);
   const dir = scratchDir(t, 'marklog-fuzz-registry-');
   const journalFile = path.join(fx.primary, HOST_MARKS_FILE);
   const pristineBytes = fs.readFileSync(journalFile);
@@ -231,12 +231,12 @@ fuzzSuite('host mark registry', PROPERTIES, ({seed, ledger, note, t}) => {
     stats.probed++;
     place(fx.primary, files);
     try {
-      withSite(fx.primary, site => listMarks(site));
+      await withSite(fx.primary, site => listMarks(site));
     } catch (error) {
       ledger.check(PROPERTIES[2], index, isTyped(error), () => `mark list: ${describe(error)}; ${what}`, `mark list: ${error instanceof Error ? error.constructor.name : 'non-error'}`);
     }
     try {
-      const result = withSite(fx.primary, site => issueMark(site, {group: fx.group, app: 'fuzz'}));
+      const result = await withSite(fx.primary, site => issueMark(site, {group: fx.group, app: 'fuzz'}));
       stats.issued++;
       ledger.check(PROPERTIES[7], index, !exhausted, () => `mark issued with ID ${result.markId}; ${what}`, 'a mark past the last mark ID');
       ledger.check(PROPERTIES[3], index, !inLog.has(result.markId) && result.markId > 0,

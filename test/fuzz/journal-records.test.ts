@@ -69,9 +69,10 @@ function sameRecord(located: LocatedRecord, written: SpecRecord): boolean {
   return r.markId === written.markId && r.app === written.app;
 }
 
-fuzzSuite('journal reader', PROPERTIES, ({seed, ledger, note, t}) => {
+fuzzSuite('journal reader', PROPERTIES, async ({seed, ledger, note, t}) => {
   const shapes: LogShape[] = ['plain', 'wrapped', 'two-volumes'];
-  const fixtures: FuzzLog[] = shapes.map(shape => buildLog(t, shape, seed));
+  const fixtures: FuzzLog[] = [];
+  for (const shape of shapes) fixtures.push(await buildLog(t, shape, seed));
   const tablesOf = new Map(fixtures.map(fx => [fx, JSON.parse(fs.readFileSync(`${fx.remote}/tables.json`, 'utf8'))]));
   const cases = caseCount(2100);
   const modes: Record<string, number> = {};

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {Site} from '../../src/site/site.js';
-import {closeLink} from '../../src/site/connect.js';
+import {closeLink} from '../../src/site/link-opener.js';
 import {restoreToMark} from '../../src/restore/restore.js';
 import {Rng, caseCount, describe, fuzzSuite, isTyped} from '../helpers/fuzz.js';
 import {buildLog, scratchDir, sha, type FuzzLog, type LogShape} from '../helpers/fuzz-sites.js';
@@ -30,9 +30,10 @@ const PROPERTIES = [
 // Both log formats: version 1 (FORMAT.md §4.2) and version 2 (§4.8), whose restore
 // checks only the data blocks it uses, so damage in bytes a later write replaced
 // does not stop it; there a damaged record header before the mark still must.
-for (const version of [1, 2] as const) fuzzSuite(`restore from a damaged log (format ${version})`, PROPERTIES, ({seed, ledger, note, t}) => {
+for (const version of [1, 2] as const) fuzzSuite(`restore from a damaged log (format ${version})`, PROPERTIES, async ({seed, ledger, note, t}) => {
   const shapes: LogShape[] = ['plain', 'wrapped', 'two-volumes'];
-  const fixtures: FuzzLog[] = shapes.map(shape => buildLog(t, shape, seed, version));
+  const fixtures: FuzzLog[] = [];
+  for (const shape of shapes) fixtures.push(await buildLog(t, shape, seed, version));
   const out = scratchDir(t, 'marklog-fuzz-restore-');
   // Damage every run includes, whatever the seed: one bit of a log ID, one bit of the
   // current header slot, a record magic. Each restores to the last mark.
@@ -93,7 +94,7 @@ for (const version of [1, 2] as const) fuzzSuite(`restore from a damaged log (fo
     let error: unknown;
     try {
       site = Site.open(fx.remote);
-      restoreToMark(site, {group: fx.group, markId: mark.markId, target: {kind: 'file', path: target}});
+      await restoreToMark(site, {group: fx.group, markId: mark.markId, target: {kind: 'file', path: target}});
     } catch (e) {
       error = e;
     } finally {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {validateTables} from '../../src/site/tables.js';
 import {Site} from '../../src/site/site.js';
-import {closeLink} from '../../src/site/connect.js';
+import {closeLink} from '../../src/site/link-opener.js';
 import {showSite} from '../../src/site/site-admin.js';
 import {listVolumes} from '../../src/volume/volume-admin.js';
 import {displayPairs} from '../../src/pair/pair-display.js';
@@ -106,8 +106,8 @@ const PROPERTIES = [
   'tables that Site.open accepts never make a read-only command fail with an untyped error',
 ];
 
-fuzzSuite('tables loader', PROPERTIES, ({seed, ledger, note, t}) => {
-  const fx = buildLog(t, 'plain', seed);
+fuzzSuite('tables loader', PROPERTIES, async ({seed, ledger, note, t}) => {
+  const fx = await buildLog(t, 'plain', seed);
   const out = scratchDir(t, 'marklog-fuzz-tables-');
   const seeds = [fx.primary, fx.remote].map(dir => ({dir, text: fs.readFileSync(path.join(dir, 'tables.json'), 'utf8')}));
   for (const s of seeds) {
@@ -182,7 +182,7 @@ fuzzSuite('tables loader', PROPERTIES, ({seed, ledger, note, t}) => {
       ];
       for (const [name, probe] of probes) {
         try {
-          probe();
+          await probe();
         } catch (error) {
           ledger.check(PROPERTIES[4], index, isTyped(error), () => `${name}: ${describe(error)}; ${context()}`, `${name}: ${error instanceof Error ? error.constructor.name : 'non-error'}`);
         }

@@ -4,6 +4,7 @@
 // slow machine makes it run longer, not do less.
 // Usage: busy-host PRIMARY_DIR REMOTE_DIR MVOL CAPACITY SEED MILLISECONDS [MIN_OPS]
 import fs from 'node:fs';
+import './transports.js';
 import {Site} from '../../src/site/site.js';
 import {hostWrite} from '../../src/io/host-io.js';
 import {issueMark} from '../../src/mark/mark.js';
@@ -20,14 +21,14 @@ const say = (line: string) => fs.writeSync(1, `${line}\n`);
 
 for (let i = 0; Date.now() < until || i < minOps; i++) {
   if (i % 4 === 3) {
-    const mark = issueMark(primary, {app: `host-${seed}`});
+    const mark = await issueMark(primary, {app: `host-${seed}`});
     say(`mark ${mark.markId} ${mark.logId}`);
   } else if (i % 4 === 2) {
     logStatus(remote, 1);
     say('status');
   } else {
     const {offset, data} = blockFor(seed, i, Number(capacityText));
-    const result = hostWrite(primary, Number(mvolText), offset, data);
+    const result = await hostWrite(primary, Number(mvolText), offset, data);
     say(`write ${result.logged[0].logId}`);
   }
 }

@@ -4,6 +4,7 @@
 // `writer` sends the writes through one HostWriter (locks kept between writes),
 // `call` (the default) through one hostWrite call each.
 import fs from 'node:fs';
+import './transports.js';
 import {Site} from '../../src/site/site.js';
 import {hostWrite} from '../../src/io/host-io.js';
 import {HostWriter} from '../../src/io/host-writer.js';
@@ -22,12 +23,12 @@ const write = (offset: number, data: Buffer) => writer ? writer.write(mvol, offs
 for (let i = 0; ; i++) {
   if (i % 6 === 5) {
     say(`begin mark ${i}`);
-    const mark = issueMark(site, {app: `crash-${seed}`});
+    const mark = await issueMark(site, {app: `crash-${seed}`});
     say(`mark ${i} ${mark.markId}`);
     continue;
   }
   const {offset, data} = blockFor(seed, i, capacity);
   say(`begin write ${i} ${offset} ${data.length}`);
-  write(offset, data);
+  await write(offset, data);
   say(`write ${i} ${offset} ${data.length}`);
 }

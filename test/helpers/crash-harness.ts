@@ -24,7 +24,7 @@ export interface Step {
 export interface Scenario {
   name: string;
   /** Builds the starting state and its model (through the library). */
-  build: (w: CrashWorld) => void;
+  build: (w: CrashWorld) => void | Promise<void>;
   /** The command killed at each of its operations (run with --json). */
   command: (w: CrashWorld) => string[];
   input?: Buffer;
@@ -74,7 +74,7 @@ export async function runScenario(scenario: Scenario, base: string, choice: Choi
   const context = {root: w.root, scratch, input: scenario.input};
   const report: ScenarioReport = {ops: [], points: 0, tried: 0, problems: [], findingsAfterKill: new Map()};
   try {
-    scenario.build(w);
+    await scenario.build(w);
     w.save();
     const args = [...scenario.command(w), '--json'];
     const listing = await traceCommand(context, args);
@@ -102,7 +102,7 @@ async function tryPoint(scenario: Scenario, w: CrashWorld, context: {root: strin
     return [`the kill did not land there: ${killed.signal ?? `exit ${killed.code}`}, last operation ${describeLast(killed)}`];
   }
   for (const dir of [w.p, w.r]) {
-    for (const finding of verifySite(dir).findings) {
+    for (const finding of (await verifySite(dir)).findings) {
       const name = `${path.basename(dir)}: ${finding.check}`;
       report.findingsAfterKill.set(name, (report.findingsAfterKill.get(name) ?? 0) + 1);
     }
@@ -158,7 +158,7 @@ export async function checkInvariants(w: CrashWorld, model: Model): Promise<stri
     const problem = compareImage(path.join(w.root, file), expected);
     if (problem) problems.push(`${file}: ${problem}`);
   }
-  if (model.members.length > 0) problems.push(...checkMarks(w, model));
+  if (model.members.length > 0) problems.push(...await checkMarks(w, model));
   return problems;
 }
 
@@ -168,7 +168,7 @@ export async function checkInvariants(w: CrashWorld, model: Model): Promise<stri
  * (the functions behind `mark list` and `restore`), in this process: a CLI start
  * for each would double the harness's time.
  */
-function checkMarks(w: CrashWorld, model: Model): string[] {
+async function checkMarks(w: CrashWorld, model: Model): Promise<string[]> {
   const problems: string[] = [];
   const remote = Site.open(w.r);
   try {
@@ -187,7 +187,7 @@ function checkMarks(w: CrashWorld, model: Model): string[] {
         const file = path.join(`${w.root}.scratch`, `check-${id}-${rvol}.img`);
         fs.rmSync(file, {force: true});
         try {
-          restoreToMark(remote, {group: 1, markId: id, rvol, target: {kind: 'file', path: file}});
+          await restoreToMark(remote, {group: 1, markId: id, rvol, target: {kind: 'file', path: file}});
           const problem = compareImage(file, expected);
           if (problem) problems.push(`restore to mark ${id} (R-VOL ${rvol}): ${problem}`);
         } catch (error) {

@@ -84,7 +84,7 @@ export function batchPoints(listing: TracedRun): BatchPoint[] {
 export interface BatchScenario {
   name: string;
   /** Builds the starting state and its model (through the library). */
-  build: (w: CrashWorld) => void;
+  build: (w: CrashWorld) => void | Promise<void>;
   /** The M-VOL (LDEV at the primary) served and written. */
   mvol: number;
   /** The client's batch, sent in one go. */
@@ -117,7 +117,7 @@ export async function runServeBatch(scenario: BatchScenario, base: string, choic
   fs.mkdirSync(context.scratch, {recursive: true});
   const report: BatchReport = {operations: [], points: 0, tried: 0, problems: [], leftInFlight: 0, reached: [], findingsAfterKill: new Map()};
   try {
-    scenario.build(w);
+    await scenario.build(w);
     w.save();
     const listing = await serveBatch(context, w.p, scenario.mvol, scenario.requests);
     if (listing.failures.length > 0 || !listing.answered.every(Boolean)) {
@@ -152,7 +152,7 @@ async function tryBatchPoint(scenario: BatchScenario, w: CrashWorld, context: Tr
   if (!landed) return [...problems, `the kill did not land there: ${killed.run.signal ?? `exit ${killed.run.code}`}, last operation ${killed.run.ops.at(-1)?.text ?? 'none'}`];
   if (inflightLeft(w.p).length > 0) report.leftInFlight++;
   for (const dir of [w.p, w.r]) {
-    for (const finding of verifySite(dir).findings) {
+    for (const finding of (await verifySite(dir)).findings) {
       const name = `${path.basename(dir)}: ${finding.check}`;
       report.findingsAfterKill.set(name, (report.findingsAfterKill.get(name) ?? 0) + 1);
     }

@@ -76,10 +76,10 @@ export class CrashWorld {
     return this.remoteSite;
   }
 
-  sites(linked = true): this {
+  async sites(linked = true): Promise<this> {
     initSite({dir: this.p, role: 'primary'});
     initSite({dir: this.r, role: 'remote'});
-    if (linked) linkSites(this.p, this.r);
+    if (linked) await linkSites(this.p, this.r);
     return this;
   }
 
@@ -97,30 +97,30 @@ export class CrashWorld {
     data.copy(this.model.images.get(file)!, offset);
   }
 
-  pair(mvol: number, rvol: number): number {
-    const {pair} = createPair(this.primary, {mvol, rvol});
+  async pair(mvol: number, rvol: number): Promise<number> {
+    const {pair} = await createPair(this.primary, {mvol, rvol});
     this.model.images.set(imageName('r', rvol), Buffer.from(this.model.images.get(imageName('p', mvol))!));
     return pair;
   }
 
-  suspend(pair: number): void {
-    suspendPair(this.primary, pair);
+  async suspend(pair: number): Promise<void> {
+    await suspendPair(this.primary, pair);
   }
 
-  logStart(pairs: number[], members: {mvol: number; rvol: number}[], group = 1): void {
-    startLogging(this.primary, {pairs, group});
+  async logStart(pairs: number[], members: {mvol: number; rvol: number}[], group = 1): Promise<void> {
+    await startLogging(this.primary, {pairs, group});
     this.model.members = members;
   }
 
   /** A host write at the primary; `mirrored` names the R-VOL that gets it too (a pair in PAIR). */
-  write(mvol: number, offset: number, data: Buffer, mirrored?: number): void {
-    hostWrite(this.primary, mvol, offset, data);
+  async write(mvol: number, offset: number, data: Buffer, mirrored?: number): Promise<void> {
+    await hostWrite(this.primary, mvol, offset, data);
     data.copy(this.model.images.get(imageName('p', mvol))!, offset);
     if (mirrored !== undefined) data.copy(this.model.images.get(imageName('r', mirrored))!, offset);
   }
 
-  mark(): number {
-    const {markId} = issueMark(this.primary, {app: 'crash'});
+  async mark(): Promise<number> {
+    const {markId} = await issueMark(this.primary, {app: 'crash'});
     this.model.marks.set(markId, markImages(this.model));
     return markId;
   }
@@ -133,14 +133,14 @@ export class CrashWorld {
   }
 
   /** Failback of one pair (resync --reverse): its M-VOL becomes its R-VOL's image, and the R-VOL the source. */
-  failback(pair: number, mvol: number, rvol: number): void {
-    reverseResync(this.primary, pair);
+  async failback(pair: number, mvol: number, rvol: number): Promise<void> {
+    await reverseResync(this.primary, pair);
     this.model.images.set(imageName('p', mvol), Buffer.from(this.model.images.get(imageName('r', rvol))!));
   }
 
   /** A host write at the remote after a takeover. */
-  remoteWrite(rvol: number, offset: number, data: Buffer): void {
-    hostWrite(this.remote, rvol, offset, data);
+  async remoteWrite(rvol: number, offset: number, data: Buffer): Promise<void> {
+    await hostWrite(this.remote, rvol, offset, data);
     data.copy(this.model.images.get(imageName('r', rvol))!, offset);
   }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type {ExecutionContext} from 'ava';
 import {initSite, linkSites} from '../../src/site/site-admin.js';
 import {Site} from '../../src/site/site.js';
-import {closeLink} from '../../src/site/connect.js';
+import {closeLink} from '../../src/site/link-opener.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
 import {createPair} from '../../src/pair/pair-create.js';
 import {startLogging} from '../../src/log/log-start.js';
@@ -58,10 +58,10 @@ export function scratchDir(t: ExecutionContext, prefix = 'marklog-fuzz-'): strin
   return dir;
 }
 
-function withSites<T>(dirs: string[], work: (...sites: Site[]) => T): T {
+async function withSites<T>(dirs: string[], work: (...sites: Site[]) => T | Promise<T>): Promise<T> {
   const sites = dirs.map(dir => Site.open(dir));
   try {
-    return work(...sites);
+    return await work(...sites);
   } finally {
     for (const site of sites) {
       closeLink(site);
@@ -76,19 +76,26 @@ const VOLUME = 256 * 1024;
  * Builds the log. `seed` decides the writes (offsets, lengths, data) and the app names,
  * so a failing fuzz seed rebuilds the same log.
  */
-export function buildLog(t: ExecutionContext, shape: LogShape, seed: number, version: 1 | 2 = 1): FuzzLog {
-  // The log's format is chosen when its volumes are formatted (MARKLOG_LOG_FORMAT, OPERATING.md).
-  const saved = process.env.MARKLOG_LOG_FORMAT;
-  process.env.MARKLOG_LOG_FORMAT = String(version);
-  try {
-    return buildLogOf(t, shape, seed);
-  } finally {
-    if (saved === undefined) delete process.env.MARKLOG_LOG_FORMAT;
-    else process.env.MARKLOG_LOG_FORMAT = saved;
-  }
+/** Settles when the last log build has: builds go one at a time, each with its own MARKLOG_LOG_FORMAT. */
+let building: Promise<unknown> = Promise.resolve();
+
+export function buildLog(t: ExecutionContext, shape: LogShape, seed: number, version: 1 | 2 = 1): Promise<FuzzLog> {
+  const built = building.then(async () => {
+    // The log's format is chosen when its volumes are formatted (MARKLOG_LOG_FORMAT, OPERATING.md).
+    const saved = process.env.MARKLOG_LOG_FORMAT;
+    process.env.MARKLOG_LOG_FORMAT = String(version);
+    try {
+      return await buildLogOf(t, shape, seed);
+    } finally {
+      if (saved === undefined) delete process.env.MARKLOG_LOG_FORMAT;
+      else process.env.MARKLOG_LOG_FORMAT = saved;
+    }
+  });
+  building = built.catch(() => undefined);
+  return built;
 }
 
-function buildLogOf(t: ExecutionContext, shape: LogShape, seed: number): FuzzLog {
+async function buildLogOf(t: ExecutionContext, shape: LogShape, seed: number): Promise<FuzzLog> {
   const began = Date.now();
   const rng = new Rng(seed, 0x5eed);
   const root = scratchDir(t);
@@ -96,67 +103,67 @@ function buildLogOf(t: ExecutionContext, shape: LogShape, seed: number): FuzzLog
   const remote = path.join(root, 'remote');
   initSite({dir: primary, role: 'primary'});
   initSite({dir: remote, role: 'remote'});
-  linkSites(primary, remote);
+  await linkSites(primary, remote);
   const logCapacity = shape === 'plain' ? 160 * 1024 : shape === 'wrapped' ? 64 * 1024 : 32 * 1024;
 
   const host = rng.bytes(VOLUME);
   const model = Buffer.from(host);
   const atMark = new Map<number, Buffer>();
-  const {mvol, rvol, group} = withSites([primary, remote], (p, r) => {
+  const {mvol, rvol, group} = await withSites([primary, remote], async (p, r) => {
     const mvol = createVolume(p, VOLUME).ldev;
     const rvol = createVolume(r, VOLUME).ldev;
-    hostWrite(p, mvol, 0, host);
-    const pair = createPair(p, {mvol, rvol, chunkSize: 4096}).pair;
+    await hostWrite(p, mvol, 0, host);
+    const pair = (await createPair(p, {mvol, rvol, chunkSize: 4096})).pair;
     createVolume(r, logCapacity, true);
     if (shape === 'two-volumes') createVolume(r, logCapacity, true);
-    const group = startLogging(p, {pairs: [pair], group: 1}).group;
+    const group = (await startLogging(p, {pairs: [pair], group: 1})).group;
     return {mvol, rvol, group};
   });
 
   const free = () => withSites([remote], r => logStatus(r, group).groups[0].usage.free);
   const apps = ['db', 'oracle-prod', 'café', 'ログ', '🦀 backup', 'x'.repeat(255), 'a b c'];
   let writes = 0;
-  const writeSome = (count: number, maxLength: number) => {
+  const writeSome = async (count: number, maxLength: number) => {
     for (let i = 0; i < count; i++) {
       const length = rng.range(1, maxLength);
-      if (free() < length + 64 + 512) return false;
+      if (await free() < length + 64 + 512) return false;
       const offset = rng.int(VOLUME - length);
       const data = rng.chance(0.2) ? Buffer.alloc(length, rng.int(256)) : rng.bytes(length);
-      withSites([primary], p => hostWrite(p, mvol, offset, data));
+      await withSites([primary], p => hostWrite(p, mvol, offset, data));
       data.copy(model, offset);
       writes++;
-      if (rng.chance(0.3)) mark();
+      if (rng.chance(0.3)) await mark();
     }
     return true;
   };
-  const mark = () => {
-    if (free() < 512) return;
-    const result = withSites([primary], p => issueMark(p, {group, app: rng.pick(apps)}));
+  const mark = async () => {
+    if (await free() < 512) return;
+    const result = await withSites([primary], p => issueMark(p, {group, app: rng.pick(apps)}));
     atMark.set(result.markId, Buffer.from(model));
   };
 
   if (shape === 'plain') {
-    mark();
-    writeSome(40, 3000);
-    mark();
+    await mark();
+    await writeSome(40, 3000);
+    await mark();
   } else if (shape === 'wrapped') {
-    writeSome(18, 2500);
-    mark();
+    await writeSome(18, 2500);
+    await mark();
     const applyTo = [...atMark.keys()][Math.floor(atMark.size / 2)] ?? [...atMark.keys()].at(-1)!;
-    withSites([remote], r => applyLog(r, group, {markId: applyTo}));
+    await withSites([remote], r => applyLog(r, group, {markId: applyTo}));
     for (const id of [...atMark.keys()]) if (id < applyTo) atMark.delete(id);
     // Fill past the end of the volume so the ring wraps to the front.
-    for (let round = 0; round < 40 && !wrapped(remote, group); round++) writeSome(1, 2500);
-    writeSome(3, 1200);
-    mark();
-    if (!wrapped(remote, group)) throw new Error('fixture: the log did not wrap');
+    for (let round = 0; round < 40 && !await wrapped(remote, group); round++) await writeSome(1, 2500);
+    await writeSome(3, 1200);
+    await mark();
+    if (!await wrapped(remote, group)) throw new Error('fixture: the log did not wrap');
   } else {
-    withSites([remote], r => extendLog(r, group));
-    mark();
-    for (let round = 0; round < 60 && !usesSecondVolume(remote, group); round++) writeSome(1, 2000);
-    writeSome(4, 1500);
-    mark();
-    if (!usesSecondVolume(remote, group)) throw new Error('fixture: the log did not reach its second volume');
+    await withSites([remote], r => extendLog(r, group));
+    await mark();
+    for (let round = 0; round < 60 && !await usesSecondVolume(remote, group); round++) await writeSome(1, 2000);
+    await writeSome(4, 1500);
+    await mark();
+    if (!await usesSecondVolume(remote, group)) throw new Error('fixture: the log did not reach its second volume');
   }
 
   const tables = JSON.parse(fs.readFileSync(path.join(remote, 'tables.json'), 'utf8'));
@@ -183,7 +190,7 @@ function buildLogOf(t: ExecutionContext, shape: LogShape, seed: number): FuzzLog
   return {root, primary, remote, group, mvol, rvol, capacity: VOLUME, logVolumes, records, marks, base: fs.readFileSync(rvolFile), rvolFile};
 }
 
-function wrapped(remote: string, group: number): boolean {
+function wrapped(remote: string, group: number): Promise<boolean> {
   return withSites([remote], r => {
     const tables = r.tables();
     const row = tables.groups.find(g => g.group === group)!;
@@ -192,7 +199,7 @@ function wrapped(remote: string, group: number): boolean {
   });
 }
 
-function usesSecondVolume(remote: string, group: number): boolean {
+function usesSecondVolume(remote: string, group: number): Promise<boolean> {
   return withSites([remote], r => logStatus(r, group).groups[0].logVolumes.filter(v => v.records > 0).length >= 2);
 }
 

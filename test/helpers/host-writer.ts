@@ -5,6 +5,7 @@
 // write wholly behind the pointer it reads the R-VOL back, still under the lock, to
 // prove the write is there while the pair is still in COPY. Prints a HostWriterReport.
 import crypto from 'node:crypto';
+import './transports.js';
 import {LockTimeoutError} from '../../src/errors.js';
 import {hostWrite} from '../../src/io/host-io.js';
 import {PairBitmap} from '../../src/pair/bitmap.js';
@@ -80,7 +81,7 @@ function lockEagerly(site: Site): void {
   }
 }
 
-function run(plan: HostWriterPlan): HostWriterReport {
+async function run(plan: HostWriterPlan): Promise<HostWriterReport> {
   const primary = Site.open(plan.primary);
   const remote = Site.open(plan.remote);
   const report: HostWriterReport = {behind: 0, ahead: 0, across: 0, behindMissingOnRvol: 0, afterCopy: 0, maxLockWaitMs: 0, pointers: 0, watchedMs: 0};
@@ -114,7 +115,7 @@ function run(plan: HostWriterPlan): HostWriterReport {
       else if (where === 1 && capacity - copied >= length) offset = copied + randomInt(capacity - copied - length + 1);
       else offset = Math.min(capacity - length, Math.max(0, copied - randomInt(length)));
       const data = crypto.randomBytes(length);
-      hostWrite(primary, plan.mvol, offset, data);
+      await hostWrite(primary, plan.mvol, offset, data);
       if (offset + length <= copied) {
         report.behind++;
         const onRvol = remote.volume(remote.tables(), plan.rvol);
@@ -132,4 +133,4 @@ function run(plan: HostWriterPlan): HostWriterReport {
   return report;
 }
 
-process.stdout.write(`${JSON.stringify(run(JSON.parse(process.argv[2]) as HostWriterPlan))}\n`);
+process.stdout.write(`${JSON.stringify(await run(JSON.parse(process.argv[2]) as HostWriterPlan))}\n`);

@@ -18,13 +18,13 @@ export interface LibrarySites {
   remote: Site;
 }
 
-export function librarySites(t: ExecutionContext): LibrarySites {
+export async function librarySites(t: ExecutionContext): Promise<LibrarySites> {
   const root = tempDir(t);
   const p = path.join(root, 'p');
   const r = path.join(root, 'r');
   initSite({dir: p, role: 'primary'});
   initSite({dir: r, role: 'remote'});
-  linkSites(p, r);
+  await linkSites(p, r);
   const primary = Site.open(p);
   const remote = Site.open(r);
   t.teardown(() => {
@@ -35,12 +35,12 @@ export function librarySites(t: ExecutionContext): LibrarySites {
 }
 
 /** One pair (M-VOL and R-VOL of `capacity`) in log mode, with a pool volume of `logCapacity` as its log. */
-export function loggedPair(t: ExecutionContext, capacity: number, logCapacity = 256 * 1024 * 1024) {
-  const sites = librarySites(t);
+export async function loggedPair(t: ExecutionContext, capacity: number, logCapacity = 256 * 1024 * 1024) {
+  const sites = await librarySites(t);
   const mvol = createVolume(sites.primary, capacity).ldev;
   const rvol = createVolume(sites.remote, capacity).ldev;
   createVolume(sites.remote, logCapacity, true);
-  createPair(sites.primary, {mvol, rvol});
-  const {group} = startLogging(sites.primary, {pairs: [1], group: 1});
+  await createPair(sites.primary, {mvol, rvol});
+  const {group} = await startLogging(sites.primary, {pairs: [1], group: 1});
   return {...sites, mvol, rvol, group};
 }

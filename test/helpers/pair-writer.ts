@@ -7,6 +7,7 @@
 // pair copier does, so an admin command is not starved. Prints "writing" after the
 // first write, then writes until it is killed.
 import crypto from 'node:crypto';
+import './transports.js';
 import {hostWrite} from '../../src/io/host-io.js';
 import {Site} from '../../src/site/site.js';
 
@@ -17,7 +18,7 @@ const blocks = Math.floor(Number(regionText) / 4096);
 const data = Buffer.alloc(4096);
 for (let i = 0; ; i++) {
   crypto.randomFillSync(data);
-  hostWrite(site, mvol, crypto.randomInt(blocks) * 4096, data);
+  await hostWrite(site, mvol, crypto.randomInt(blocks) * 4096, data);
   if (i === 0) process.stdout.write('writing\n');
   site.lock.yieldToWaiters(50);
 }

@@ -42,11 +42,11 @@ function imageOf(site: Site, ldev: number): string {
 }
 
 /** An M-VOL and its R-VOL in PAIR; the primary's handle is closed, as a killed process's would be. */
-function pairInPair(t: ExecutionContext) {
-  const {p, primary, remote} = librarySites(t);
+async function pairInPair(t: ExecutionContext) {
+  const {p, primary, remote} = await librarySites(t);
   const mvol = createVolume(primary, CAPACITY).ldev;
   const rvol = createVolume(remote, CAPACITY).ldev;
-  createPair(primary, {mvol, rvol});
+  await createPair(primary, {mvol, rvol});
   const mvolImage = imageOf(primary, mvol);
   const rvolImage = imageOf(remote, rvol);
   primary.close();
@@ -59,8 +59,8 @@ function batch(mvol: number): (Inflight & {data: Buffer})[] {
   return spots.map(([block, blocks], i) => ({ldev: mvol, offset: block * 4 * KiB, length: blocks * 4 * KiB, data: Buffer.alloc(blocks * 4 * KiB, 0x30 + i)}));
 }
 
-test('writes a killed process left in flight in many slots all reach the R-VOL with the next write: M-VOL and R-VOL are the same, and every slot is clear', t => {
-  const {p, mvol, mvolImage, rvolImage} = pairInPair(t);
+test('writes a killed process left in flight in many slots all reach the R-VOL with the next write: M-VOL and R-VOL are the same, and every slot is clear', async t => {
+  const {p, mvol, mvolImage, rvolImage} = await pairInPair(t);
   killedWithWritesInFlight(p, mvolImage, batch(mvol));
   t.is(setSlots(p), 9);
   t.false(fs.readFileSync(mvolImage).equals(fs.readFileSync(rvolImage)), 'the R-VOL has not had the writes yet');
@@ -68,13 +68,13 @@ test('writes a killed process left in flight in many slots all reach the R-VOL w
   writeAt(p, mvol, 2 * 1024 * KiB, Buffer.from('after the crash'));
   t.true(fs.readFileSync(mvolImage).equals(fs.readFileSync(rvolImage)), 'after the repair the R-VOL is the M-VOL byte for byte');
   t.is(setSlots(p), 0);
-  t.true(verifySite(p).clean);
+  t.true((await verifySite(p)).clean);
 });
 
-test('writes a killed process left in flight in many slots are all logged before the next mark: the mark restores at the remote to exactly the M-VOL', t => {
-  const {p, r, root, primary, remote, mvol, group} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+test('writes a killed process left in flight in many slots are all logged before the next mark: the mark restores at the remote to exactly the M-VOL', async t => {
+  const {p, r, root, primary, remote, mvol, group} = await loggedPair(t, CAPACITY, 64 * 1024 * 1024);
   const mvolImage = imageOf(primary, mvol);
-  issueMark(primary, {app: 'before'});
+  await issueMark(primary, {app: 'before'});
   const before = fs.readFileSync(mvolImage);
   primary.close();
   killedWithWritesInFlight(p, mvolImage, batch(mvol));
@@ -85,14 +85,14 @@ test('writes a killed process left in flight in many slots are all logged before
   const [first, second] = marksInLog(remote, group);
   for (const [mark, expected] of [[first, before], [second, fs.readFileSync(mvolImage)]] as const) {
     const target = path.join(root, `mark-${mark.markId}.img`);
-    restoreToMark(remote, {group, markId: mark.markId, target: {kind: 'file', path: target}});
+    await restoreToMark(remote, {group, markId: mark.markId, target: {kind: 'file', path: target}});
     t.true(fs.readFileSync(target).equals(expected), `mark ${mark.markId} restores to the M-VOL as it was then`);
   }
-  t.true(verifySite(r).clean);
+  t.true((await verifySite(r)).clean);
 });
 
-test('an inflight file of one record, as releases before the activity log wrote it, is repaired and grown to every slot', t => {
-  const {p, mvol, mvolImage, rvolImage} = pairInPair(t);
+test('an inflight file of one record, as releases before the activity log wrote it, is repaired and grown to every slot', async t => {
+  const {p, mvol, mvolImage, rvolImage} = await pairInPair(t);
   const [write] = batch(mvol);
   killedWithWritesInFlight(p, mvolImage, [write]);
   fs.truncateSync(path.join(p, 'inflight'), INFLIGHT_SIZE);
@@ -103,21 +103,21 @@ test('an inflight file of one record, as releases before the activity log wrote 
   t.is(setSlots(p), 0);
 });
 
-test('verify between the kill and the repair says writes are in flight, and its deep compare does not take their lagging R-VOL chunks for damage; after the next write it is clean', t => {
-  const {p, mvol, mvolImage} = pairInPair(t);
+test('verify between the kill and the repair says writes are in flight, and its deep compare does not take their lagging R-VOL chunks for damage; after the next write it is clean', async t => {
+  const {p, mvol, mvolImage} = await pairInPair(t);
   killedWithWritesInFlight(p, mvolImage, batch(mvol));
-  const before = verifySite(p, {deep: true});
+  const before = await verifySite(p, {deep: true});
   t.deepEqual(before.findings.map(f => `${f.severity} ${f.check}`), ['warning writes-in-flight']);
   t.regex(before.findings[0].message, /^9 write\(s\) a killed process left in flight/);
   t.is(setSlots(p), 9, 'verify changes nothing');
   writeAt(p, mvol, 2 * 1024 * KiB, Buffer.from('after the crash'));
-  const after = verifySite(p, {deep: true});
+  const after = await verifySite(p, {deep: true});
   t.deepEqual(after.findings, []);
   t.true(after.clean);
 });
 
-test('Fig. 16: writes to a suspended pair killed after they reached the M-VOL, before their bits were set, are carried by the next resync: the R-VOL is then the M-VOL', t => {
-  const {p, mvol, mvolImage, rvolImage} = pairInPair(t);
+test('Fig. 16: writes to a suspended pair killed after they reached the M-VOL, before their bits were set, are carried by the next resync: the R-VOL is then the M-VOL', async t => {
+  const {p, mvol, mvolImage, rvolImage} = await pairInPair(t);
   t.is(cli(['pair', 'suspend', '--site', p, '--pair', '1']).code, 0);
   killedWithWritesInFlight(p, mvolImage, batch(mvol));
   const resynced = cli(['pair', 'resync', '--site', p, '--pair', '1', '--json']);
@@ -125,5 +125,5 @@ test('Fig. 16: writes to a suspended pair killed after they reached the M-VOL, b
   t.is(JSON.parse(resynced.stdout).state, 'PAIR');
   t.true(fs.readFileSync(mvolImage).equals(fs.readFileSync(rvolImage)), 'the resync carried every region left in flight');
   t.is(setSlots(p), 0);
-  t.true(verifySite(p, {deep: true}).clean);
+  t.true((await verifySite(p, {deep: true})).clean);
 });

@@ -19,14 +19,18 @@ import {findGroup} from '../../src/log/remote-log.js';
 
 const CAPACITY = 4 * 1024 * 1024;
 
+// Serial: while a HostWriter's write is under way, the locks this process lets go keep
+// their hold bound (lingeringUntilSettled is process-wide), and another test's writes in
+// between would keep theirs as long as the writer of this one.
+
 function block(seed: number, length = 4096): Buffer {
   const out = Buffer.alloc(length);
   for (let i = 0; i < length; i++) out[i] = (seed * 131 + i * 7) & 0xff;
   return out;
 }
 
-test('writes through a HostWriter in log mode are each a log record, and a mark between them restores exactly', t => {
-  const {root, primary, remote, r, p, mvol, group} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+test.serial('writes through a HostWriter in log mode are each a log record, and a mark between them restores exactly', async t => {
+  const {root, primary, remote, r, p, mvol, group} = await loggedPair(t, CAPACITY, 64 * 1024 * 1024);
   const writer = new HostWriter(primary);
   const model = Buffer.alloc(CAPACITY);
   const logIds: number[] = [];
@@ -34,8 +38,8 @@ test('writes through a HostWriter in log mode are each a log record, and a mark 
     const offset = ((i * 7919) % 1000) * 4096;
     const data = block(i, 4096 + (i % 3) * 512);
     data.copy(model, offset);
-    logIds.push(...writer.write(mvol, offset, data).logged.map(l => l.logId));
-    if (i === 99) issueMark(primary, {app: 'writer-test'});
+    logIds.push(...(await writer.write(mvol, offset, data)).logged.map(l => l.logId));
+    if (i === 99) await issueMark(primary, {app: 'writer-test'});
   }
   const atMark = Buffer.from(model);
   writer.release();
@@ -45,29 +49,29 @@ test('writes through a HostWriter in log mode are each a log record, and a mark 
   atMark.fill(0);
   for (let i = 0; i < 100; i++) block(i, 4096 + (i % 3) * 512).copy(atMark, ((i * 7919) % 1000) * 4096);
   const target = path.join(root, 'at-mark.img');
-  restoreToMark(remote, {group, markId: marksInLog(remote, group)[0].markId, target: {kind: 'file', path: target}});
+  await restoreToMark(remote, {group, markId: marksInLog(remote, group)[0].markId, target: {kind: 'file', path: target}});
   t.true(fs.readFileSync(target).equals(atMark));
-  t.true(verifySite(p).clean);
-  t.true(verifySite(r).clean);
+  t.true((await verifySite(p)).clean);
+  t.true((await verifySite(r)).clean);
 });
 
-test('a HostWriter in PAIR mode puts every write on the R-VOL before it returns', t => {
-  const {primary, remote} = librarySites(t);
+test.serial('a HostWriter in PAIR mode puts every write on the R-VOL before it returns', async t => {
+  const {primary, remote} = await librarySites(t);
   const mvol = createVolume(primary, CAPACITY).ldev;
   const rvol = createVolume(remote, CAPACITY).ldev;
-  createPair(primary, {mvol, rvol});
+  await createPair(primary, {mvol, rvol});
   const writer = new HostWriter(primary);
   for (let i = 0; i < 50; i++) {
-    writer.write(mvol, i * 65536, block(i));
+    await writer.write(mvol, i * 65536, block(i));
     t.true(hostRead(remote, rvol, i * 65536, 4096).equals(block(i)), `write ${i} is on the R-VOL`);
   }
   writer.release();
 });
 
-test('another handle on the same site in this process gets the lock at once while a HostWriter holds it', t => {
-  const {p, primary, mvol} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+test.serial('another handle on the same site in this process gets the lock at once while a HostWriter holds it', async t => {
+  const {p, primary, mvol} = await loggedPair(t, CAPACITY, 64 * 1024 * 1024);
   const writer = new HostWriter(primary, {holdMs: 60_000});
-  writer.write(mvol, 0, block(1));
+  await writer.write(mvol, 0, block(1));
   const other = Site.open(p);
   t.teardown(() => other.close());
   // Not allowed to wait for the lock at all: the HostWriter's lingering hold must give way at once.
@@ -75,24 +79,24 @@ test('another handle on the same site in this process gets the lock at once whil
   process.env.MARKLOG_LOCK_TIMEOUT_MS = '0';
   let mark;
   try {
-    mark = issueMark(other, {app: 'same-process'});
+    mark = await issueMark(other, {app: 'same-process'});
   } finally {
     if (saved === undefined) delete process.env.MARKLOG_LOCK_TIMEOUT_MS;
     else process.env.MARKLOG_LOCK_TIMEOUT_MS = saved;
   }
   t.is(mark.markId, 1);
   // The writer takes the lock back on its next write and sees the mark's record after its own.
-  t.deepEqual(writer.write(mvol, 4096, block(2)).logged.map(l => l.logId), [3]);
+  t.deepEqual((await writer.write(mvol, 4096, block(2))).logged.map(l => l.logId), [3]);
   writer.release();
 });
 
-test('a mark from another process gets in while a HostWriter streams writes without turning the event loop', async t => {
-  const {p, r, primary, mvol, group} = loggedPair(t, CAPACITY, 1024 * 1024 * 1024);
+test.serial('a mark from another process gets in while a HostWriter streams writes without turning the event loop', async t => {
+  const {p, r, primary, mvol, group} = await loggedPair(t, CAPACITY, 1024 * 1024 * 1024);
   const writer = new HostWriter(primary, {holdMs: 20});
   const registry = registryPath(p);
   const marksIssued = () => fs.existsSync(registry) ? fs.readFileSync(registry, 'utf8') : '';
   const before = marksIssued();
-  writer.write(mvol, 0, block(0));
+  await writer.write(mvol, 0, block(0));
   const child = cliSpawn(['mark', '--site', p, '--app', 'cron', '--json'], {MARKLOG_LOCK_TIMEOUT_MS: '10000'});
   const exited = new Promise<number>(resolve => child.on('close', code => resolve(code ?? -1)));
   let out = '';
@@ -108,7 +112,7 @@ test('a mark from another process gets in while a HostWriter streams writes with
   let lastLogId = 0;
   let markSeenAt: number | undefined;
   while (Date.now() < limit && (markSeenAt === undefined || writes < markSeenAt + 1000)) {
-    const {logged} = writer.write(mvol, (writes % 1000) * 4096, block(writes, 512));
+    const {logged} = await writer.write(mvol, (writes % 1000) * 4096, block(writes, 512));
     if (logged.length !== 1) return t.fail(`write ${writes} was not logged`);
     lastLogId = logged[0].logId;
     writes++;
@@ -126,18 +130,18 @@ test('a mark from another process gets in while a HostWriter streams writes with
   t.log(`${writes} writes in the burst; the mark took log ID ${mark!.logId}`);
 });
 
-test('a pair suspended by an admin command between bursts is seen: later writes only set bitmap bits', async t => {
-  const {p, primary, remote} = librarySites(t);
+test.serial('a pair suspended by an admin command between bursts is seen: later writes only set bitmap bits', async t => {
+  const {p, primary, remote} = await librarySites(t);
   const mvol = createVolume(primary, CAPACITY).ldev;
   const rvol = createVolume(remote, CAPACITY).ldev;
-  const {pair} = createPair(primary, {mvol, rvol});
+  const {pair} = await createPair(primary, {mvol, rvol});
   const writer = new HostWriter(primary, {holdMs: 60_000});
-  writer.write(mvol, 0, block(1));
+  await writer.write(mvol, 0, block(1));
   // The event loop turns: the writer's locks go, the admin command runs.
   await new Promise(resolve => setImmediate(resolve));
   const suspended = cli(['pair', 'suspend', '--site', p, '--pair', String(pair)]);
   t.is(suspended.code, 0, suspended.stderr);
-  writer.write(mvol, 65536, block(2));
+  await writer.write(mvol, 65536, block(2));
   writer.release();
   t.true(hostRead(remote, rvol, 0, 4096).equals(block(1)));
   t.true(hostRead(remote, rvol, 65536, 4096).equals(Buffer.alloc(4096)), 'the write after the suspend did not reach the R-VOL');
@@ -145,11 +149,11 @@ test('a pair suspended by an admin command between bursts is seen: later writes 
   t.is((JSON.parse(display.stdout) as {pairs: {dirtyChunks: number}[]}).pairs[0].dirtyChunks, 1);
 });
 
-test('the log header a HostWriter keeps in memory is the one on disk after each write', t => {
-  const {r, primary, mvol, group} = loggedPair(t, CAPACITY, 64 * 1024 * 1024);
+test.serial('the log header a HostWriter keeps in memory is the one on disk after each write', async t => {
+  const {r, primary, mvol, group} = await loggedPair(t, CAPACITY, 64 * 1024 * 1024);
   const writer = new HostWriter(primary, {holdMs: 60_000});
   for (let i = 0; i < 20; i++) {
-    writer.write(mvol, i * 4096, block(i));
+    await writer.write(mvol, i * 4096, block(i));
     // A fresh handle reads the header slots from disk (no hold of its own to reuse).
     const fresh = Site.open(r);
     const tables = fresh.tables();

@@ -12,10 +12,10 @@ const MiB = 1024 * 1024;
 test('Fig. 17: a log start killed after the remote entered log mode, before the primary suspended its pairs, succeeds when run again', async t => {
   const w = new CrashWorld(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'marklog-logstart-')), 'sites'));
   t.teardown(() => fs.rmSync(path.dirname(w.root), {recursive: true, force: true}));
-  w.sites();
+  await w.sites();
   w.volume('p', MiB);
   w.volume('r', MiB);
-  w.pair(0, 0);
+  await w.pair(0, 0);
   w.volume('r', 4 * MiB, true);
   w.save();
   const args = ['log', 'start', '--site', w.p, '--pairs', '1', '--group', '1'];

@@ -26,15 +26,15 @@ const RECORD_SIZE = 48 + 24 + 4 * (RECORD / 4096) + RECORD;
  * frees the front), then the wrapping write. Returns the log volume's file and the
  * wrapped record's log ID.
  */
-function wrappedLog(t: Parameters<typeof loggedPair>[0]) {
+async function wrappedLog(t: Parameters<typeof loggedPair>[0]) {
   const logCapacity = DATA_START + 7 * (RECORD + 512);
-  const sites = loggedPair(t, 1024 * 1024, logCapacity);
+  const sites = await loggedPair(t, 1024 * 1024, logCapacity);
   const {primary, remote, mvol, group} = sites;
-  for (let i = 0; i < 4; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, i + 1));
-  const mark = issueMark(primary, {app: 'roll'});
+  for (let i = 0; i < 4; i++) await hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, i + 1));
+  const mark = await issueMark(primary, {app: 'roll'});
   applyLog(remote, group, {markId: mark.markId});
-  for (let i = 4; i < 7; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, i + 1));
-  const wrapped = hostWrite(primary, mvol, 7 * RECORD, Buffer.alloc(RECORD, 8)).logged[0].logId;
+  for (let i = 4; i < 7; i++) await hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, i + 1));
+  const wrapped = (await hostWrite(primary, mvol, 7 * RECORD, Buffer.alloc(RECORD, 8))).logged[0].logId;
   const tables = remote.tables();
   const journal = Journal.open(remote, tables, findGroup(remote, tables, group));
   const volume = journal.volumes[0];
@@ -71,8 +71,8 @@ function tearSlot(file: string, newer: boolean): void {
   fs.closeSync(fd);
 }
 
-test('FORMAT §4.5: a record that wrapped to the front is taken back when the header slot naming it is torn', t => {
-  const {r, group, file, wrapped} = wrappedLog(t);
+test('FORMAT §4.5: a record that wrapped to the front is taken back when the header slot naming it is torn', async t => {
+  const {r, group, file, wrapped} = await wrappedLog(t);
   const before = readBack(r, group);
   tearNewerSlot(file);
   const after = readBack(r, group);
@@ -82,8 +82,8 @@ test('FORMAT §4.5: a record that wrapped to the front is taken back when the he
   t.is(after.recovered, 1);
 });
 
-test('FORMAT §4.5: a damaged wrapped record that only the torn header slot knew of is reported, not silently dropped', t => {
-  const {r, group, file, wrapped} = wrappedLog(t);
+test('FORMAT §4.5: a damaged wrapped record that only the torn header slot knew of is reported, not silently dropped', async t => {
+  const {r, group, file, wrapped} = await wrappedLog(t);
   tearNewerSlot(file);
   const fd = fs.openSync(file, 'r+');
   fs.writeSync(fd, Buffer.from([0x5a]), 0, 1, DATA_START + 100); // inside the wrapped record's data
@@ -93,8 +93,8 @@ test('FORMAT §4.5: a damaged wrapped record that only the torn header slot knew
   t.deepEqual(after.reports.map(c => ({reason: c.reason, offset: c.offset, logId: c.logId})), [{reason: 'checksum mismatch', offset: DATA_START, logId: wrapped}]);
 });
 
-test('FORMAT §4.5: a log started again keeps nothing of the old one past its header, and with the header slot torn only the one record its update described is taken back', t => {
-  const sites = loggedPair(t, 1024 * 1024, 16 * 1024 * 1024);
+test('FORMAT §4.5: a log started again keeps nothing of the old one past its header, and with the header slot torn only the one record its update described is taken back', async t => {
+  const sites = await loggedPair(t, 1024 * 1024, 16 * 1024 * 1024);
   const {primary, remote, mvol, group} = sites;
   const logFile = () => {
     const now = remote.tables();
@@ -102,16 +102,16 @@ test('FORMAT §4.5: a log started again keeps nothing of the old one past its he
   };
   const span = 3 * RECORD_SIZE;
   // The log before the restart: three records, log IDs 1-3, all the same size.
-  for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
+  for (let i = 0; i < 3; i++) await hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
   const oldLog = readAt(logFile(), DATA_START, span);
-  stopLogging(primary, group);
-  resyncPair(primary, 1);
-  startLogging(primary, {pairs: [1], group});
+  await stopLogging(primary, group);
+  await resyncPair(primary, 1);
+  await startLogging(primary, {pairs: [1], group});
   t.true(readAt(logFile(), DATA_START, span).every(byte => byte === 0), 'log start dropped the old log\'s records, not only its header');
   // The new log: log IDs 1 and 2 again, in the same places. Put the old log ID 3 back
   // right after them, as a file system that cannot drop a range would have kept it.
-  hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
-  hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
+  await hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
+  await hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
   const file = logFile();
   writeAt(file, DATA_START + 2 * RECORD_SIZE, oldLog.subarray(2 * RECORD_SIZE));
   tearNewerSlot(file);
@@ -140,20 +140,20 @@ function writeAt(file: string, offset: number, data: Buffer): void {
   fs.closeSync(fd);
 }
 
-test('FORMAT §4.8: a whole record of the log before the last log start, with the very next log ID right after the tail, is never taken back: its epoch is older', t => {
-  const sites = loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
+test('FORMAT §4.8: a whole record of the log before the last log start, with the very next log ID right after the tail, is never taken back: its epoch is older', async t => {
+  const sites = await loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
   const {primary, mvol, group} = sites;
   const logFile = () => {
     const now = sites.remote.tables();
     return Journal.open(sites.remote, now, findGroup(sites.remote, now, group)).volumes[0].image.file;
   };
-  for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
+  for (let i = 0; i < 3; i++) await hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xa0 + i));
   const oldLog = readAt(logFile(), DATA_START, 3 * RECORD_SIZE);
-  stopLogging(primary, group);
-  resyncPair(primary, 1);
-  startLogging(primary, {pairs: [1], group});
-  hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
-  hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
+  await stopLogging(primary, group);
+  await resyncPair(primary, 1);
+  await startLogging(primary, {pairs: [1], group});
+  await hostWrite(primary, mvol, 0, Buffer.alloc(RECORD, 0xb0));
+  await hostWrite(primary, mvol, RECORD, Buffer.alloc(RECORD, 0xb1));
   // Old log ID 3, whole, exactly where the new log ID 3 would go (as a file system that
   // cannot drop a range keeps it); and the slot the next header update would use torn,
   // so the reader looks there for a record a lost update might have described.
@@ -166,10 +166,10 @@ test('FORMAT §4.8: a whole record of the log before the last log start, with th
   t.deepEqual(reports, []);
 });
 
-test('FORMAT §4.5: with the header slot torn, the record after the tail whose log ID field is damaged too is reported, not silently lost (found by the fuzzer, seed 1496000017)', t => {
-  const sites = loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
+test('FORMAT §4.5: with the header slot torn, the record after the tail whose log ID field is damaged too is reported, not silently lost (found by the fuzzer, seed 1496000017)', async t => {
+  const sites = await loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
   const {primary, mvol, group} = sites;
-  for (let i = 0; i < 3; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xc0 + i));
+  for (let i = 0; i < 3; i++) await hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xc0 + i));
   const now = sites.remote.tables();
   const file = Journal.open(sites.remote, now, findGroup(sites.remote, now, group)).volumes[0].image.file;
   tearNewerSlot(file);
@@ -181,20 +181,20 @@ test('FORMAT §4.5: with the header slot torn, the record after the tail whose l
   t.deepEqual(reports.map(r => [r.offset, r.logId, r.reason]), [[DATA_START + 2 * RECORD_SIZE, 3, 'bad record header']]);
 });
 
-test('FORMAT §4.5: a mark whose record was lost with a torn header slot and damaged beyond recognition is CORRUPT_LOG for a restore, not MARK_NOT_FOUND, and verify warns of the slot (found by the fuzzer, seed 3063173479)', t => {
-  const sites = loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
+test('FORMAT §4.5: a mark whose record was lost with a torn header slot and damaged beyond recognition is CORRUPT_LOG for a restore, not MARK_NOT_FOUND, and verify warns of the slot (found by the fuzzer, seed 3063173479)', async t => {
+  const sites = await loggedPair(t, 1024 * 1024, DATA_START + 8 * (RECORD + 512));
   const {primary, mvol, group} = sites;
-  for (let i = 0; i < 2; i++) hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xd0 + i));
-  const {markId} = issueMark(primary, {app: 'lost'});
+  for (let i = 0; i < 2; i++) await hostWrite(primary, mvol, i * RECORD, Buffer.alloc(RECORD, 0xd0 + i));
+  const {markId} = await issueMark(primary, {app: 'lost'});
   const now = sites.remote.tables();
   const file = Journal.open(sites.remote, now, findGroup(sites.remote, now, group)).volumes[0].image.file;
   tearNewerSlot(file);
   writeAt(file, DATA_START + 2 * RECORD_SIZE, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
   const site = Site.open(sites.r);
   try {
-    const error = t.throws(() => restoreToMark(site, {group, markId, target: {kind: 'file', path: `${sites.r}-at-mark.img`}}));
+    const error = await t.throwsAsync(() => restoreToMark(site, {group, markId, target: {kind: 'file', path: `${sites.r}-at-mark.img`}}));
     t.is((error as {code?: string}).code, 'CORRUPT_LOG');
-    const findings = verifySite(sites.r).findings;
+    const findings = (await verifySite(sites.r)).findings;
     t.true(findings.some(f => f.check === 'header-slot'), JSON.stringify(findings));
   } finally {
     site.close();

@@ -16,37 +16,37 @@ import {loadRegistry, registryPath} from '../../src/mark/host-registry.js';
 import {listMarks} from '../../src/mark/mark-list.js';
 import {issueMark} from '../../src/mark/mark.js';
 import {marksInLog} from '../../src/mark/remote-marks.js';
-import {closeLink} from '../../src/site/connect.js';
+import {closeLink} from '../../src/site/link-opener.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
 /** A logging pair with marks 1 and 2 taken, whose registry then says `next` for its group. */
-function registryAt(t: Parameters<typeof loggedPair>[0], next: number) {
-  const sites = loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
+async function registryAt(t: Parameters<typeof loggedPair>[0], next: number) {
+  const sites = await loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
   t.teardown(() => closeLink(sites.primary));
-  issueMark(sites.primary, {app: 'db'});
-  issueMark(sites.primary, {app: 'db'});
+  await issueMark(sites.primary, {app: 'db'});
+  await issueMark(sites.primary, {app: 'db'});
   const journal = registryPath(sites.p);
   fs.appendFileSync(journal, encodeEvent({e: 'spent', group: sites.group, next}));
   return {...sites, journal};
 }
 
-test('a registry whose next mark ID is 2^53 − 1 reads, lists and verifies as it is', t => {
-  const {primary, p, group} = registryAt(t, MAX);
+test('a registry whose next mark ID is 2^53 − 1 reads, lists and verifies as it is', async t => {
+  const {primary, p, group} = await registryAt(t, MAX);
 
   const registry = loadRegistry(p);
   t.is(registry.groups[group].next, MAX);
   t.deepEqual(registry.groups[group].marks.map(m => m.markId), [1, 2]);
-  t.deepEqual(listMarks(primary, group)[0].marks.map(m => m.markId), [1, 2]);
+  t.deepEqual((await listMarks(primary, group))[0].marks.map(m => m.markId), [1, 2]);
   const verify = cli(['verify', '--site', p, '--json']);
   t.is(verify.code, 0, verify.stdout);
 });
 
-test('a mark on a group whose next mark ID is 2^53 − 1 is refused with MARK_IDS_EXHAUSTED and changes no file at either site', t => {
-  const {primary, p, r, group} = registryAt(t, MAX);
+test('a mark on a group whose next mark ID is 2^53 − 1 is refused with MARK_IDS_EXHAUSTED and changes no file at either site', async t => {
+  const {primary, p, r, group} = await registryAt(t, MAX);
   const before = {primary: snapshot(p), remote: snapshot(r)};
 
-  const error = t.throws(() => issueMark(primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
+  const error = await t.throwsAsync(() => issueMark(primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
 
   t.is(error?.code, 'MARK_IDS_EXHAUSTED');
   t.deepEqual(snapshot(p), before.primary);
@@ -54,10 +54,10 @@ test('a mark on a group whose next mark ID is 2^53 − 1 is refused with MARK_ID
   t.is(loadRegistry(p).groups[group].next, MAX);
 });
 
-test('mark ID 2^53 − 2 is the last: it is issued and recorded, the registry then reads with next 2^53 − 1, and the next mark is refused', t => {
-  const {primary, remote, p, group} = registryAt(t, MAX - 1);
+test('mark ID 2^53 − 2 is the last: it is issued and recorded, the registry then reads with next 2^53 − 1, and the next mark is refused', async t => {
+  const {primary, remote, p, group} = await registryAt(t, MAX - 1);
 
-  const last = issueMark(primary, {app: 'db'});
+  const last = await issueMark(primary, {app: 'db'});
 
   t.is(last.markId, MAX - 1);
   const registry = loadRegistry(p);
@@ -65,28 +65,28 @@ test('mark ID 2^53 − 2 is the last: it is issued and recorded, the registry th
   t.is(registry.groups[group].next, MAX);
   t.is(registry.groups[group].marks.at(-1)?.markId, MAX - 1);
   t.deepEqual(marksInLog(remote, group).map(m => m.markId), [1, 2, MAX - 1]);
-  t.throws(() => issueMark(primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
+  await t.throwsAsync(() => issueMark(primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
   t.is(loadRegistry(p).groups[group].marks.length, 3);
 });
 
-test('the refused mark changes no file when the registry has a torn last line, or is still host-marks.json', t => {
-  const torn = registryAt(t, MAX);
+test('the refused mark changes no file when the registry has a torn last line, or is still host-marks.json', async t => {
+  const torn = await registryAt(t, MAX);
   fs.appendFileSync(torn.journal, '3a6c01f2 {"e":"spent","group":1,"ne');
   const tornBefore = snapshot(torn.p);
-  t.throws(() => issueMark(torn.primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
+  await t.throwsAsync(() => issueMark(torn.primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
   t.deepEqual(snapshot(torn.p), tornBefore, 'the torn line is not cut');
 
-  const legacy = registryAt(t, MAX);
+  const legacy = await registryAt(t, MAX);
   const {groups} = loadRegistry(legacy.p);
   fs.rmSync(legacy.journal);
   fs.writeFileSync(path.join(legacy.p, 'host-marks.json'), `${JSON.stringify({format: 1, groups}, null, 2)}\n`);
   const legacyBefore = snapshot(legacy.p);
-  t.throws(() => issueMark(legacy.primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
+  await t.throwsAsync(() => issueMark(legacy.primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
   t.deepEqual(snapshot(legacy.p), legacyBefore, 'host-marks.json is not migrated');
 });
 
-test('marklog mark at the limit exits 4 with MARK_IDS_EXHAUSTED under --json, and one line on stderr without it', t => {
-  const {p} = registryAt(t, MAX);
+test('marklog mark at the limit exits 4 with MARK_IDS_EXHAUSTED under --json, and one line on stderr without it', async t => {
+  const {p} = await registryAt(t, MAX);
 
   const json = cli(['mark', '--site', p, '--app', 'db', '--json']);
   t.is(json.code, 4);
@@ -97,8 +97,8 @@ test('marklog mark at the limit exits 4 with MARK_IDS_EXHAUSTED under --json, an
   t.is(human.stderr.trimEnd().split('\n').length, 1, human.stderr);
 });
 
-test('the log refuses a mark ID a mark record cannot hold, before it writes anything', t => {
-  const {remote, r, group} = loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
+test('the log refuses a mark ID a mark record cannot hold, before it writes anything', async t => {
+  const {remote, r, group} = await loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
   const before = snapshot(r);
   const mark = (markId: number) => () => appendToLog(remote, group, [{kind: 'mark', markId, markTime: 1_780_000_000_000_000, app: 'db'}]);
 
@@ -107,15 +107,15 @@ test('the log refuses a mark ID a mark record cannot hold, before it writes anyt
   t.deepEqual(snapshot(r), before);
 });
 
-test('a log that already holds mark 2^53 − 1 reads fine; a mark at the primary is then refused with MARK_IDS_EXHAUSTED, and the log is unchanged', t => {
-  const {primary, remote, p, r, group} = loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
+test('a log that already holds mark 2^53 − 1 reads fine; a mark at the primary is then refused with MARK_IDS_EXHAUSTED, and the log is unchanged', async t => {
+  const {primary, remote, p, r, group} = await loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
   t.teardown(() => closeLink(primary));
   appendToLog(remote, group, [{kind: 'mark', markId: MAX, markTime: 1_780_000_000_000_000, app: 'other'}]);
   t.deepEqual(marksInLog(remote, group).map(m => m.markId), [MAX]);
   const before = snapshot(r);
 
   // The registry offers mark 1; the log answers that its next free ID would be 2^53.
-  const error = t.throws(() => issueMark(primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
+  const error = await t.throwsAsync(() => issueMark(primary, {app: 'db'}), {instanceOf: MarkIdsExhaustedError});
 
   t.is(error?.code, 'MARK_IDS_EXHAUSTED');
   t.deepEqual(snapshot(r), before);

@@ -14,8 +14,8 @@ import {loadRegistry} from '../../src/mark/host-registry.js';
 const MARKS = 2000;
 
 /** A primary whose group already has MARKS marks, in the remote log and in a registry as earlier releases wrote it (host-marks.json). */
-function manyMarks(t: Parameters<typeof loggedPair>[0]) {
-  const sites = loggedPair(t, 1024 * 1024, 16 * 1024 * 1024);
+async function manyMarks(t: Parameters<typeof loggedPair>[0]) {
+  const sites = await loggedPair(t, 1024 * 1024, 16 * 1024 * 1024);
   const {appended} = appendToLog(sites.remote, sites.group, Array.from({length: MARKS}, (_, i) => ({kind: 'mark' as const, markId: i + 1, markTime: 1_780_000_000_000_000 + i, app: 'batch'})));
   const marks = appended.map((a, i) => ({markId: i + 1, time: new Date(1_780_000_000_000 + i).toISOString(), app: 'batch', logId: a.logId}));
   fs.writeFileSync(path.join(sites.p, 'host-marks.json'), `${JSON.stringify({format: 1, groups: {[sites.group]: {next: MARKS + 1, marks}}}, null, 2)}\n`);
@@ -26,8 +26,8 @@ function registryFiles(dir: string): Map<string, Buffer> {
   return new Map(fs.readdirSync(dir).filter(name => name.startsWith('host-marks')).map(name => [name, fs.readFileSync(path.join(dir, name))]));
 }
 
-test('Fig. 18B: with 2,000 marks in the registry, a mark appends to it: every byte already there stays, and it grows by a few hundred bytes', t => {
-  const {p, group} = manyMarks(t);
+test('Fig. 18B: with 2,000 marks in the registry, a mark appends to it: every byte already there stays, and it grows by a few hundred bytes', async t => {
+  const {p, group} = await manyMarks(t);
   // The first mark may move the registry to its current format.
   t.is(cliJson(['mark', '--site', p, '--app', 'cron']).markId, MARKS + 1);
   const before = registryFiles(p);
@@ -50,8 +50,8 @@ test('Fig. 18B: with 2,000 marks in the registry, a mark appends to it: every by
   t.deepEqual(rows.slice(-2).map(r => r.markId), [MARKS + 1, MARKS + 2]);
 });
 
-test('Fig. 23: the human mark list of 2,000 marks is one line per mark under a header', t => {
-  const {p} = manyMarks(t);
+test('Fig. 23: the human mark list of 2,000 marks is one line per mark under a header', async t => {
+  const {p} = await manyMarks(t);
   const listed = cli(['mark', 'list', '--site', p]);
   t.is(listed.code, 0, listed.stderr);
   const rowLines = listed.stdout.split('\n').filter(line => /^\W*\d+\W+\d{4}-\d\d-\d\dT/.test(line));
@@ -60,16 +60,16 @@ test('Fig. 23: the human mark list of 2,000 marks is one line per mark under a h
 });
 
 /** A primary logging one group with three marks made through the CLI. */
-function threeMarks(t: Parameters<typeof loggedPair>[0]) {
-  const sites = loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
+async function threeMarks(t: Parameters<typeof loggedPair>[0]) {
+  const sites = await loggedPair(t, 1024 * 1024, 4 * 1024 * 1024);
   for (let i = 0; i < 3; i++) cliJson(['mark', '--site', sites.p, '--app', 'db']);
   const journal = path.join(sites.p, 'host-marks.journal');
   t.true(fs.existsSync(journal));
   return {...sites, journal};
 }
 
-test('a crash in the middle of a registry append (a torn last line) is no corruption: mark list and verify are clean, the next mark cuts it and takes the next ID', t => {
-  const {p, group, journal} = threeMarks(t);
+test('a crash in the middle of a registry append (a torn last line) is no corruption: mark list and verify are clean, the next mark cuts it and takes the next ID', async t => {
+  const {p, group, journal} = await threeMarks(t);
   const whole = fs.readFileSync(journal);
   fs.appendFileSync(journal, '3a6c01f2 {"e":"spent","group":1,"ne');
 
@@ -83,8 +83,8 @@ test('a crash in the middle of a registry append (a torn last line) is no corrup
   t.deepEqual(markList(p, group).map(m => m.markId), [1, 2, 3, 4]);
 });
 
-test('a damaged line before the last is corruption: mark list exits 8 with CORRUPT_TABLES naming the registry, verify reports it (exit 9)', t => {
-  const {p, journal} = threeMarks(t);
+test('a damaged line before the last is corruption: mark list exits 8 with CORRUPT_TABLES naming the registry, verify reports it (exit 9)', async t => {
+  const {p, journal} = await threeMarks(t);
   const bytes = fs.readFileSync(journal);
   const second = bytes.indexOf(0x0a) + 1;
   bytes[second + 20] ^= 0x01;
@@ -99,8 +99,8 @@ test('a damaged line before the last is corruption: mark list exits 8 with CORRU
   t.deepEqual(JSON.parse(verify.stdout).findings.map((f: {check: string}) => f.check), ['host-registry']);
 });
 
-test('a registry journal grown past twice its last whole size is compacted by the next mark: the same marks and next ID, a header per file, one line per mark', t => {
-  const {p, group, journal} = threeMarks(t);
+test('a registry journal grown past twice its last whole size is compacted by the next mark: the same marks and next ID, a header per file, one line per mark', async t => {
+  const {p, group, journal} = await threeMarks(t);
   // 8,000 spent events (as the catch-up after a lost registry might leave): the
   // IDs they spend are gone for good, so the next mark comes after them.
   const spent = Array.from({length: 8000}, (_, i) => encodeEvent({e: 'spent', group, next: 5 + i}));

@@ -14,7 +14,7 @@ const HOST = fileURLToPath(new URL('../helpers/busy-host.js', import.meta.url));
 const CAPACITY = 4 * 1024 * 1024;
 
 test('four hosts writing, marking and reading status at once: no log ID or mark ID is lost or repeated, tables stay intact', async t => {
-  const {p, r, remote, mvol} = loggedPair(t, CAPACITY);
+  const {p, r, remote, mvol} = await loggedPair(t, CAPACITY);
 
   const hosts = [1, 2, 3, 4].map(seed =>
     exited(spawn(process.execPath, [HOST, p, r, String(mvol), String(CAPACITY), String(seed), '3000'], {stdio: ['ignore', 'pipe', 'pipe']})));
@@ -39,12 +39,12 @@ test('four hosts writing, marking and reading status at once: no log ID or mark 
   t.deepEqual([...ackedLogIds].sort((a, b) => a - b), logIds, 'every record is one a host had acknowledged');
   t.deepEqual(marks.map(m => m.markId), [...ackedMarks].sort((a, b) => a - b), 'the log holds exactly the acknowledged marks, in ID order');
   t.deepEqual(loadRegistry(p).groups['1'].marks.map(m => m.markId), marks.map(m => m.markId), 'the host registry agrees');
-  for (const dir of [p, r]) t.deepEqual(verifySite(dir).findings, []);
+  for (const dir of [p, r]) t.deepEqual((await verifySite(dir)).findings, []);
   t.true(fs.existsSync(path.join(p, 'tables.json')));
 });
 
-test('site files are readable by their owner only', t => {
-  const {root, p, r} = loggedPair(t, CAPACITY, CAPACITY);
+test('site files are readable by their owner only', async t => {
+  const {root, p, r} = await loggedPair(t, CAPACITY, CAPACITY);
   const walk = (dir: string): string[] => fs.readdirSync(dir, {withFileTypes: true})
     .flatMap(entry => entry.isDirectory() ? [path.join(dir, entry.name), ...walk(path.join(dir, entry.name))] : [path.join(dir, entry.name)]);
   for (const file of [p, r, ...walk(p), ...walk(r)]) {

@@ -59,14 +59,14 @@ function markStep(w: CrashWorld): Step {
 }
 
 /** Two linked sites; M-VOL n (n < pairs) holds data in two places and is paired (PAIR, pair n + 1) with R-VOL n. */
-function paired(w: CrashWorld, pairs = 1): void {
-  w.sites();
+async function paired(w: CrashWorld, pairs = 1): Promise<void> {
+  await w.sites();
   for (let n = 0; n < pairs; n++) {
     const mvol = w.volume('p', MiB);
     const rvol = w.volume('r', MiB);
     w.fill(imageName('p', mvol), n * 65_536, bytes(1 + n, 70_000));
     w.fill(imageName('p', mvol), 600_000, bytes(3 + n, 30_000));
-    w.pair(mvol, rvol);
+    await w.pair(mvol, rvol);
   }
 }
 
@@ -76,18 +76,18 @@ const MEMBERS = [{mvol: 0, rvol: 0}, {mvol: 1, rvol: 1}];
  * Log group 1 of pairs 1 and 2 (M-VOLs 0, 1; R-VOLs 0, 1) logging into pool volume 2:
  * writes to both, mark 1, writes, mark 2, and an unmarked write to each.
  */
-function logging(w: CrashWorld): void {
-  paired(w, 2);
+async function logging(w: CrashWorld): Promise<void> {
+  await paired(w, 2);
   w.volume('r', 4 * MiB, true);
-  w.logStart([1, 2], MEMBERS);
-  w.write(0, 4096, bytes(5, 5000));
-  w.write(1, 130_000, bytes(6, 9000));
-  w.mark();
-  w.write(0, 200_000, bytes(7, 70_000));
-  w.write(1, 4096, bytes(8, 3000));
-  w.mark();
-  w.write(0, 700_000, bytes(9, 9000));
-  w.write(1, 900_000, bytes(10, 20_000));
+  await w.logStart([1, 2], MEMBERS);
+  await w.write(0, 4096, bytes(5, 5000));
+  await w.write(1, 130_000, bytes(6, 9000));
+  await w.mark();
+  await w.write(0, 200_000, bytes(7, 70_000));
+  await w.write(1, 4096, bytes(8, 3000));
+  await w.mark();
+  await w.write(0, 700_000, bytes(9, 9000));
+  await w.write(1, 900_000, bytes(10, 20_000));
 }
 
 /** The copy back into PAIR after a log stops: every pair resynced, the R-VOLs equal to their M-VOLs. */
@@ -125,7 +125,9 @@ const WRITE_AT = 300_000;
 const SCENARIOS: Scenario[] = [
   {
     name: 'site link',
-    build: w => w.sites(false),
+    build: async w => {
+      await w.sites(false);
+    },
     command: w => ['site', 'link', '--site', w.p, '--remote', w.r],
     rerun: w => [step(['site', 'link', '--site', w.p, '--remote', w.r])],
     expect: () => undefined,
@@ -138,8 +140,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'volume create',
-    build: w => {
-      w.sites();
+    build: async w => {
+      await w.sites();
       w.volume('p', MiB);
     },
     command: w => ['volume', 'create', '--site', w.p, '--size', '1M'],
@@ -157,8 +159,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'volume import',
-    build: w => {
-      w.sites();
+    build: async w => {
+      await w.sites();
       fs.mkdirSync(path.join(w.root, 'images'));
       fs.writeFileSync(path.join(w.root, 'images', 'db.img'), Buffer.alloc(MiB));
       w.model.images.set('images/db.img', Buffer.alloc(MiB));
@@ -176,8 +178,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'pair create',
-    build: w => {
-      w.sites();
+    build: async w => {
+      await w.sites();
       const mvol = w.volume('p', MiB);
       w.volume('r', MiB);
       w.fill(imageName('p', mvol), 0, bytes(1, 70_000));
@@ -207,11 +209,11 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'pair resync',
-    build: w => {
-      paired(w);
-      w.suspend(1);
-      w.write(0, WRITE_AT, WRITE);
-      w.write(0, 900_000, bytes(8, 100_000));
+    build: async w => {
+      await paired(w);
+      await w.suspend(1);
+      await w.write(0, WRITE_AT, WRITE);
+      await w.write(0, 900_000, bytes(8, 100_000));
     },
     command: w => ['pair', 'resync', '--site', w.p, '--pair', '1'],
     rerun: w => [step(['pair', 'resync', '--site', w.p, '--pair', '1'])],
@@ -223,10 +225,10 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'pair resync --reverse',
-    build: w => {
-      logging(w);
+    build: async w => {
+      await logging(w);
       w.takeover(2);
-      w.remoteWrite(0, WRITE_AT, WRITE);
+      await w.remoteWrite(0, WRITE_AT, WRITE);
     },
     command: w => ['pair', 'resync', '--site', w.p, '--pair', '1', '--reverse'],
     // Run again unless the pair already runs reversed (a second run would swap it back).
@@ -240,10 +242,10 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'pair delete',
-    build: w => {
-      paired(w);
-      w.suspend(1);
-      w.write(0, WRITE_AT, WRITE);
+    build: async w => {
+      await paired(w);
+      await w.suspend(1);
+      await w.write(0, WRITE_AT, WRITE);
     },
     command: w => ['pair', 'delete', '--site', w.p, '--pair', '1'],
     rerun: w => [step(['pair', 'delete', '--site', w.p, '--pair', '1'], {accept: ['PAIR_NOT_FOUND']})],
@@ -269,8 +271,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'log start',
-    build: w => {
-      paired(w);
+    build: async w => {
+      await paired(w);
       w.volume('r', 4 * MiB, true);
     },
     command: w => ['log', 'start', '--site', w.p, '--pairs', '1', '--group', '1'],
@@ -292,8 +294,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'log extend',
-    build: w => {
-      logging(w);
+    build: async w => {
+      await logging(w);
       w.volume('r', 4 * MiB, true);
     },
     command: w => ['log', 'extend', '--site', w.r, '--group', '1'],
@@ -349,9 +351,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'write (PSUS)',
-    build: w => {
-      paired(w);
-      w.suspend(1);
+    build: async w => {
+      await paired(w);
+      await w.suspend(1);
     },
     command: w => ['write', '--site', w.p, '--vol', '0', '--offset', String(WRITE_AT)],
     input: WRITE,
@@ -364,8 +366,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'write (SSWS at the remote)',
-    build: w => {
-      logging(w);
+    build: async w => {
+      await logging(w);
       w.takeover(2);
     },
     command: w => ['write', '--site', w.r, '--vol', '0', '--offset', String(WRITE_AT)],
@@ -379,10 +381,10 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'write (reverse at the remote)',
-    build: w => {
-      logging(w);
+    build: async w => {
+      await logging(w);
       w.takeover(2);
-      w.failback(1, 0, 0);
+      await w.failback(1, 0, 0);
     },
     command: w => ['write', '--site', w.r, '--vol', '0', '--offset', String(WRITE_AT)],
     input: WRITE,
@@ -410,8 +412,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'restore --to FILE',
-    build: w => {
-      logging(w);
+    build: async w => {
+      await logging(w);
       fs.mkdirSync(path.join(w.root, 'out'));
     },
     // Every volume of the group into a directory: one image per R-VOL, all at mark 2.
@@ -423,8 +425,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'restore --to ldev',
-    build: w => {
-      logging(w);
+    build: async w => {
+      await logging(w);
       w.volume('r', MiB);
     },
     command: w => ['restore', '--site', w.r, '--group', '1', '--mark', '2', '--rvol', '1', '--to', 'ldev:3'],

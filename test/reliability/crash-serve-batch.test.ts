@@ -48,23 +48,23 @@ const BATCH: BatchRequest[] = [...WRITES.map(([offset, length], n) => ({kind: 'w
 const NEXT = {offset: 900_000, data: stamped(8, 6000)};
 
 /** Two linked sites; M-VOL 0 holds data where the batch will write and is paired (PAIR, pair 1) with R-VOL 0. */
-function paired(w: CrashWorld): void {
-  w.sites();
+async function paired(w: CrashWorld): Promise<void> {
+  await w.sites();
   const mvol = w.volume('p', MiB);
   const rvol = w.volume('r', MiB);
   w.fill(imageName('p', mvol), 0, stamped(20, 120_000));
   w.fill(imageName('p', mvol), 500_000, stamped(21, 40_000));
-  w.pair(mvol, rvol);
+  await w.pair(mvol, rvol);
 }
 
 /** Pair 1 in log group 1 (logging into pool volume 1 at the remote): a write, mark 1, then a write the mark does not cover. */
-function loggingWithMark(w: CrashWorld): void {
-  paired(w);
+async function loggingWithMark(w: CrashWorld): Promise<void> {
+  await paired(w);
   w.volume('r', 4 * MiB, true);
-  w.logStart([1], [{mvol: 0, rvol: 0}]);
-  w.write(0, 6000, stamped(22, 10_000));
-  w.mark();
-  w.write(0, 301_000, stamped(23, 2000));
+  await w.logStart([1], [{mvol: 0, rvol: 0}]);
+  await w.write(0, 6000, stamped(22, 10_000));
+  await w.mark();
+  await w.write(0, 301_000, stamped(23, 2000));
 }
 
 /** The host's next write through a restarted serve, in the model: on the M-VOL, and on the R-VOL of a pair in PAIR. */

@@ -17,7 +17,7 @@ function host(t: Parameters<typeof twoSites>[0], dir: string) {
   t.teardown(() => site.close());
   return {
     write: (ldev: number, offset: number, data: Buffer) => hostWrite(site, ldev, offset, data),
-    mark: () => issueMark(site, {app: 'test'}).markId,
+    mark: async () => (await issueMark(site, {app: 'test'})).markId,
   };
 }
 
@@ -78,7 +78,7 @@ test.serial('a resync killed at random moments, run again, ends with M-VOL and R
   let interrupted = 0;
   for (let round = 0; round < ROUNDS; round++) {
     cliJson(['pair', 'suspend', '--site', primary, '--pair', '1']);
-    for (let at = 0; at < 192 * 1024 * 1024; at += piece.length) write(mvol, round * 4096 + at, piece.subarray(round * 512));
+    for (let at = 0; at < 192 * 1024 * 1024; at += piece.length) await write(mvol, round * 4096 + at, piece.subarray(round * 512));
     const copying = {what: 'the resync to start copying (pair 1 in COPY)', check: () => pairState(primary, 1) === 'COPY'};
     if (await killMidway(['pair', 'resync', '--site', primary, '--pair', '1'], round * 3, copying)) interrupted++;
     const again = cliJson(['pair', 'resync', '--site', primary, '--pair', '1']);
@@ -98,10 +98,10 @@ test('a log apply killed at random moments, run again, ends in the same state, a
   cliJson(['log', 'start', '--site', primary, '--pairs', '1', '--group', '1']);
   const {write, mark} = host(t, primary);
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < 24; i++) write(mvol, (i * 1_300_000 + round * 4096) % (7 * 1024 * 1024), randomBytes(1024 * 1024));
-    const applyTo = mark();
-    write(mvol, round * 8192, randomBytes(8192));
-    const later = mark();
+    for (let i = 0; i < 24; i++) await write(mvol, (i * 1_300_000 + round * 4096) % (7 * 1024 * 1024), randomBytes(1024 * 1024));
+    const applyTo = await mark();
+    await write(mvol, round * 8192, randomBytes(8192));
+    const later = await mark();
     const atLater = fs.readFileSync(imagePath(primary, mvol));
     await killMidway(['log', 'apply', '--site', remote, '--group', '1', '--upto', String(applyTo)], 60 + round * 40);
     const applied = cli(['log', 'apply', '--site', remote, '--group', '1', '--upto', String(applyTo), '--json']);
@@ -122,8 +122,8 @@ test('a restore to a new file killed at random moments leaves no file under the 
   cliJson(['pair', 'create', '--site', primary, '--mvol', String(mvol), '--rvol', String(rvol)]);
   cliJson(['log', 'start', '--site', primary, '--pairs', '1', '--group', '1']);
   const {write, mark} = host(t, primary);
-  for (let i = 0; i < 16; i++) write(mvol, i * 3 * 1024 * 1024, randomBytes(1024 * 1024));
-  const markId = mark();
+  for (let i = 0; i < 16; i++) await write(mvol, i * 3 * 1024 * 1024, randomBytes(1024 * 1024));
+  const markId = await mark();
   const expected = sha256(imagePath(primary, mvol));
   for (let round = 0; round < ROUNDS; round++) {
     const file = path.join(root, `restored-${round}.img`);

@@ -60,7 +60,7 @@ test('SIGKILL at random moments of writes and marks (one call each, or through a
     state = (state * 1103515245 + 12345) % 2147483648;
     return state / 2147483648;
   };
-  const {root, p, r, primary, remote, mvol, rvol, group} = loggedPair(t, CAPACITY, LOG_CAPACITY);
+  const {root, p, r, primary, remote, mvol, rvol, group} = await loggedPair(t, CAPACITY, LOG_CAPACITY);
   const mvolFile = path.join(p, 'volumes', `ldev-${String(mvol).padStart(4, '0')}.img`);
 
   const model = Buffer.alloc(CAPACITY);
@@ -104,18 +104,18 @@ test('SIGKILL at random moments of writes and marks (one call each, or through a
   }
   t.true(kills >= KILLS, `${kills} kill points`);
 
-  const last = issueMark(primary, {app: 'after the kills'});
+  const last = await issueMark(primary, {app: 'after the kills'});
   t.log(`log used: ${logStatus(remote, group).groups[0].usage.used} of ${LOG_CAPACITY} bytes`);
   snapshots.set(last.markId, digest(model));
   t.true(fs.readFileSync(mvolFile).equals(model), 'the M-VOL holds every acknowledged write');
 
   const inLog = new Set(marksInLog(remote, group).map(m => m.markId));
   t.deepEqual(acknowledgedMarks.filter(id => !inLog.has(id)), [], 'every acknowledged mark is in the remote log');
-  for (const site of [p, r]) t.deepEqual(verifySite(site).findings, [], `verify is clean at ${path.basename(site)}`);
+  for (const site of [p, r]) t.deepEqual((await verifySite(site)).findings, [], `verify is clean at ${path.basename(site)}`);
 
   for (const [markId, expected] of snapshots) {
     const file = path.join(root, `mark-${markId}.img`);
-    restoreToMark(remote, {group, markId, rvol, target: {kind: 'file', path: file}});
+    await restoreToMark(remote, {group, markId, rvol, target: {kind: 'file', path: file}});
     t.is(digest(fs.readFileSync(file)), expected, `mark ${markId} restores exactly (seed ${seed})`);
     fs.rmSync(file);
   }

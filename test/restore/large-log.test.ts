@@ -23,7 +23,7 @@ const CAPACITY = 2 * 1024 * 1024;
 const RECORDS = PLAN_PIECES * 2 + 5000;
 
 for (const format of ['2', '1']) {
-  test.serial(`format ${format}: ${RECORDS} small overlapping writes and zeroed ranges on two volumes restore at every mark exactly, planned in ranges from a spilled write list`, t => {
+  test.serial(`format ${format}: ${RECORDS} small overlapping writes and zeroed ranges on two volumes restore at every mark exactly, planned in ranges from a spilled write list`, async t => {
     const previous = process.env.MARKLOG_LOG_FORMAT;
     process.env.MARKLOG_LOG_FORMAT = format;
     t.teardown(() => {
@@ -34,12 +34,13 @@ for (const format of ['2', '1']) {
     t.log(`seed ${seed}`);
     const rng = new Rng(seed);
     const random = () => rng.u32() / 2 ** 32;
-    const {primary, remote, r} = librarySites(t);
+    const {primary, remote, r} = await librarySites(t);
     const mvols = [createVolume(primary, CAPACITY).ldev, createVolume(primary, CAPACITY).ldev];
     const rvols = [createVolume(remote, CAPACITY).ldev, createVolume(remote, CAPACITY).ldev];
     createVolume(remote, 128 * 1024 * 1024, true);
-    const pairs = mvols.map((mvol, i) => createPair(primary, {mvol, rvol: rvols[i]}).pair);
-    const {group} = startLogging(primary, {pairs, group: 1});
+    const pairs: number[] = [];
+    for (const [i, mvol] of mvols.entries()) pairs.push((await createPair(primary, {mvol, rvol: rvols[i]})).pair);
+    const {group} = await startLogging(primary, {pairs, group: 1});
 
     const expected = [Buffer.alloc(CAPACITY), Buffer.alloc(CAPACITY)];
     const snapshots: {markId: number; images: Buffer[]}[] = [];
@@ -51,11 +52,11 @@ for (const format of ['2', '1']) {
       const offset = Math.floor(random() * (CAPACITY - length));
       const data = random() < 0.05 ? Buffer.alloc(length) : Buffer.alloc(length, 1 + (i % 255));
       if (data[0] !== 0) data.writeUIntLE(i % 2 ** (8 * Math.min(3, length)), 0, Math.min(3, length));
-      writer.write(mvols[volume], offset, data);
+      await writer.write(mvols[volume], offset, data);
       data.copy(expected[volume], offset);
       if (i % 20000 === 19999 || i === RECORDS - 1) {
         writer.release();
-        snapshots.push({markId: issueMark(primary, {group, app: `at-${i}`}).markId, images: expected.map(image => Buffer.from(image))});
+        snapshots.push({markId: (await issueMark(primary, {group, app: `at-${i}`})).markId, images: expected.map(image => Buffer.from(image))});
       }
     }
     writer.release();
@@ -70,7 +71,7 @@ for (const format of ['2', '1']) {
       // Both volumes at once (one pass per range per volume), and one alone.
       const set = path.join(out, `mark-${markId}`);
       fs.mkdirSync(set);
-      restoreToMark(remote, {group, markId, target: {kind: 'file', path: set}});
+      await restoreToMark(remote, {group, markId, target: {kind: 'file', path: set}});
       for (const [i, rvol] of rvols.entries()) {
         const restored = fs.readFileSync(path.join(set, `rvol-${String(rvol).padStart(4, '0')}.img`));
         t.true(restored.equals(images[i]), `volume ${i} at mark ${markId} (seed ${seed})`);
@@ -78,7 +79,7 @@ for (const format of ['2', '1']) {
       fs.rmSync(set, {recursive: true});
     }
     const single = path.join(out, 'single.img');
-    restoreToMark(remote, {group, markId: snapshots[0].markId, rvol: rvols[1], target: {kind: 'file', path: single}});
+    await restoreToMark(remote, {group, markId: snapshots[0].markId, rvol: rvols[1], target: {kind: 'file', path: single}});
     t.true(fs.readFileSync(single).equals(snapshots[0].images[1]), `volume 1 alone at the first mark (seed ${seed})`);
     // The scratch file is unlinked when opened: nothing is left beside the log.
     t.deepEqual(fs.readdirSync(path.join(r, 'volumes')).filter(name => name.includes('plan')), []);

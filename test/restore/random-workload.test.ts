@@ -23,14 +23,14 @@ function prng(seed: number) {
   };
 }
 
-test('Fig. 23: every mark of a random two-volume workload restores byte for byte', t => {
+test('Fig. 23: every mark of a random two-volume workload restores byte for byte', async t => {
   const seed = Number(process.env.MARKLOG_TEST_SEED ?? Date.now() % 1_000_000);
   t.log(`seed ${seed}`);
   const random = prng(seed);
   const root = tempDir(t);
   initSite({dir: path.join(root, 'p'), role: 'primary'});
   initSite({dir: path.join(root, 'r'), role: 'remote'});
-  linkSites(path.join(root, 'p'), path.join(root, 'r'));
+  await linkSites(path.join(root, 'p'), path.join(root, 'r'));
   const primary = Site.open(path.join(root, 'p'));
   const remote = Site.open(path.join(root, 'r'));
   t.teardown(() => {
@@ -47,16 +47,17 @@ test('Fig. 23: every mark of a random two-volume workload restores byte for byte
   // Some data before pairing, so the base is not empty.
   for (const [i, ldev] of mvols.entries()) {
     const data = Buffer.alloc(100_000, 0x11 + i);
-    hostWrite(primary, ldev, 12_345, data);
+    await hostWrite(primary, ldev, 12_345, data);
     data.copy(expected[i], 12_345);
   }
-  const pairs = mvols.map((mvol, i) => createPair(primary, {mvol, rvol: rvols[i]}).pair);
-  const {group} = startLogging(primary, {pairs, group: 1});
+  const pairs: number[] = [];
+  for (const [i, mvol] of mvols.entries()) pairs.push((await createPair(primary, {mvol, rvol: rvols[i]})).pair);
+  const {group} = await startLogging(primary, {pairs, group: 1});
 
   const snapshots: {markId: number; images: Buffer[]}[] = [];
   for (let step = 0; step < 120; step++) {
     if (random() < 0.12) {
-      const mark = issueMark(primary, {group, app: `step-${step}`});
+      const mark = await issueMark(primary, {group, app: `step-${step}`});
       snapshots.push({markId: mark.markId, images: expected.map(image => Buffer.from(image))});
       continue;
     }
@@ -66,17 +67,17 @@ test('Fig. 23: every mark of a random two-volume workload restores byte for byte
     const data = Buffer.alloc(length);
     for (let i = 0; i < length; i += 4096) data.fill(Math.floor(random() * 256), i, Math.min(length, i + 4096));
     data.writeUInt32LE(step, 0);
-    hostWrite(primary, mvols[volume], offset, data);
+    await hostWrite(primary, mvols[volume], offset, data);
     data.copy(expected[volume], offset);
   }
-  snapshots.push({markId: issueMark(primary, {group, app: 'last'}).markId, images: expected.map(image => Buffer.from(image))});
+  snapshots.push({markId: (await issueMark(primary, {group, app: 'last'})).markId, images: expected.map(image => Buffer.from(image))});
   t.true(snapshots.length >= 5, 'the workload placed enough marks');
 
   const out = tempDir(t);
   for (const {markId, images} of snapshots) {
     for (const [i, rvol] of rvols.entries()) {
       const file = path.join(out, `mark-${markId}-rvol-${rvol}.img`);
-      restoreToMark(remote, {group, markId, rvol, target: {kind: 'file', path: file}});
+      await restoreToMark(remote, {group, markId, rvol, target: {kind: 'file', path: file}});
       const restored = fs.readFileSync(file);
       t.true(restored.equals(images[i]), `volume ${i} at mark ${markId} (seed ${seed})`);
       fs.rmSync(file);

@@ -1,0 +1,99 @@
+// One open link per site handle, and the way back to each site that linked to this
+// one. Which transport a link row needs (a directory, later ssh:// and tls://) is
+// not decided here: the transports sit above the write path (src/transport/), and
+// src/transport/transports.ts plugs them in with useTransports() when an entry
+// point (a command, the library, a test) imports it. So the write path asks for a
+// link without importing what builds one.
+import {NotLinkedError, RemoteUnreachableError} from '../errors.js';
+import type {Site} from './site.js';
+import type {LinkRow, Tables} from './tables.js';
+import type {SiteLink} from './link.js';
+
+export interface Transports {
+  /** A link to the site a link row names; refused when another site answers there. */
+  open(row: LinkRow): Promise<SiteLink>;
+  /** A link to whatever site answers at `address` now: the first contact, before its id is known. */
+  probe(address: string): Promise<SiteLink>;
+}
+
+let transports: Transports | undefined;
+
+export function useTransports(chosen: Transports): void {
+  transports = chosen;
+}
+
+function plugged(): Transports {
+  // A programming error, not an operator's: no MarklogError, so it is reported as internal.
+  if (!transports) throw new Error('internal error: no site link transport is plugged in (an entry point must import src/transport/transports.js)');
+  return transports;
+}
+
+/** A link being opened or open; `opened` is set once it is, so it can be closed at once. */
+interface Entry {
+  siteId: string;
+  link: Promise<SiteLink>;
+  opened?: SiteLink;
+}
+
+/** Opens `row`'s link; callers asking meanwhile share the attempt. A failed attempt is forgotten, so the next call tries again. */
+function opening(row: LinkRow, forget: (entry: Entry) => void): Entry {
+  const entry: Entry = {siteId: row.siteId, link: Promise.resolve().then(() => plugged().open(row))};
+  void entry.link.then(link => {
+    entry.opened = link;
+  }, () => forget(entry));
+  return entry;
+}
+
+function closeEntry(entry: Entry): void {
+  if (entry.opened) entry.opened.close();
+  else void entry.link.then(link => link.close(), () => {});
+}
+
+const open = new WeakMap<Site, Entry>();
+
+export function linkOf(site: Site, tables: Tables): Promise<SiteLink> {
+  const row = tables.link;
+  if (!row) return Promise.reject(new NotLinkedError(tables.site.name));
+  let entry = open.get(site);
+  if (!entry || entry.siteId !== row.siteId) {
+    if (entry) closeEntry(entry);
+    entry = opening(row, failed => {
+      if (open.get(site) === failed) open.delete(site);
+    });
+    open.set(site, entry);
+  }
+  return entry.link;
+}
+
+const peers = new WeakMap<Site, Map<string, Entry>>();
+
+/** The way back to a site that linked to this one (a remote reaching its primary). */
+export function peerLinkOf(site: Site, tables: Tables, siteId: string): Promise<SiteLink> {
+  const row = tables.peers.find(p => p.siteId === siteId);
+  if (!row) return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} does not know how to reach site ${siteId}`, 'link the primary to this site again with `marklog site link`'));
+  let known = peers.get(site);
+  if (!known) peers.set(site, (known = new Map()));
+  let entry = known.get(siteId);
+  if (!entry) {
+    const map = known;
+    entry = opening(row, failed => {
+      if (map.get(siteId) === failed) map.delete(siteId);
+    });
+    known.set(siteId, entry);
+  }
+  return entry.link;
+}
+
+/** Closes every link this site handle opened (its remote's, and its ways back to its primaries). */
+export function closeLink(site: Site): void {
+  const entry = open.get(site);
+  open.delete(site);
+  if (entry) closeEntry(entry);
+  for (const peer of peers.get(site)?.values() ?? []) closeEntry(peer);
+  peers.delete(site);
+}
+
+/** A link to whatever site answers at `address` (`site link`'s first contact); the caller closes it. */
+export function probeRemote(address: string): Promise<SiteLink> {
+  return Promise.resolve().then(() => plugged().probe(address));
+}
