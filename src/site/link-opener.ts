@@ -9,11 +9,22 @@ import type {Site} from './site.js';
 import type {LinkRow, Tables} from './tables.js';
 import type {SiteLink} from './link.js';
 
+/** What the first contact (`site link`) is given besides the address. */
+export interface ProbeOptions {
+  /** The id of the site linking. */
+  client: string;
+  /** For a tls:// address: the client certificate, its key and the CA to check the agent by. */
+  tls?: {cert: string; key: string; ca: string};
+}
+
 export interface Transports {
-  /** A link to the site a link row names; refused when another site answers there. */
-  open(row: LinkRow): Promise<SiteLink>;
-  /** A link to whatever site answers at `address` now: the first contact, before its id is known. */
-  probe(address: string): Promise<SiteLink>;
+  /** A link to the site a link row names, for the site `client`; refused when another site answers there. */
+  open(row: LinkRow, client: string): Promise<SiteLink>;
+  /**
+   * A link to whatever site answers at `address` now: the first contact, before its
+   * id is known; with the address as the link row keeps it (a directory made absolute).
+   */
+  probe(address: string, options: ProbeOptions): Promise<{link: SiteLink; address: string}>;
 }
 
 let transports: Transports | undefined;
@@ -36,8 +47,8 @@ interface Entry {
 }
 
 /** Opens `row`'s link; callers asking meanwhile share the attempt. A failed attempt is forgotten, so the next call tries again. */
-function opening(row: LinkRow, forget: (entry: Entry) => void): Entry {
-  const entry: Entry = {siteId: row.siteId, link: Promise.resolve().then(() => plugged().open(row))};
+function opening(row: LinkRow, client: string, forget: (entry: Entry) => void): Entry {
+  const entry: Entry = {siteId: row.siteId, link: Promise.resolve().then(() => plugged().open(row, client))};
   void entry.link.then(link => {
     entry.opened = link;
   }, () => forget(entry));
@@ -57,7 +68,7 @@ export function linkOf(site: Site, tables: Tables): Promise<SiteLink> {
   let entry = open.get(site);
   if (!entry || entry.siteId !== row.siteId) {
     if (entry) closeEntry(entry);
-    entry = opening(row, failed => {
+    entry = opening(row, tables.site.id, failed => {
       if (open.get(site) === failed) open.delete(site);
     });
     open.set(site, entry);
@@ -71,12 +82,16 @@ const peers = new WeakMap<Site, Map<string, Entry>>();
 export function peerLinkOf(site: Site, tables: Tables, siteId: string): Promise<SiteLink> {
   const row = tables.peers.find(p => p.siteId === siteId);
   if (!row) return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} does not know how to reach site ${siteId}`, 'link the primary to this site again with `marklog site link`'));
+  if (row.remote === '') {
+    return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} has no way back to its primary ${row.name}: the primary linked over the wire without --peer-address`,
+      'link again with `marklog site link … --peer-address ssh://…|tls://…` if this site must reach the primary'));
+  }
   let known = peers.get(site);
   if (!known) peers.set(site, (known = new Map()));
   let entry = known.get(siteId);
   if (!entry) {
     const map = known;
-    entry = opening(row, failed => {
+    entry = opening(row, tables.site.id, failed => {
       if (map.get(siteId) === failed) map.delete(siteId);
     });
     known.set(siteId, entry);
@@ -94,6 +109,6 @@ export function closeLink(site: Site): void {
 }
 
 /** A link to whatever site answers at `address` (`site link`'s first contact); the caller closes it. */
-export function probeRemote(address: string): Promise<SiteLink> {
-  return Promise.resolve().then(() => plugged().probe(address));
+export function probeRemote(address: string, options: ProbeOptions): Promise<{link: SiteLink; address: string}> {
+  return Promise.resolve().then(() => plugged().probe(address, options));
 }

@@ -49,22 +49,39 @@ export function initSite(options: SiteInitOptions): SiteSummary {
   return {dir, id: tables.site.id, name, role: tables.site.role};
 }
 
-export async function linkSites(primaryDir: string, remoteDir: string): Promise<LinkRow> {
+export interface LinkOptions {
+  /** For a tls:// remote: the primary's certificate, its key and the CA of the agent's certificate. */
+  tls?: {cert: string; key: string; ca: string};
+  /**
+   * How the remote reaches this site back (restores onto M-VOLs, writes after a
+   * failback). A directory link defaults to this site's directory; a link over the
+   * wire has none unless given.
+   */
+  peerAddress?: string;
+}
+
+export async function linkSites(primaryDir: string, remote: string, options: LinkOptions = {}): Promise<LinkRow> {
   const primary = Site.open(primaryDir);
-  const link = await probeRemote(remoteDir);
-  const far = link.remote;
-  if (far.role !== 'remote') throw new WrongRoleError(`site ${far.name} has role ${far.role}; a link must end at a remote site`);
-  return primary.updateAsync(async tables => {
-    if (tables.site.id === far.id) throw new InvalidArgumentError('a site cannot link to itself');
-    if (tables.link && tables.link.siteId !== far.id && tables.pairs.length > 0) {
-      throw new WrongRoleError(`site ${tables.site.name} has pairs on ${tables.link.name}; delete them before linking elsewhere`);
-    }
-    const linked = new Date().toISOString();
-    await link.registerPeer({remote: primary.dir, siteId: tables.site.id, name: tables.site.name, linked});
-    // Every address is a directory so far (src/transport/transports.ts): the row keeps it absolute.
-    tables.link = {remote: path.resolve(remoteDir), siteId: far.id, name: far.name, linked};
-    return tables.link;
-  });
+  const tls = options.tls && {cert: path.resolve(options.tls.cert), key: path.resolve(options.tls.key), ca: path.resolve(options.tls.ca)};
+  const {link, address} = await probeRemote(remote, {client: primary.tables().site.id, tls});
+  try {
+    const far = link.remote;
+    if (far.role !== 'remote') throw new WrongRoleError(`site ${far.name} has role ${far.role}; a link must end at a remote site`);
+    const overWire = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(address);
+    const back = options.peerAddress ?? (overWire ? '' : primary.dir);
+    return await primary.updateAsync(async tables => {
+      if (tables.site.id === far.id) throw new InvalidArgumentError('a site cannot link to itself');
+      if (tables.link && tables.link.siteId !== far.id && tables.pairs.length > 0) {
+        throw new WrongRoleError(`site ${tables.site.name} has pairs on ${tables.link.name}; delete them before linking elsewhere`);
+      }
+      const linked = new Date().toISOString();
+      await link.registerPeer({remote: back, siteId: tables.site.id, name: tables.site.name, linked});
+      tables.link = {remote: address, siteId: far.id, name: far.name, linked, ...(tls ? {tls} : {})};
+      return tables.link;
+    });
+  } finally {
+    link.close();
+  }
 }
 
 export interface SiteView {

@@ -1,36 +1,55 @@
 // The one module that chooses a transport for a link: from the address a link row
-// keeps (LinkRow.remote) or that `site link --remote` was given. Importing it plugs
-// the choice into the link opener (src/site/link-opener.ts), which the write path
-// uses; so every entry point imports it for its effect: the command runner
-// (src/cli/), the library (src/index.ts), the demo, the benchmarks, the tests' setup.
-import {useTransports} from '../site/link-opener.js';
+// keeps (LinkRow.remote) or that `site link --remote` was given (remote-address.ts):
+// a directory on this machine (local-link.ts), ssh:// (the agent on ssh's pipes) or
+// tls:// (an agent listening with mutual TLS), the last two as a WireLink. Importing
+// it plugs the choice into the link opener (src/site/link-opener.ts), which the
+// write path uses; so every entry point imports it for its effect: the command
+// runner (src/cli/), the library (src/index.ts), the demo, the benchmarks, the
+// tests' setup.
+import path from 'node:path';
+import {InvalidArgumentError, WrongRoleError} from '../errors.js';
+import {useTransports, type ProbeOptions} from '../site/link-opener.js';
 import {LocalDirectoryLink} from './local-link.js';
+import {parseRemoteAddress, type RemoteAddress} from './remote-address.js';
+import {sshConnection} from './ssh-connection.js';
+import {tlsConnection} from './tls-connection.js';
+import {loadTlsCredentials, type TlsPaths} from './tls-files.js';
+import {WireLink} from './wire-link.js';
 import type {LinkRow} from '../site/tables.js';
 import type {SiteLink} from '../site/link.js';
 
-/** The kinds of address a link can have. Only a directory on this machine so far; ssh:// and tls:// URLs go here. */
-type AddressForm = {kind: 'directory'; dir: string};
+type WireAddress = Exclude<RemoteAddress, {kind: 'directory'}>;
 
-function formOf(address: string): AddressForm {
-  return {kind: 'directory', dir: address};
+async function wireLink(address: WireAddress, text: string, client: string, site: string, tls: TlsPaths | undefined): Promise<WireLink> {
+  if (address.kind === 'ssh') return WireLink.open({address: text, client, site, connect: async () => sshConnection(address)});
+  if (!tls) throw new InvalidArgumentError(`remote ${text} is reached over TLS and needs --tls-cert, --tls-key and --tls-ca`, 'give the primary\'s certificate, its key and the CA that signed the agent\'s');
+  // Read once per link, and checked as the agent checks its own: a bad file is one line now, not a failed handshake later.
+  const credentials = await loadTlsCredentials(tls);
+  return WireLink.open({address: text, client, site, connect: async () => tlsConnection(address, credentials)});
 }
 
 /** The link a row names, by its address's form. */
-export function openLink(row: LinkRow): Promise<SiteLink> {
-  const form = formOf(row.remote);
-  switch (form.kind) {
-    case 'directory':
-      return LocalDirectoryLink.connect(row);
+export async function openLink(row: LinkRow, client: string): Promise<SiteLink> {
+  const address = parseRemoteAddress(row.remote);
+  if (address.kind === 'directory') return LocalDirectoryLink.connect(row);
+  // The agent refuses a HELLO naming another site (WRONG_ROLE), so the id is checked at the far end.
+  const link = await wireLink(address, row.remote, client, row.siteId, row.tls);
+  if (link.remote.id !== row.siteId) {
+    link.close();
+    throw new WrongRoleError(`${row.remote} now serves site ${link.remote.name} (${link.remote.id}), not the linked site ${row.name}`);
   }
+  return link;
 }
 
 /** A link to whatever site answers at `address`, for the first contact (`site link`). */
-export function probe(address: string): Promise<SiteLink> {
-  const form = formOf(address);
-  switch (form.kind) {
-    case 'directory':
-      return LocalDirectoryLink.probe(form.dir);
+export async function probe(text: string, options: ProbeOptions): Promise<{link: SiteLink; address: string}> {
+  const address = parseRemoteAddress(text);
+  if (address.kind === 'directory') {
+    if (options.tls) throw new InvalidArgumentError('--tls-cert, --tls-key and --tls-ca are for a tls:// remote, not a directory');
+    return {link: await LocalDirectoryLink.probe(address.dir), address: path.resolve(address.dir)};
   }
+  if (address.kind === 'ssh' && options.tls) throw new InvalidArgumentError('--tls-cert, --tls-key and --tls-ca are for a tls:// remote; ssh:// uses SSH\'s own keys');
+  return {link: await wireLink(address, text, options.client, '', options.tls), address: text};
 }
 
 useTransports({open: openLink, probe});

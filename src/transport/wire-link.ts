@@ -14,7 +14,7 @@ import {WireSession, type Reply, type WireConnection} from './wire-session.js';
 import type {HandedOver} from '../endpoint/failback.js';
 import type {WireMethodName} from '../format/wire-methods.js';
 import type {LinkRow, LogGap, LoggedGap, PairDirection, PairState, RvolClaim} from '../site/tables.js';
-import type {RemoteIdentity, ReservedVolume} from '../site/link.js';
+import type {RemoteIdentity, ReservedVolume, SiteLink} from '../site/link.js';
 import type {AppendResult, PrepareRequest, PreparedGroup} from '../log/remote-log.js';
 import type {NewEntry} from '../log/journal.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
@@ -97,7 +97,7 @@ function readRange(fd: number, offset: number, length: number): Buffer {
   return out;
 }
 
-export class WireLink {
+export class WireLink implements SiteLink {
   private live: WireSession | undefined;
   private opening: Promise<WireSession> | undefined;
 
