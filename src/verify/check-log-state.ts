@@ -52,7 +52,9 @@ function checkGapAtPrimary(site: Site, tables: Tables, gap: LogGap, findings: Fi
 
 function checkGroupAtLog(site: Site, tables: Tables, group: LogGroupRow, findings: Findings): void {
   const where = `log group ${group.group}`;
-  const primary = tables.peers.find(p => p.siteId === group.primarySite)?.remote ?? 'PRIMARY';
+  // A peer reached over the wire (or not at all) has no directory here to name: the operator fills it in.
+  const back = tables.peers.find(p => p.siteId === group.primarySite)?.remote ?? '';
+  const primary = back.startsWith('/') ? back : 'PRIMARY';
   // Members still served by their pair: the ones a new base can be started on.
   const paired = group.members.filter(m => tables.volumes.find(v => v.ldev === m.rvol)?.rvolOf?.pair === m.pair).map(m => m.pair);
   const fix = restartCommands(primary, group.group, paired, group.mode === 'LOG');

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
+import {loggingSites, markList, restore} from '../helpers/logging.js';
 import {listeningAgent} from '../helpers/agent-tls.js';
 import {PipelinedClient} from '../helpers/nbd-pipelined-client.js';
 import {freePort} from '../helpers/ports.js';
@@ -91,4 +92,51 @@ test('Fig. 15 over TLS, the agent SIGKILLed mid-stream: every acknowledged host 
   t.is(verifyPrimary.code, 0, verifyPrimary.stdout + verifyPrimary.stderr);
   const verifyRemote = cli(['verify', '--site', remote]);
   t.is(verifyRemote.code, 0, verifyRemote.stdout + verifyRemote.stderr);
+});
+
+test('log mode over TLS (Fig. 16): marks before the agent died restore exactly at the remote, a mark after the lost write is refused (its pair is PSUE by REMOTE_UNREACHABLE), and the remote-side commands never need the primary', async t => {
+  const sites = loggingSites(t, {size: '1M'});
+  const {primary, remote, host, group} = sites;
+  const [member] = sites.members;
+  const certs = makeCertificates(t);
+  const port = await freePort();
+  let agent = await listeningAgent(t, remote, certs, `127.0.0.1:${port}`);
+  // The same remote, now reached over the wire: linking again to the same site only changes the address.
+  ok(['site', 'link', '--site', primary, '--remote', `tls://127.0.0.1:${port}`, '--tls-cert', certs.client.cert, '--tls-key', certs.client.key, '--tls-ca', certs.client.ca]);
+
+  host.writeRandom(member.mvol, 0, 64 * 1024);
+  const first = host.mark('before-failure');
+  host.writeRandom(member.mvol, 128 * 1024, 4096);
+  const second = host.mark('still-before');
+  t.deepEqual(markList(remote, group).map(mark => mark.markId), [first.markId, second.markId], 'both marks are in the remote\'s log');
+
+  agent.child.kill('SIGKILL');
+  await agent.done;
+  host.write(member.mvol, 256 * 1024, Buffer.alloc(8192, 7));
+  t.is(cliJson(['pair', 'display', '--site', primary]).pairs[0].state, 'PSUE', 'the write that found no log suspended the pair');
+
+  agent = await listeningAgent(t, remote, certs, `127.0.0.1:${port}`);
+  const refused = cli(['mark', '--site', primary, '--group', String(group), '--app', 'after-gap']);
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, /PSUE \(REMOTE_UNREACHABLE\): its writes are no longer logged/, 'a mark after writes the log never got would not be a consistent point');
+  t.regex(refused.stderr, /^marklog: [^\n]+\n/, 'one line');
+
+  // At the remote, against its own directory only (the agent aside): restores at the marks are exact.
+  const restoreDir = tempDir(t);
+  for (const mark of [first, second]) {
+    const to = path.join(restoreDir, `mark-${mark.markId}.img`);
+    restore(remote, group, ['--mark', String(mark.markId), '--to', to]);
+    t.true(fs.readFileSync(to).equals(host.atMark(mark.markId, member.mvol)), `mark ${mark.markId} restores exactly`);
+  }
+  // Both sites know of the write the log never got, and say how to start a new base, at the primary.
+  const verifyRemote = cli(['verify', '--site', remote]);
+  t.is(verifyRemote.code, 9, verifyRemote.stdout + verifyRemote.stderr);
+  t.regex(verifyRemote.stdout, /\[log-gap\] log group 1: a write of pair 1 .* never reached the log \(REMOTE_UNREACHABLE\)/);
+  t.regex(verifyRemote.stdout, /`marklog log stop --site PRIMARY --group 1`/, 'the remote cannot name the primary\'s directory, so it leaves it for the operator');
+  t.notRegex(verifyRemote.stdout, /--site ''/);
+  t.regex(verifyRemote.stdout, /^1 finding\(s\)/m, 'and nothing else is wrong');
+  const verifyPrimary = cli(['verify', '--site', primary]);
+  t.is(verifyPrimary.code, 9, verifyPrimary.stdout + verifyPrimary.stderr);
+  t.regex(verifyPrimary.stdout, /^1 finding\(s\)/m, verifyPrimary.stdout);
+  t.regex(verifyPrimary.stdout, /\[log-gap\]/);
 });
