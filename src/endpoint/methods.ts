@@ -13,12 +13,12 @@
 import {InvalidArgumentError, WireProtocolError} from '../errors.js';
 import {WireMethod, type WireMethodName} from '../format/wire-methods.js';
 import {volumeWithImage} from '../site/same-image.js';
-import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
+import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PreparedGroup} from '../log/remote-log.js';
 import {stopLogAtRemote} from '../log/log-admin.js';
 import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
 import type {NewEntry} from '../log/journal.js';
 import type {Site} from '../site/site.js';
-import type {LinkRow, LogGap, LoggedGap, RvolClaim} from '../site/tables.js';
+import type {LinkRow, LogGap, LoggedGap, LogMember, RvolClaim} from '../site/tables.js';
 import type {ReservedVolume} from '../site/link.js';
 import {allBytes, ByteCursor, flag, list, oneOf, optionalWhole, record, text, whole, type Args, type Bytes} from './args.js';
 import * as volumes from './volumes.js';
@@ -107,9 +107,13 @@ const table = {
   },
   readRvol: (site, args): Answer<undefined> => ({result: undefined, data: volumes.readVolume(site, whole(args, 'ldev'), whole(args, 'offset'), whole(args, 'length'))}),
   prepareLogGroup: (site, args): Answer<PreparedGroup> => {
-    const request = record<PrepareRequest>(args, 'request', {primarySite: 'string', members: 'array'});
-    optionalWhole(request as unknown as Args, 'group');
-    return answer(prepareLogGroup(site, request));
+    const request = record<Args>(args, 'request', {primarySite: 'string'});
+    // The members become rows of the log group table: each is checked and copied, so nothing else is stored.
+    const members = list(request, 'members').map((member, i): LogMember => {
+      const [rvol, mvol, pair] = (['rvol', 'mvol', 'pair'] as const).map(name => whole({[`request.members.${i}.${name}`]: member[name]}, `request.members.${i}.${name}`));
+      return {rvol, mvol, pair};
+    });
+    return answer(prepareLogGroup(site, {group: optionalWhole(request, 'group'), primarySite: request.primarySite as string, members}));
   },
   appendToLog: (site, args, data): Answer<AppendResult> => answer(appendToLog(site, whole(args, 'group'), entriesFromWire(args, data))),
   stopLogGroup: (site, args) => {

@@ -1,0 +1,62 @@
+// Requests whose arguments would damage the remote site if they were taken as they
+// come (docs/WIRE.md §7.1): each is refused with INVALID_ARGUMENT, and the site stays
+// whole. Found by the agent fuzz test (test/fuzz/wire-agent.test.ts); the agent runs
+// in this process on one end of a stream pair, as the TLS listener hands it a socket.
+import path from 'node:path';
+import {duplexPair} from 'node:stream';
+import test, {type ExecutionContext} from 'ava';
+import {Agent} from '../../src/endpoint/agent.js';
+import {InvalidArgumentError} from '../../src/errors.js';
+import {initSite} from '../../src/site/site-admin.js';
+import {Site} from '../../src/site/site.js';
+import {createVolume} from '../../src/volume/volume-admin.js';
+import {tempDir} from '../helpers/sites.js';
+import {WireClient} from '../helpers/wire-client.js';
+
+const MiB = 1024 * 1024;
+const PRIMARY = 'e6c8da65d963855a';
+const claim = {pair: 1, primarySite: PRIMARY, mvol: 4};
+
+/** A remote site with an R-VOL and a pool volume, and a client whose agent has reserved the R-VOL. */
+async function reservedRemote(t: ExecutionContext): Promise<{dir: string; rvol: number; client: WireClient}> {
+  const dir = path.join(tempDir(t), 'osaka');
+  initSite({dir, role: 'remote'});
+  const site = Site.open(dir);
+  const rvol = createVolume(site, MiB).ldev;
+  createVolume(site, MiB, true);
+  site.close();
+  const [near, far] = duplexPair();
+  const agent = new Agent({site: dir, connection: far});
+  // A client ends its side once the agent has ended its own.
+  near.on('end', () => near.end());
+  const client = new WireClient(near);
+  t.teardown(async () => {
+    client.bye();
+    await agent.done;
+  });
+  await client.hello();
+  await client.call('reserveRvol', {ldev: rvol, claim, minCapacity: MiB});
+  return {dir, rvol, client};
+}
+
+function tablesOf(dir: string) {
+  const site = Site.open(dir);
+  try {
+    return site.tables();
+  } finally {
+    site.close();
+  }
+}
+
+test('a log group member with a fractional M-VOL is refused, and the tables still load', async t => {
+  const {dir, rvol, client} = await reservedRemote(t);
+  const error = await t.throwsAsync(client.call('prepareLogGroup', {request: {primarySite: PRIMARY, members: [{rvol, mvol: 4.5, pair: 1}]}}), {instanceOf: InvalidArgumentError});
+  t.regex(error!.message, /request\.members\.0\.mvol/);
+  t.deepEqual(tablesOf(dir).groups, []);
+});
+
+test('a log group member is stored as its three numbers, whatever else the request carries', async t => {
+  const {dir, rvol, client} = await reservedRemote(t);
+  await client.call('prepareLogGroup', {request: {primarySite: PRIMARY, members: [{rvol, mvol: 4, pair: 1, note: {any: 'thing'}}]}});
+  t.deepEqual(tablesOf(dir).groups[0].members, [{rvol, mvol: 4, pair: 1}]);
+});
