@@ -59,12 +59,16 @@ export function entriesToWire(entries: readonly NewEntry[]): {entries: WireEntry
   return {entries: wire, data};
 }
 
+/** A log record holds its target LDEV as a u32 (FORMAT.md §4.3, §4.8.3). */
+const MAX_LOGGED_LDEV = 0xffff_ffff;
+
 function entriesFromWire(args: Args, data: Bytes): NewEntry[] {
   const cursor = new ByteCursor(data);
   const entries = list(args, 'entries').map((entry, i): NewEntry => {
     const kind = oneOf(entry, 'kind', ['write', 'zero', 'mark'] as const);
     if (kind === 'mark') return {kind, markId: whole(entry, 'markId'), markTime: whole(entry, 'markTime'), app: text(entry, 'app')};
     const ldev = whole(entry, 'ldev');
+    if (ldev > MAX_LOGGED_LDEV) throw new InvalidArgumentError(`log entry ${i}: LDEV ${ldev} is above 2^32 - 1, the highest a log record holds`);
     const address = whole(entry, 'address');
     const length = whole(entry, 'length');
     if (kind === 'zero') return {kind, ldev, address, length};

@@ -60,3 +60,16 @@ test('a log group member is stored as its three numbers, whatever else the reque
   await client.call('prepareLogGroup', {request: {primarySite: PRIMARY, members: [{rvol, mvol: 4, pair: 1, note: {any: 'thing'}}]}});
   t.deepEqual(tablesOf(dir).groups[0].members, [{rvol, mvol: 4, pair: 1}]);
 });
+
+/** The R-VOL's log group, in log mode. */
+async function loggingRemote(t: ExecutionContext): Promise<{dir: string; rvol: number; group: number; client: WireClient}> {
+  const remote = await reservedRemote(t);
+  const {result} = await remote.client.call<{group: number}>('prepareLogGroup', {request: {primarySite: PRIMARY, members: [{rvol: remote.rvol, mvol: claim.mvol, pair: claim.pair}]}});
+  return {...remote, group: result.group};
+}
+
+test('a log entry for an LDEV above 2^32 - 1, which no log record holds, is refused', async t => {
+  const {group, client} = await loggingRemote(t);
+  const error = await t.throwsAsync(client.call('appendToLog', {group, entries: [{kind: 'zero', ldev: 2 ** 32, address: 0, length: 512}]}), {instanceOf: InvalidArgumentError});
+  t.regex(error!.message, /2\^32 - 1/);
+});
