@@ -71,6 +71,8 @@ function entriesFromWire(args: Args, data: Bytes): NewEntry[] {
     if (ldev > MAX_LOGGED_LDEV) throw new InvalidArgumentError(`log entry ${i}: LDEV ${ldev} is above 2^32 - 1, the highest a log record holds`);
     const address = whole(entry, 'address');
     const length = whole(entry, 'length');
+    // A record of no bytes is one every log reader reports as damaged (FORMAT.md §4.8.3: at least 1).
+    if (length === 0) throw new InvalidArgumentError(`log entry ${i}: a ${kind} of no bytes is not logged`);
     if (kind === 'zero') return {kind, ldev, address, length};
     return {kind, ldev, address, data: cursor.take(length, `write entry ${i}`)};
   });

@@ -9,6 +9,7 @@ import {Agent} from '../../src/endpoint/agent.js';
 import {InvalidArgumentError} from '../../src/errors.js';
 import {initSite} from '../../src/site/site-admin.js';
 import {Site} from '../../src/site/site.js';
+import {verifySite} from '../../src/verify/verify.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
 import {tempDir} from '../helpers/sites.js';
 import {WireClient} from '../helpers/wire-client.js';
@@ -68,8 +69,20 @@ async function loggingRemote(t: ExecutionContext): Promise<{dir: string; rvol: n
   return {...remote, group: result.group};
 }
 
+function verifyFindings(dir: string): string[] {
+  return verifySite(dir).findings.map(f => `${f.check}: ${f.message}`);
+}
+
 test('a log entry for an LDEV above 2^32 - 1, which no log record holds, is refused', async t => {
   const {group, client} = await loggingRemote(t);
   const error = await t.throwsAsync(client.call('appendToLog', {group, entries: [{kind: 'zero', ldev: 2 ** 32, address: 0, length: 512}]}), {instanceOf: InvalidArgumentError});
   t.regex(error!.message, /2\^32 - 1/);
+});
+
+test('an empty write or zero entry, which no log record holds, is refused and the log stays readable', async t => {
+  const {dir, rvol, group, client} = await loggingRemote(t);
+  for (const entry of [{kind: 'write', ldev: rvol, address: 0, length: 0}, {kind: 'zero', ldev: rvol, address: 512, length: 0}]) {
+    await t.throwsAsync(client.call('appendToLog', {group, entries: [entry]}), {instanceOf: InvalidArgumentError}, entry.kind);
+  }
+  t.deepEqual(verifyFindings(dir), []);
 });
