@@ -11,6 +11,7 @@
 // (receiveImageBegin, Chunk, Commit, Abort), and receiveImage itself is served
 // only to the local transport, for whom that file is on the same machine.
 import {InvalidArgumentError, WireProtocolError} from '../errors.js';
+import {MAX_APP_BYTES} from '../format/log-format.js';
 import {WireMethod, type WireMethodName} from '../format/wire-methods.js';
 import {volumeWithImage} from '../site/same-image.js';
 import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PreparedGroup} from '../log/remote-log.js';
@@ -66,7 +67,12 @@ function entriesFromWire(args: Args, data: Bytes): NewEntry[] {
   const cursor = new ByteCursor(data);
   const entries = list(args, 'entries').map((entry, i): NewEntry => {
     const kind = oneOf(entry, 'kind', ['write', 'zero', 'mark'] as const);
-    if (kind === 'mark') return {kind, markId: whole(entry, 'markId'), markTime: whole(entry, 'markTime'), app: text(entry, 'app')};
+    if (kind === 'mark') {
+      const app = text(entry, 'app');
+      // Longer, the mark record is written but read as damaged (FORMAT.md §4.4).
+      if (Buffer.byteLength(app, 'utf8') > MAX_APP_BYTES) throw new InvalidArgumentError(`log entry ${i}: an application name of more than ${MAX_APP_BYTES} bytes does not fit a mark record`);
+      return {kind, markId: whole(entry, 'markId'), markTime: whole(entry, 'markTime'), app};
+    }
     const ldev = whole(entry, 'ldev');
     if (ldev > MAX_LOGGED_LDEV) throw new InvalidArgumentError(`log entry ${i}: LDEV ${ldev} is above 2^32 - 1, the highest a log record holds`);
     const address = whole(entry, 'address');

@@ -86,3 +86,9 @@ test('an empty write or zero entry, which no log record holds, is refused and th
   }
   t.deepEqual(verifyFindings(dir), []);
 });
+
+test('a mark entry whose application name is longer than a mark record holds is refused and the log stays readable', async t => {
+  const {dir, group, client} = await loggingRemote(t);
+  await t.throwsAsync(client.call('appendToLog', {group, entries: [{kind: 'mark', markId: 1, markTime: 1_743_498_000_000_000, app: 'é'.repeat(128)}]}), {instanceOf: InvalidArgumentError});
+  t.deepEqual(verifyFindings(dir), []);
+});
