@@ -6,7 +6,7 @@ import path from 'node:path';
 import {duplexPair} from 'node:stream';
 import test, {type ExecutionContext} from 'ava';
 import {Agent} from '../../src/endpoint/agent.js';
-import {InvalidArgumentError} from '../../src/errors.js';
+import {InvalidArgumentError, VolumeInUseError} from '../../src/errors.js';
 import {initSite} from '../../src/site/site-admin.js';
 import {Site} from '../../src/site/site.js';
 import {verifySite} from '../../src/verify/verify.js';
@@ -90,5 +90,23 @@ test('an empty write or zero entry, which no log record holds, is refused and th
 test('a mark entry whose application name is longer than a mark record holds is refused and the log stays readable', async t => {
   const {dir, group, client} = await loggingRemote(t);
   await t.throwsAsync(client.call('appendToLog', {group, entries: [{kind: 'mark', markId: 1, markTime: 1_743_498_000_000_000, app: 'é'.repeat(128)}]}), {instanceOf: InvalidArgumentError});
+  t.deepEqual(verifyFindings(dir), []);
+});
+
+test('a write, a zero or an image naming a log volume or a pool volume is refused, and the log stays readable', async t => {
+  const {dir, group, client} = await loggingRemote(t);
+  const site = Site.open(dir);
+  const logVolume = site.tables().groups.find(g => g.group === group)!.logVolumes[0];
+  const pool = createVolume(site, MiB, true).ldev;
+  site.close();
+  for (const ldev of [logVolume, pool]) {
+    const data = Buffer.alloc(512, 0xee);
+    for (const [method, args, binary] of [
+      ['writeRvol', {ldev, offset: 0}, data], ['writeRvolFrom', {ldev, offset: 4096, length: 512}, data], ['zeroRvol', {ldev, offset: 0, length: 8192}, undefined],
+      ['receiveImageBegin', {ldev, force: true}, undefined],
+    ] as const) {
+      await t.throwsAsync(client.call(method, args, binary), {instanceOf: VolumeInUseError}, `${method} on LDEV ${ldev}`);
+    }
+  }
   t.deepEqual(verifyFindings(dir), []);
 });
