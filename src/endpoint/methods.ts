@@ -43,6 +43,12 @@ function answer<R>(result: R): Answer<R> {
 
 const CLAIM = {pair: 'whole', primarySite: 'string', mvol: 'whole'} as const;
 
+/** An R-VOL's claim, checked and copied: reserveRvol stores it as the volume's rvolOf, where a member such as `takeover` means something. */
+function claimOf(args: Args): RvolClaim {
+  const {pair, primarySite, mvol} = record<RvolClaim>(args, 'claim', CLAIM);
+  return {pair, primarySite, mvol};
+}
+
 /** An entry of appendToLog as it travels: a write names the length of its data, which follows in the binary part. */
 export type WireEntry =
   | {kind: 'write'; ldev: number; address: number; length: number}
@@ -99,10 +105,10 @@ const table = {
     return done;
   },
   reserveRvol: (site, args): Answer<ReservedVolume> =>
-    answer(volumes.reserveRvol(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), whole(args, 'minCapacity'))),
+    answer(volumes.reserveRvol(site, whole(args, 'ldev'), claimOf(args), whole(args, 'minCapacity'))),
   releaseRvol: (site, args): Answer<{leftGroup: number | null}> => {
     const options = args.options === undefined ? {} : record<Args>(args, 'options');
-    return answer(volumes.releaseRvol(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), {force: flag(options, 'force')}));
+    return answer(volumes.releaseRvol(site, whole(args, 'ldev'), claimOf(args), {force: flag(options, 'force')}));
   },
   writeRvol: (site, args, data) => {
     volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), allBytes(data));
@@ -139,13 +145,13 @@ const table = {
     throw new WireProtocolError(`receiveImage (${WireMethod.receiveImage}) names a file of the far side and is not served over the wire`,
       `send the image with receiveImageBegin, receiveImageChunk and receiveImageCommit (${WireMethod.receiveImageBegin}-${WireMethod.receiveImageCommit})`);
   },
-  readDirtyRanges: (site, args): Answer<HandedOver> => answer(failback.readDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM))),
+  readDirtyRanges: (site, args): Answer<HandedOver> => answer(failback.readDirtyRanges(site, whole(args, 'ldev'), claimOf(args))),
   forgetDirtyRanges: (site, args) => {
-    failback.forgetDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), whole(args, 'token'));
+    failback.forgetDirtyRanges(site, whole(args, 'ldev'), claimOf(args), whole(args, 'token'));
     return done;
   },
   setDirection: (site, args): Answer<HandedOver> =>
-    answer(failback.setDirection(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), oneOf(args, 'direction', ['forward', 'reverse'] as const))),
+    answer(failback.setDirection(site, whole(args, 'ldev'), claimOf(args), oneOf(args, 'direction', ['forward', 'reverse'] as const))),
   describeVolume: (site, args) => answer(volumes.describeVolume(site, whole(args, 'ldev'))),
   findImage: (site, args) => answer(volumeWithImage(site, site.tables(), text(args, 'identity'))),
   describePair: (site, args) => answer(volumes.describePair(site, whole(args, 'pair'))),

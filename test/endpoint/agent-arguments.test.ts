@@ -110,3 +110,17 @@ test('a write, a zero or an image naming a log volume or a pool volume is refuse
   }
   t.deepEqual(verifyFindings(dir), []);
 });
+
+test('a claim is stored as its three members: one carrying a takeover of its own neither damages the tables nor takes the R-VOL over', async t => {
+  const {dir, client} = await reservedRemote(t);
+  const site = Site.open(dir);
+  const spare = createVolume(site, MiB).ldev;
+  const other = createVolume(site, MiB).ldev;
+  site.close();
+  await client.call('reserveRvol', {ldev: spare, claim: {pair: 2, primarySite: PRIMARY, mvol: 5, takeover: 5}, minCapacity: MiB});
+  await client.call('reserveRvol', {ldev: other, claim: {pair: 3, primarySite: PRIMARY, mvol: 6, takeover: {since: 'now', bitmap: 'pairs/forged.bitmap'}, direction: 'reverse'}, minCapacity: MiB});
+  const rows = tablesOf(dir).volumes;
+  t.deepEqual(rows.find(v => v.ldev === spare)!.rvolOf, {pair: 2, primarySite: PRIMARY, mvol: 5});
+  t.deepEqual(rows.find(v => v.ldev === other)!.rvolOf, {pair: 3, primarySite: PRIMARY, mvol: 6});
+  await client.call('writeRvol', {ldev: other, offset: 0}, Buffer.alloc(512, 1));
+});
