@@ -42,6 +42,8 @@ function receivable(site: Site, tables: Tables, ldev: number, force: boolean): {
 function overwriteFrom(site: Site, ldev: number, force: boolean, open: (capacity: number) => VolumeImage): void {
   site.update(tables => {
     const {row, pairs} = receivable(site, tables, ldev, force);
+    // The base of a log group changing outside log apply, as a write does (noteBaseChange): its log no longer fits it.
+    if (row.logGroup !== null) row.generation += 1;
     // The M-VOL no longer follows its R-VOL or its log: everything must be copied
     // again. Recorded before the first byte changes, so a copy killed half way
     // leaves pairs that know it, not ones that resync a few chunks and call it PAIR.

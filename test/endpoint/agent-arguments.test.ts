@@ -124,3 +124,11 @@ test('a claim is stored as its three members: one carrying a takeover of its own
   t.deepEqual(rows.find(v => v.ldev === other)!.rvolOf, {pair: 3, primarySite: PRIMARY, mvol: 6});
   await client.call('writeRvol', {ldev: other, offset: 0}, Buffer.alloc(512, 1));
 });
+
+test('an image committed onto the R-VOL a log group\'s log starts from changes that base visibly, as a write does (verify: base-changed)', async t => {
+  const {dir, rvol, client} = await loggingRemote(t);
+  const {result} = await client.call<{transfer: string}>('receiveImageBegin', {ldev: rvol, force: true});
+  await client.call('receiveImageChunk', {transfer: result.transfer, offset: 0}, Buffer.alloc(4096, 7));
+  await client.call('receiveImageCommit', {transfer: result.transfer, force: true});
+  t.deepEqual(verifySite(dir).findings.map(f => f.check), ['base-changed']);
+});
