@@ -1,7 +1,9 @@
-// Requests whose arguments would damage the remote site if they were taken as they
-// come (docs/WIRE.md §7.1): each is refused with INVALID_ARGUMENT, and the site stays
-// whole. Found by the agent fuzz test (test/fuzz/wire-agent.test.ts); the agent runs
-// in this process on one end of a stream pair, as the TLS listener hands it a socket.
+// Requests that would damage the remote site if they were taken as they come (docs/WIRE.md
+// §7.1): arguments the site would store or log as they are, and LDEVs of its own log
+// volumes. Each is refused (INVALID_ARGUMENT, VOLUME_IN_USE) or stored only as checked,
+// and the site stays whole; a change to a log group's base is seen. Found while fuzzing
+// the agent (test/fuzz/wire-agent.test.ts); the agent runs in this process on one end
+// of a stream pair, as the TLS listener hands it a socket.
 import path from 'node:path';
 import {duplexPair} from 'node:stream';
 import test, {type ExecutionContext} from 'ava';
