@@ -101,7 +101,9 @@ function exactBytes(data: Bytes, length: number, method: string): Uint8Array {
 
 const table = {
   registerPeer: (site, args) => {
-    volumes.registerPeer(site, record<LinkRow>(args, 'peer', {remote: 'string', siteId: 'string', name: 'string', linked: 'string'}));
+    // A row of the peer table: its four members are stored, nothing else the request's object holds.
+    const {remote, siteId, name, linked} = record<LinkRow>(args, 'peer', {remote: 'string', siteId: 'string', name: 'string', linked: 'string'});
+    volumes.registerPeer(site, {remote, siteId, name, linked});
     return done;
   },
   reserveRvol: (site, args): Answer<ReservedVolume> =>

@@ -134,3 +134,10 @@ test('an image committed onto the R-VOL a log group\'s log starts from changes t
   await client.call('receiveImageCommit', {transfer: result.transfer, force: true});
   t.deepEqual(verifySite(dir).findings.map(f => f.check), ['base-changed']);
 });
+
+test('a peer is stored as the four members of a link row, whatever else the request carries', async t => {
+  const {dir, client} = await reservedRemote(t);
+  const peer = {remote: '/srv/sites/tokyo', siteId: PRIMARY, name: 'tokyo', linked: '2025-04-01T09:00:00.000Z'};
+  await client.call('registerPeer', {peer: {...peer, tls: {key: 'x'}, role: 'primary'}});
+  t.deepEqual(tablesOf(dir).peers, [peer]);
+});
