@@ -13,14 +13,15 @@
 // (receiveImageBegin, Chunk, Commit, Abort), and receiveImage itself is served
 // only to the local transport, for whom that file is on the same machine.
 import {InvalidArgumentError, WireProtocolError} from '../errors.js';
+import {MAX_APP_BYTES} from '../format/log-format.js';
 import {WireMethod, type WireMethodName} from '../format/wire-methods.js';
 import {volumeWithImage} from '../site/same-image.js';
-import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PrepareRequest, type PreparedGroup} from '../log/remote-log.js';
+import {appendToLog, prepareLogGroup, recordLogGap, type AppendResult, type PreparedGroup} from '../log/remote-log.js';
 import {stopLogAtRemote} from '../log/log-admin.js';
 import {marksInLog, type LoggedMark} from '../mark/remote-marks.js';
 import type {NewEntry} from '../log/journal.js';
 import type {Site} from '../site/site.js';
-import type {LinkRow, LogGap, LoggedGap, RvolClaim} from '../site/tables.js';
+import type {LinkRow, LogGap, LoggedGap, LogMember, RvolClaim} from '../site/tables.js';
 import type {HandedOver, ReservedVolume} from '../site/link.js';
 import {allBytes, ByteCursor, flag, list, oneOf, optionalWhole, record, text, whole, type Args, type Bytes} from './args.js';
 import * as volumes from './volumes.js';
@@ -43,6 +44,12 @@ function answer<R>(result: R): Answer<R> {
 
 const CLAIM = {pair: 'whole', primarySite: 'string', mvol: 'whole'} as const;
 
+/** An R-VOL's claim, checked and copied: reserveRvol stores it as the volume's rvolOf, where a member such as `takeover` means something. */
+function claimOf(args: Args): RvolClaim {
+  const {pair, primarySite, mvol} = record<RvolClaim>(args, 'claim', CLAIM);
+  return {pair, primarySite, mvol};
+}
+
 /** An entry of appendToLog as it travels: a write names the length of its data, which follows in the binary part. */
 export type WireEntry =
   | {kind: 'write'; ldev: number; address: number; length: number}
@@ -60,14 +67,25 @@ export function entriesToWire(entries: readonly NewEntry[]): {entries: WireEntry
   return {entries: wire, data};
 }
 
+/** A log record holds its target LDEV as a u32 (FORMAT.md §4.3, §4.8.3). */
+const MAX_LOGGED_LDEV = 0xffff_ffff;
+
 function entriesFromWire(args: Args, data: Bytes): NewEntry[] {
   const cursor = new ByteCursor(data);
   const entries = list(args, 'entries').map((entry, i): NewEntry => {
     const kind = oneOf(entry, 'kind', ['write', 'zero', 'mark'] as const);
-    if (kind === 'mark') return {kind, markId: whole(entry, 'markId'), markTime: whole(entry, 'markTime'), app: text(entry, 'app')};
+    if (kind === 'mark') {
+      const app = text(entry, 'app');
+      // Longer, the mark record is written but read as damaged (FORMAT.md §4.4).
+      if (Buffer.byteLength(app, 'utf8') > MAX_APP_BYTES) throw new InvalidArgumentError(`log entry ${i}: an application name of more than ${MAX_APP_BYTES} bytes does not fit a mark record`);
+      return {kind, markId: whole(entry, 'markId'), markTime: whole(entry, 'markTime'), app};
+    }
     const ldev = whole(entry, 'ldev');
+    if (ldev > MAX_LOGGED_LDEV) throw new InvalidArgumentError(`log entry ${i}: LDEV ${ldev} is above 2^32 - 1, the highest a log record holds`);
     const address = whole(entry, 'address');
     const length = whole(entry, 'length');
+    // A record of no bytes is one every log reader reports as damaged (FORMAT.md §4.8.3: at least 1).
+    if (length === 0) throw new InvalidArgumentError(`log entry ${i}: a ${kind} of no bytes is not logged`);
     if (kind === 'zero') return {kind, ldev, address, length};
     return {kind, ldev, address, data: cursor.take(length, `write entry ${i}`)};
   });
@@ -84,14 +102,16 @@ function exactBytes(data: Bytes, length: number, method: string): Uint8Array {
 
 const table = {
   registerPeer: (site, args) => {
-    volumes.registerPeer(site, record<LinkRow>(args, 'peer', {remote: 'string', siteId: 'string', name: 'string', linked: 'string'}));
+    // A row of the peer table: its four members are stored, nothing else the request's object holds.
+    const {remote, siteId, name, linked} = record<LinkRow>(args, 'peer', {remote: 'string', siteId: 'string', name: 'string', linked: 'string'});
+    volumes.registerPeer(site, {remote, siteId, name, linked});
     return done;
   },
   reserveRvol: (site, args): Answer<ReservedVolume> =>
-    answer(volumes.reserveRvol(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), whole(args, 'minCapacity'))),
+    answer(volumes.reserveRvol(site, whole(args, 'ldev'), claimOf(args), whole(args, 'minCapacity'))),
   releaseRvol: (site, args): Answer<{leftGroup: number | null}> => {
     const options = args.options === undefined ? {} : record<Args>(args, 'options');
-    return answer(volumes.releaseRvol(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), {force: flag(options, 'force')}));
+    return answer(volumes.releaseRvol(site, whole(args, 'ldev'), claimOf(args), {force: flag(options, 'force')}));
   },
   writeRvol: async (site, args, data) => {
     await volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), allBytes(data));
@@ -108,9 +128,13 @@ const table = {
   },
   readRvol: (site, args): Answer<undefined> => ({result: undefined, data: volumes.readVolume(site, whole(args, 'ldev'), whole(args, 'offset'), whole(args, 'length'))}),
   prepareLogGroup: (site, args): Answer<PreparedGroup> => {
-    const request = record<PrepareRequest>(args, 'request', {primarySite: 'string', members: 'array'});
-    optionalWhole(request as unknown as Args, 'group');
-    return answer(prepareLogGroup(site, request));
+    const request = record<Args>(args, 'request', {primarySite: 'string'});
+    // The members become rows of the log group table: each is checked and copied, so nothing else is stored.
+    const members = list(request, 'members').map((member, i): LogMember => {
+      const [rvol, mvol, pair] = (['rvol', 'mvol', 'pair'] as const).map(name => whole({[`request.members.${i}.${name}`]: member[name]}, `request.members.${i}.${name}`));
+      return {rvol, mvol, pair};
+    });
+    return answer(prepareLogGroup(site, {group: optionalWhole(request, 'group'), primarySite: request.primarySite as string, members}));
   },
   appendToLog: (site, args, data): Answer<AppendResult> => answer(appendToLog(site, whole(args, 'group'), entriesFromWire(args, data))),
   stopLogGroup: (site, args) => {
@@ -124,13 +148,13 @@ const table = {
     throw new WireProtocolError(`receiveImage (${WireMethod.receiveImage}) names a file of the far side and is not served over the wire`,
       `send the image with receiveImageBegin, receiveImageChunk and receiveImageCommit (${WireMethod.receiveImageBegin}-${WireMethod.receiveImageCommit})`);
   },
-  readDirtyRanges: async (site, args): Promise<Answer<HandedOver>> => answer(await failback.readDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM))),
+  readDirtyRanges: async (site, args): Promise<Answer<HandedOver>> => answer(await failback.readDirtyRanges(site, whole(args, 'ldev'), claimOf(args))),
   forgetDirtyRanges: (site, args) => {
-    failback.forgetDirtyRanges(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), whole(args, 'token'));
+    failback.forgetDirtyRanges(site, whole(args, 'ldev'), claimOf(args), whole(args, 'token'));
     return done;
   },
   setDirection: async (site, args): Promise<Answer<HandedOver>> =>
-    answer(await failback.setDirection(site, whole(args, 'ldev'), record<RvolClaim>(args, 'claim', CLAIM), oneOf(args, 'direction', ['forward', 'reverse'] as const))),
+    answer(await failback.setDirection(site, whole(args, 'ldev'), claimOf(args), oneOf(args, 'direction', ['forward', 'reverse'] as const))),
   describeVolume: (site, args) => answer(volumes.describeVolume(site, whole(args, 'ldev'))),
   findImage: (site, args) => answer(volumeWithImage(site, site.tables(), text(args, 'identity'))),
   describePair: (site, args) => answer(volumes.describePair(site, whole(args, 'pair'))),

@@ -14,6 +14,7 @@ import {PairBitmap} from '../pair/bitmap.js';
 import {VolumeImage} from '../volume/image.js';
 import {cloneImage} from '../restore/replay.js';
 import {processAlive} from '../restore/staging.js';
+import {refuseLogVolume} from './volumes.js';
 import {hookPoint} from '../util/test-hooks.js';
 import type {Site} from '../site/site.js';
 import type {PairRow, Tables, VolumeRow} from '../site/tables.js';
@@ -26,6 +27,7 @@ const STAGED = /^ldev-(\d+)-([0-9a-f]{16})\.img\.(\d+)$/;
 /** The volume and its pairs, once the checks that come before any change pass. */
 function receivable(site: Site, tables: Tables, ldev: number, force: boolean): {row: VolumeRow; pairs: PairRow[]} {
   const row = site.volume(tables, ldev);
+  refuseLogVolume(tables, row);
   const pairs = tables.pairs.filter(p => p.mvol === ldev);
   const live = pairs.find(p => p.state === 'PAIR' || p.state === 'COPY');
   if (live) throw new PairStateError(`LDEV ${ldev} is the M-VOL of pair ${live.pair} in ${live.state}; suspend it before restoring onto it`);
@@ -40,6 +42,8 @@ function receivable(site: Site, tables: Tables, ldev: number, force: boolean): {
 function overwriteFrom(site: Site, ldev: number, force: boolean, open: (capacity: number) => VolumeImage): void {
   site.update(tables => {
     const {row, pairs} = receivable(site, tables, ldev, force);
+    // The base of a log group changing outside log apply, as a write does (noteBaseChange): its log no longer fits it.
+    if (row.logGroup !== null) row.generation += 1;
     // The M-VOL no longer follows its R-VOL or its log: everything must be copied
     // again. Recorded before the first byte changes, so a copy killed half way
     // leaves pairs that know it, not ones that resync a few chunks and call it PAIR.

@@ -78,9 +78,20 @@ export function releaseRvol(site: Site, ldev: number, claim: RvolClaim, options:
   });
 }
 
+/**
+ * Refuses a log or pool volume: it holds this site's journal (or will), which only the
+ * log's own writer changes, so a request naming its LDEV by mistake would destroy the log.
+ */
+export function refuseLogVolume(tables: Tables, row: VolumeRow): void {
+  if (row.reserve === 'LOG' || row.reserve === 'POOL') {
+    throw new VolumeInUseError(`LDEV ${row.ldev} at ${tables.site.name} is ${volumeUse(row)}: it takes no writes from a link`);
+  }
+}
+
 /** The volume a replicated write lands on; refused once the remote took it over (no split brain). */
 function replicaTarget(site: Site, tables: Tables, ldev: number): VolumeRow {
   const row = site.volume(tables, ldev);
+  refuseLogVolume(tables, row);
   if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
     throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
   }
@@ -122,6 +133,7 @@ export function zeroVolume(site: Site, ldev: number, offset: number, length: num
   site.lock.run(() => {
     const tables = site.tables();
     const row = site.volume(tables, ldev);
+    refuseLogVolume(tables, row);
     const image = site.image(row);
     if (length > 0 && image.nextData(offset) < offset + length) noteBaseChange(site, row);
     image.zero(offset, length);

@@ -9,8 +9,8 @@ import {isDeepStrictEqual} from 'node:util';
 import {WireDecoder} from '../../src/format/wire-decoder.js';
 import {encodeFrame, MAX_BINARY_BYTES, MAX_JSON_BYTES, type WireFrame} from '../../src/format/wire-frame.js';
 import {MarklogError, WireCorruptError} from '../../src/errors.js';
-import {Rng, U32_MAX, U64_MAX, SAFE_MAX, caseCount, crc32cOf, describe, fuzzSuite, isTyped, largestAllocation, mutate, preview, type Field} from '../helpers/fuzz.js';
-import {specRead} from '../helpers/wire-spec.js';
+import {Rng, caseCount, describe, fuzzSuite, isTyped, largestAllocation, mutate, preview} from '../helpers/fuzz.js';
+import {headerFields, repairCrcs, specRead} from '../helpers/wire-spec.js';
 
 const CODES = new Set(['WIRE_CORRUPT', 'WIRE_VERSION', 'WIRE_TOO_LARGE', 'WIRE_PROTOCOL', 'REMOTE_UNREACHABLE']);
 const HEX = '0123456789abcdef';
@@ -65,38 +65,6 @@ function randomFrame(rng: Rng): WireFrame {
       return {type: 'pong', id: rng.safe(), ack};
     default:
       return {type: 'bye', ack};
-  }
-}
-
-/** Header fields of a frame starting at `at`, with their limits and the values just past them. */
-function headerFields(at: number): Field[] {
-  const limits = (max: number) => [0n, 1n, BigInt(max - 1), BigInt(max), BigInt(max + 1), U32_MAX];
-  return [
-    {name: 'magic', offset: at, size: 4, edges: [0x46574c4dn]},
-    {name: 'version', offset: at + 4, size: 1, edges: [0n, 1n, 2n]},
-    {name: 'type', offset: at + 5, size: 1, edges: [0n, 1n, 5n, 8n, 9n]},
-    {name: 'method', offset: at + 6, size: 2, edges: [0n, 21n, 22n]},
-    {name: 'id', offset: at + 8, size: 8, edges: [0n, SAFE_MAX, SAFE_MAX + 1n, U64_MAX]},
-    {name: 'ack', offset: at + 16, size: 8, edges: [SAFE_MAX, SAFE_MAX + 1n]},
-    {name: 'jsonLength', offset: at + 24, size: 4, edges: limits(MAX_JSON_BYTES)},
-    {name: 'binaryLength', offset: at + 28, size: 4, edges: limits(MAX_BINARY_BYTES)},
-    {name: 'flags', offset: at + 32, size: 2},
-    {name: 'reserved', offset: at + 34, size: 2},
-    {name: 'headerCrc', offset: at + 36, size: 4},
-  ];
-}
-
-/** Walks the stream as its headers now say and makes their CRCs right, so the checks after them are reached. */
-function repairCrcs(stream: Buffer, header: boolean, body: boolean): void {
-  let at = 0;
-  while (at + 40 <= stream.length && stream.readUInt32LE(at) === 0x46574c4d) {
-    if (header) stream.writeUInt32LE(crc32cOf(stream.subarray(at, at + 36)), at + 36);
-    const json = stream.readUInt32LE(at + 24);
-    const binary = stream.readUInt32LE(at + 28);
-    const end = at + 40 + json + binary;
-    if (end + 4 > stream.length) return;
-    if (body) stream.writeUInt32LE(crc32cOf(stream.subarray(at + 40, end)), end);
-    at = end + 4;
   }
 }
 

@@ -6,22 +6,24 @@ import type {Rng} from './fuzz.js';
 
 export type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
 
-type Path = (string | number)[];
+export type Path = (string | number)[];
 
-function paths(value: Json, at: Path = [], out: Path[] = []): Path[] {
+/** Every path in `value`, the root's (empty) first. */
+export function paths(value: Json, at: Path = [], out: Path[] = []): Path[] {
   out.push(at);
   if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...at, i], out));
   else if (value !== null && typeof value === 'object') for (const k of Object.keys(value)) paths(value[k], [...at, k], out);
   return out;
 }
 
-function get(root: Json, path: Path): Json {
+export function get(root: Json, path: Path): Json {
   let node = root;
   for (const key of path) node = (node as Record<string | number, Json>)[key];
   return node;
 }
 
-function setOwn(target: Record<string | number, Json>, key: string | number, value: Json): void {
+/** Sets a member as an own property, even one named __proto__. */
+export function setOwn(target: Record<string | number, Json>, key: string | number, value: Json): void {
   Object.defineProperty(target, key, {value, enumerable: true, writable: true, configurable: true});
 }
 

@@ -1,8 +1,10 @@
 // An independent reading of docs/WIRE.md §3 and §4, for the wire fuzz test: it
 // walks a complete stream with the page's offsets and its table of checks, in the
 // page's order, and says which frames a reader delivers and which error it stops at.
-// It shares nothing with src/format/wire-*.ts but the frame shapes it returns.
-import {crc32cOf} from './fuzz.js';
+// It shares nothing with src/format/wire-*.ts but the frame shapes it returns. Also
+// the header's fields as the mutators see them, and a repair of a damaged stream's
+// CRCs, for the fuzz tests that damage frames (the reader's and the agent's).
+import {crc32cOf, SAFE_MAX, U32_MAX, U64_MAX, type Field} from './fuzz.js';
 
 const HEADER = 40;
 const TRAILER = 4;
@@ -123,4 +125,36 @@ export function specRead(stream: Buffer, from?: 'client' | 'agent'): SpecReading
     at += size;
   }
   return {frames, announced};
+}
+
+/** Header fields of a frame starting at `at`, with their limits and the values just past them. */
+export function headerFields(at: number): Field[] {
+  const limits = (max: number) => [0n, 1n, BigInt(max - 1), BigInt(max), BigInt(max + 1), U32_MAX];
+  return [
+    {name: 'magic', offset: at, size: 4, edges: [0x46574c4dn]},
+    {name: 'version', offset: at + 4, size: 1, edges: [0n, 1n, 2n]},
+    {name: 'type', offset: at + 5, size: 1, edges: [0n, 1n, 5n, 8n, 9n]},
+    {name: 'method', offset: at + 6, size: 2, edges: [0n, 13n, 21n, 22n, 25n, 26n]},
+    {name: 'id', offset: at + 8, size: 8, edges: [0n, SAFE_MAX, SAFE_MAX + 1n, U64_MAX]},
+    {name: 'ack', offset: at + 16, size: 8, edges: [SAFE_MAX, SAFE_MAX + 1n]},
+    {name: 'jsonLength', offset: at + 24, size: 4, edges: limits(MAX_JSON)},
+    {name: 'binaryLength', offset: at + 28, size: 4, edges: limits(MAX_BINARY)},
+    {name: 'flags', offset: at + 32, size: 2},
+    {name: 'reserved', offset: at + 34, size: 2},
+    {name: 'headerCrc', offset: at + 36, size: 4},
+  ];
+}
+
+/** Walks the stream as its headers now say and makes their CRCs right, so the checks after them are reached. */
+export function repairCrcs(stream: Buffer, header: boolean, body: boolean): void {
+  let at = 0;
+  while (at + HEADER <= stream.length && stream.readUInt32LE(at) === 0x46574c4d) {
+    if (header) stream.writeUInt32LE(crc32cOf(stream.subarray(at, at + 36)), at + 36);
+    const json = stream.readUInt32LE(at + 24);
+    const binary = stream.readUInt32LE(at + 28);
+    const end = at + HEADER + json + binary;
+    if (end + TRAILER > stream.length) return;
+    if (body) stream.writeUInt32LE(crc32cOf(stream.subarray(at + HEADER, end)), end);
+    at = end + TRAILER;
+  }
 }
