@@ -2,7 +2,8 @@
 # The system tools the test suite drives (crash injection, QEMU's blklogwrites writer and
 # qemu-img/qemu-io, libnbd's nbdinfo, nbdcopy and nbdfuse, fio's nbd engine, a kernel file
 # system with a database on top: loop devices, ext4, SQLite; openssl for the TLS tests'
-# throwaway certificates and ip for their other hosts in network namespaces; OpenSSH's sshd,
+# throwaway certificates, ip for their other hosts in network namespaces and nsenter to
+# enter a remote machine's namespaces; OpenSSH's sshd,
 # started by a test on loopback with throwaway keys, and nftables and tc for a remote site
 # behind a lossy, partitioned or rate-limited link). `npm test`
 # runs this first, so a fresh machine gets them from Debian's packages; a test never skips
@@ -13,6 +14,7 @@ set -euo pipefail
 tools=(
   "strace strace"
   "unshare util-linux"
+  "nsenter util-linux"
   "qemu-io qemu-utils"
   "nbdinfo libnbd-bin"
   "fio fio"
@@ -32,6 +34,10 @@ tools=(
   "nft nftables"
   "tc iproute2"
 )
+
+# npm puts node_modules/.bin first on PATH, and ava brings @vercel/nft's `nft` there:
+# look for the system's tools only.
+PATH=$(tr ':' '\n' <<<"$PATH" | grep -v node_modules | paste -sd: -)
 
 missing=()
 for entry in "${tools[@]}"; do
