@@ -88,13 +88,18 @@ export function refuseLogVolume(tables: Tables, row: VolumeRow): void {
   }
 }
 
-/** The volume a replicated write lands on; refused once the remote took it over (no split brain). */
+/** Refuses an R-VOL this site took over (no split brain), unless failback turned the pair around. */
+function refuseTakenOver(tables: Tables, row: VolumeRow): void {
+  if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
+    throw new TakenOverError(`R-VOL LDEV ${row.ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
+  }
+}
+
+/** The volume a replicated write lands on. */
 function replicaTarget(site: Site, tables: Tables, ldev: number): VolumeRow {
   const row = site.volume(tables, ldev);
   refuseLogVolume(tables, row);
-  if (row.rvolOf?.takeover && row.rvolOf.direction !== 'reverse') {
-    throw new TakenOverError(`R-VOL LDEV ${ldev} at ${tables.site.name} was taken over on ${row.rvolOf.takeover.since}`);
-  }
+  refuseTakenOver(tables, row);
   noteBaseChange(site, row);
   return row;
 }
@@ -134,6 +139,7 @@ export function zeroVolume(site: Site, ldev: number, offset: number, length: num
     const tables = site.tables();
     const row = site.volume(tables, ldev);
     refuseLogVolume(tables, row);
+    refuseTakenOver(tables, row);
     const image = site.image(row);
     if (length > 0 && image.nextData(offset) < offset + length) noteBaseChange(site, row);
     image.zero(offset, length);
