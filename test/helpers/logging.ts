@@ -137,9 +137,27 @@ export class Host {
   }
 
   mark(app = 'test-app'): MarkResult {
-    const result = cliJson<MarkResult>(['mark', '--site', this.primary, '--group', String(this.group), '--app', app]);
-    this.marked.set(result.markId, new Map([...this.current].map(([mvol, image]) => [mvol, Buffer.from(image)])));
+    const result = cliJson<MarkResult>(this.markArgs(app));
+    this.took(result);
     return result;
+  }
+
+  /** The argument list of a `mark`, for tests that run it themselves (elsewhere, or without blocking); call `took` with its result. */
+  markArgs(app = 'test-app'): string[] {
+    return ['mark', '--site', this.primary, '--group', String(this.group), '--app', app];
+  }
+
+  /** Keeps every M-VOL as it is now as the image of a mark the test took itself through `markArgs`. */
+  took(result: MarkResult): void {
+    this.marked.set(result.markId, new Map([...this.current].map(([mvol, image]) => [mvol, Buffer.from(image)])));
+  }
+
+  /**
+   * The M-VOL now holds `image` by something other than this host's writes (a restore
+   * onto the M-VOLs, a failback from the R-VOL): the model follows.
+   */
+  reset(mvol: number, image: Buffer): void {
+    this.current.set(mvol, Buffer.from(image));
   }
 
   /** Every M-VOL's contents as the host wrote them, now. */

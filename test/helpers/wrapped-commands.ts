@@ -36,6 +36,9 @@ export interface WrappedCommands {
   marklog(args: string[], options?: RunOptions): RunResult;
   /** `marklog … --json` there, parsed; throws with stderr when it fails. */
   marklogJson<T = any>(args: string[], options?: RunOptions): T;
+  /** marklog and marklogJson without blocking this process's event loop (its other children and sockets go on). */
+  marklogAsync(args: string[], options?: RunOptions): Promise<RunResult>;
+  marklogJsonAsync<T = any>(args: string[], options?: RunOptions): Promise<T>;
 }
 
 const RUN_BOUND_MS = 60_000;
@@ -93,5 +96,13 @@ export function commandsUnder(t: ExecutionContext, wrap: string[]): WrappedComma
     return JSON.parse(result.stdout) as T;
   };
 
-  return {wrap, run, runAsync, spawn: spawnThere, marklog, marklogJson};
+  const marklogAsync = (args: string[], options: RunOptions = {}) => runAsync([process.execPath, BIN, ...args], {...options, env: {...MARKLOG_ENV, ...options.env}});
+
+  const marklogJsonAsync = async <T>(args: string[], options: RunOptions = {}): Promise<T> => {
+    const result = await marklogAsync([...args, '--json'], options);
+    if (result.code !== 0) throw new Error(`marklog ${args.join(' ')} exited ${result.code} under ${wrap.join(' ')}: ${result.stderr}${result.stdout}`);
+    return JSON.parse(result.stdout) as T;
+  };
+
+  return {wrap, run, runAsync, spawn: spawnThere, marklog, marklogJson, marklogAsync, marklogJsonAsync};
 }
