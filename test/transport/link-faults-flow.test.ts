@@ -168,7 +168,7 @@ test('the agent SIGKILLed mid-stream: every acknowledged write is on the M-VOL, 
     t.is(resynced.state, 'PAIR');
     await rig.host.bursts(2, BURST);
     t.is((await rig.pair()).state, 'PAIR', 'serve\'s link connected again by itself');
-    if (cycle === 1) t.log(`agent killed: ${rig.host.acknowledged} writes acknowledged, ${broken.dirtyChunks} dirty chunks, resync ${resynced.copiedBytes} bytes in ${resynced.ms} ms`);
+    if (cycle === 1 || cycle === CYCLES) t.log(`agent killed, cycle ${cycle}: ${rig.host.acknowledged} writes acknowledged, ${broken.dirtyChunks} dirty chunks, resync ${resynced.copiedBytes} bytes in ${resynced.ms} ms`);
   }
   await identicalAndClean(t, rig);
 });
@@ -198,7 +198,7 @@ test('a partition that drops every packet, then heals: writes stall for the link
     t.is(resynced.state, 'PAIR');
     await rig.host.bursts(2, BURST);
     t.is((await rig.pair()).state, 'PAIR', 'serve replicates again after the heal');
-    if (cycle === 1) t.log(`partition: ${rig.host.acknowledged} writes acknowledged, stalled ${waited} ms, ${broken.dirtyChunks} dirty chunks, resync ${resynced.copiedBytes} bytes in ${resynced.ms} ms`);
+    if (cycle === 1 || cycle === CYCLES) t.log(`partition, cycle ${cycle}: ${rig.host.acknowledged} writes acknowledged, stalled ${waited} ms, ${broken.dirtyChunks} dirty chunks, resync ${resynced.copiedBytes} bytes in ${resynced.ms} ms`);
   }
   await identicalAndClean(t, rig);
 });
@@ -234,6 +234,7 @@ test('writes serve gave up on under a stalled connection are never applied after
     {what: 'the stalled connection to deliver or drop what it held', timeoutMs: 20_000, seen: () => JSON.stringify(socketsToAgent(rig))});
   await sleep(500);
   t.is(await rig.rvolDigest(), digest(rig.host.model), 'the writes given up on did not land on the R-VOL after it');
+  t.log(`stalled connection: ${rig.host.acknowledged} writes acknowledged, resync ${resynced.copiedBytes} bytes in ${resynced.ms} ms`);
   await rig.host.bursts(2, BURST);
   t.is((await rig.pair()).state, 'PAIR');
   await identicalAndClean(t, rig);
