@@ -19,7 +19,7 @@ export default defineCommand({
     'tls-cert': flag.string({summary: 'For tls://: this site\'s certificate (PEM).'}),
     'tls-key': flag.string({summary: 'For tls://: the private key of --tls-cert (PEM, no passphrase).'}),
     'tls-ca': flag.string({summary: 'For tls://: the CA (PEM) the agent\'s certificate must chain to.'}),
-    'peer-address': flag.string({summary: 'How the remote reaches this site back (ssh:// or tls://), for a link over the wire; a directory link needs none.'}),
+    'peer-address': flag.string({summary: 'How the remote reaches this site back (ssh://), for a link over the wire; a directory link needs none.'}),
   },
   async run({flags}, out): Promise<LinkRow> {
     const files = [flags['tls-cert'], flags['tls-key'], flags['tls-ca']];

@@ -84,7 +84,7 @@ export function peerLinkOf(site: Site, tables: Tables, siteId: string): Promise<
   if (!row) return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} does not know how to reach site ${siteId}`, 'link the primary to this site again with `marklog site link`'));
   if (row.remote === '') {
     return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} has no way back to its primary ${row.name}: the primary linked over the wire without --peer-address`,
-      'link again with `marklog site link … --peer-address ssh://…|tls://…` if this site must reach the primary'));
+      'link again with `marklog site link … --peer-address ssh://…` if this site must reach the primary'));
   }
   let known = peers.get(site);
   if (!known) peers.set(site, (known = new Map()));

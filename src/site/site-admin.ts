@@ -61,6 +61,11 @@ export interface LinkOptions {
 }
 
 export async function linkSites(primaryDir: string, remote: string, options: LinkOptions = {}): Promise<LinkRow> {
+  // A peer row keeps an address only: a remote dialling tls:// back would have no certificate, key or CA to do it with.
+  if (options.peerAddress !== undefined && /^tls:\/\//i.test(options.peerAddress)) {
+    throw new InvalidArgumentError(`--peer-address ${options.peerAddress}: the way back cannot be TLS, the remote would have no certificate to reach this site with`,
+      'give ssh://[user@]host[:port]/path for the way back (the remote then runs `marklog agent` here over SSH)');
+  }
   const primary = Site.open(primaryDir);
   const tls = options.tls && {cert: path.resolve(options.tls.cert), key: path.resolve(options.tls.key), ca: path.resolve(options.tls.ca)};
   const {link, address} = await probeRemote(remote, {client: primary.tables().site.id, tls});

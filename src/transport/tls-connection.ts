@@ -14,16 +14,21 @@ const KEEPALIVE_MS = 30_000;
 
 export function tlsConnection(address: TlsAddress, credentials: TlsCredentials): WireConnection {
   let failure = '';
+  // The TCP socket is this side's own, so a session given up on can be reset (destroy below).
+  const tcp = net.connect({host: address.host, port: address.port});
+  tcp.on('error', error => {
+    failure ||= error.message;
+  });
   const socket = tls.connect({
+    socket: tcp,
     host: address.host,
-    port: address.port,
     cert: credentials.cert,
     key: credentials.key,
     ca: credentials.ca,
     // SNI takes names only; an address is checked against the certificate's IP entries all the same.
     ...(net.isIP(address.host) ? {} : {servername: address.host}),
   });
-  socket.setKeepAlive(true, KEEPALIVE_MS);
+  tcp.setKeepAlive(true, KEEPALIVE_MS);
   socket.on('error', error => {
     failure ||= error.message;
   });
@@ -31,7 +36,21 @@ export function tlsConnection(address: TlsAddress, credentials: TlsCredentials):
     input: socket,
     output: socket,
     why: () => failure,
-    destroy: () => socket.destroy(),
-    ref: on => (on ? socket.ref() : socket.unref()),
+    // A reset, not a close: a close leaves the requests still queued in the kernel to be sent, and
+    // once a stalled link heals the agent would apply writes this side has failed and tracked for
+    // resync, perhaps after the resync copied their chunks (WIRE.md §2.3). A reset discards them.
+    destroy: () => {
+      if (!tcp.destroyed) tcp.resetAndDestroy();
+      socket.destroy();
+    },
+    ref: on => {
+      if (on) {
+        tcp.ref();
+        socket.ref();
+      } else {
+        tcp.unref();
+        socket.unref();
+      }
+    },
   };
 }

@@ -6,6 +6,8 @@
 // - partition('drop'): every packet arriving on either end is dropped on input, so
 //   neither sender is told: a connection in flight stalls, a connect times out, and
 //   after heal() TCP's retransmissions carry the stalled bytes on.
+// - stall(port): partition('drop') for the TCP connections with that port at the
+//   primary's end only; other connections, new ones included, pass.
 // - partition('reject'): every TCP segment either end sends on the link is answered
 //   locally with a reset (anything else with ICMP admin-prohibited): a connect is
 //   refused at once, a connection in flight is reset.
@@ -27,6 +29,12 @@ export interface FaultCounts {
 
 export interface LinkFaults {
   partition(how?: 'drop' | 'reject'): void;
+  /**
+   * A partition of one TCP connection: every packet of the connections whose end at the
+   * primary has this port is dropped on input at both ends, while new connections pass.
+   * heal() ends it.
+   */
+  stall(primaryPort: number): void;
   /** Ends the partition; loss and rate limit stay. */
   heal(): void;
   /** 0 ends the loss; hundredths of a percent are honoured. */
@@ -92,6 +100,13 @@ export function linkFaults(t: ExecutionContext, machine: RemoteMachine): LinkFau
             `add rule inet ${TABLE} partition_out oifname "${end.device}" counter reject with icmpx type admin-prohibited`];
         nft(end, [`flush chain inet ${TABLE} partition_in`, `flush chain inet ${TABLE} partition_out`, ...rules]);
       }
+    },
+    stall(primaryPort) {
+      const port = Math.trunc(primaryPort);
+      if (!(port > 0 && port < 65536)) throw new RangeError(`port ${primaryPort}`);
+      // At the remote the primary's port is the source; at the primary, the destination.
+      nft(machine, [`add rule inet ${TABLE} partition_in iifname "${machine.device}" tcp sport ${port} counter drop`]);
+      nft(machine.primary, [`add rule inet ${TABLE} partition_in iifname "${machine.primary.device}" tcp dport ${port} counter drop`]);
     },
     heal() {
       for (const end of ends) nft(end, [`flush chain inet ${TABLE} partition_in`, `flush chain inet ${TABLE} partition_out`]);

@@ -39,8 +39,8 @@ export class PipelinedClient {
     return !this.ended;
   }
 
-  /** Connects to 127.0.0.1:port and enters transmission on export `name` with GO. */
-  static async connect(port: number, name: string): Promise<PipelinedClient> {
+  /** Connects to 127.0.0.1:port (or a Unix socket path: a server in another network namespace) and enters transmission on export `name` with GO. */
+  static async connect(port: number | string, name: string): Promise<PipelinedClient> {
     const {wire, size, flags} = await NbdClient.open(port, name);
     return new PipelinedClient(wire, size, flags);
   }

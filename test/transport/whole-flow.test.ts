@@ -95,6 +95,36 @@ test('the whole flow with the remote on another machine (its own namespaces, ove
   t.regex(machine.run(['ls', R]).stdout, /tables\.json/, 'while inside the machine the site is all there');
 });
 
+test('the way back must be said, and over SSH: without --peer-address a restore onto the M-VOLs is REMOTE_UNREACHABLE; --peer-address tls:// is refused at site link, since the remote would hold no certificate for it', async t => {
+  const {here, P, R} = sitesHere(t);
+  const env = fakeSshEnv();
+  const json = (args: string[]) => here.marklogJson(args, {env});
+  const failure = (args: string[]) => {
+    const result = here.marklog([...args, '--json'], {env});
+    return {exitCode: result.code, code: result.code === 0 ? 'SUCCEEDED' : JSON.parse(result.stdout).error.code};
+  };
+  json(['site', 'init', P, '--role', 'primary']);
+  json(['site', 'init', R, '--role', 'remote']);
+  json(['volume', 'create', '--site', P, '--size', '1M']);
+  json(['volume', 'create', '--site', R, '--size', '1M']);
+  json(['volume', 'create', '--site', R, '--size', '4M', '--pool']);
+  const remote = `ssh://osaka.example${R}`;
+  t.deepEqual(failure(['site', 'link', '--site', P, '--remote', remote, '--peer-address', 'tls://tokyo.example:7010']), {exitCode: 2, code: 'INVALID_ARGUMENT'});
+  t.is(json(['site', 'show', '--site', P]).link, null, 'nothing was linked');
+  t.deepEqual(json(['site', 'show', '--site', R]).pairs, []);
+
+  json(['site', 'link', '--site', P, '--remote', remote]);
+  json(['pair', 'create', '--site', P, '--mvol', '0', '--rvol', '0']);
+  json(['log', 'start', '--site', P, '--pairs', '1', '--group', '1']);
+  here.marklogJson(['write', '--site', P, '--vol', '0', '--offset', '0'], {env, input: 'before the mark'});
+  const mark = json(['mark', '--site', P, '--group', '1']);
+  const refused = here.marklog(['restore', '--site', R, '--group', '1', '--mark', String(mark.markId), '--to', 'mvol', '--force', '--json'], {env});
+  t.is(refused.code, 6, refused.stdout);
+  t.is(JSON.parse(refused.stdout).error.code, 'REMOTE_UNREACHABLE');
+  t.regex(JSON.parse(refused.stdout).error.hint, /--peer-address ssh:\/\//);
+  t.is(json(['log', 'status', '--site', R, '--group', '1']).groups[0].mode, 'LOG', 'the refused restore changed nothing');
+});
+
 test.after.always('the remote machine leaves no namespace or process behind', t => {
   t.deepEqual(leftovers(), []);
 });
