@@ -17,6 +17,13 @@ export interface ProbeOptions {
   tls?: {cert: string; key: string; ca: string};
 }
 
+/** The first contact's link, the address as the link row keeps it, and whether the far site is on another machine. */
+export interface Probed {
+  link: SiteLink;
+  address: string;
+  overWire: boolean;
+}
+
 export interface Transports {
   /** A link to the site a link row names, for the site `client`; refused when another site answers there. */
   open(row: LinkRow, client: string): Promise<SiteLink>;
@@ -24,7 +31,7 @@ export interface Transports {
    * A link to whatever site answers at `address` now: the first contact, before its
    * id is known; with the address as the link row keeps it (a directory made absolute).
    */
-  probe(address: string, options: ProbeOptions): Promise<{link: SiteLink; address: string}>;
+  probe(address: string, options: ProbeOptions): Promise<Probed>;
 }
 
 let transports: Transports | undefined;
@@ -109,6 +116,6 @@ export function closeLink(site: Site): void {
 }
 
 /** A link to whatever site answers at `address` (`site link`'s first contact); the caller closes it. */
-export function probeRemote(address: string, options: ProbeOptions): Promise<{link: SiteLink; address: string}> {
+export function probeRemote(address: string, options: ProbeOptions): Promise<Probed> {
   return Promise.resolve().then(() => plugged().probe(address, options));
 }

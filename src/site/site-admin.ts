@@ -68,11 +68,10 @@ export async function linkSites(primaryDir: string, remote: string, options: Lin
   }
   const primary = Site.open(primaryDir);
   const tls = options.tls && {cert: path.resolve(options.tls.cert), key: path.resolve(options.tls.key), ca: path.resolve(options.tls.ca)};
-  const {link, address} = await probeRemote(remote, {client: primary.tables().site.id, tls});
+  const {link, address, overWire} = await probeRemote(remote, {client: primary.tables().site.id, tls});
   try {
     const far = link.remote;
     if (far.role !== 'remote') throw new WrongRoleError(`site ${far.name} has role ${far.role}; a link must end at a remote site`);
-    const overWire = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(address);
     const back = options.peerAddress ?? (overWire ? '' : primary.dir);
     return await primary.updateAsync(async tables => {
       if (tables.site.id === far.id) throw new InvalidArgumentError('a site cannot link to itself');

@@ -9,7 +9,8 @@
 // a connection's requests: a call made while another is still under way (a
 // replicated write cascading to the remote's own pairs awaits its own link) waits
 // for it, so each call sees the remote as the ones before it left it.
-import {RemoteUnreachableError, SiteNotFoundError, WrongRoleError} from '../errors.js';
+import {SiteNotFoundError, WrongRoleError} from '../errors.js';
+import {withRetries} from './retries.js';
 import {Site} from '../site/site.js';
 import {methods, entriesToWire, type Answer} from '../endpoint/methods.js';
 import {NO_BYTES} from '../endpoint/args.js';
@@ -22,27 +23,13 @@ import type {NewEntry} from '../log/journal.js';
 import type {VolumeImage} from '../volume/image.js';
 import type {LoggedMark} from '../mark/remote-marks.js';
 
-function retryCount(): number {
-  const text = process.env.MARKLOG_LINK_RETRIES?.trim();
-  const fromEnv = text ? Number(text) : Number.NaN;
-  return Number.isSafeInteger(fromEnv) && fromEnv >= 0 ? fromEnv : 3;
-}
-
 /** Opens the remote site, retrying briefly: a remote that is missing for a moment is not yet an error. */
-export async function reachRemote(dir: string): Promise<Site> {
-  const attempts = retryCount() + 1;
-  let last: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      return Site.open(dir);
-    } catch (error) {
-      if (!(error instanceof SiteNotFoundError)) throw error;
-      last = error;
-      if (attempt < attempts) await new Promise(resolve => setTimeout(resolve, 100 * attempt));
-    }
-  }
-  throw new RemoteUnreachableError(`remote site ${dir} does not answer after ${attempts} attempts: ${(last as Error).message}`,
-    'check that the remote directory is mounted and is a marklog site');
+export function reachRemote(dir: string): Promise<Site> {
+  return withRetries(async () => Site.open(dir), {
+    address: dir,
+    retryable: error => error instanceof SiteNotFoundError,
+    hint: () => 'check that the remote directory is mounted and is a marklog site',
+  });
 }
 
 export class LocalDirectoryLink implements SiteLink {

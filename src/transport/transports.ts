@@ -8,7 +8,7 @@
 // tests' setup.
 import path from 'node:path';
 import {InvalidArgumentError, WrongRoleError} from '../errors.js';
-import {useTransports, type ProbeOptions} from '../site/link-opener.js';
+import {useTransports, type ProbeOptions, type Probed} from '../site/link-opener.js';
 import {LocalDirectoryLink} from './local-link.js';
 import {parseRemoteAddress, type RemoteAddress} from './remote-address.js';
 import {sshConnection} from './ssh-connection.js';
@@ -42,14 +42,14 @@ export async function openLink(row: LinkRow, client: string): Promise<SiteLink> 
 }
 
 /** A link to whatever site answers at `address`, for the first contact (`site link`). */
-export async function probe(text: string, options: ProbeOptions): Promise<{link: SiteLink; address: string}> {
+export async function probe(text: string, options: ProbeOptions): Promise<Probed> {
   const address = parseRemoteAddress(text);
   if (address.kind === 'directory') {
     if (options.tls) throw new InvalidArgumentError('--tls-cert, --tls-key and --tls-ca are for a tls:// remote, not a directory');
-    return {link: await LocalDirectoryLink.probe(address.dir), address: path.resolve(address.dir)};
+    return {link: await LocalDirectoryLink.probe(address.dir), address: path.resolve(address.dir), overWire: false};
   }
   if (address.kind === 'ssh' && options.tls) throw new InvalidArgumentError('--tls-cert, --tls-key and --tls-ca are for a tls:// remote; ssh:// uses SSH\'s own keys');
-  return {link: await wireLink(address, text, options.client, '', options.tls), address: text};
+  return {link: await wireLink(address, text, options.client, '', options.tls), address: text, overWire: true};
 }
 
 useTransports({open: openLink, probe});

@@ -10,6 +10,8 @@ import {RemoteUnreachableError, WrongRoleError} from '../errors.js';
 import {entriesToWire} from '../endpoint/methods.js';
 import {fsx} from '../native/fsx.js';
 import type {VolumeImage} from '../volume/image.js';
+import {readFull} from '../util/fd-io.js';
+import {envWhole, withRetries} from './retries.js';
 import {WireSession, type Reply, type WireConnection} from './wire-session.js';
 import type {HandedOver} from '../endpoint/failback.js';
 import type {WireMethodName} from '../format/wire-methods.js';
@@ -39,14 +41,6 @@ export interface WireLinkOptions {
   /** An answer later than this takes the link as lost (default MARKLOG_LINK_TIMEOUT_MS, else 30 s). */
   timeoutMs?: number;
 }
-
-function envNumber(name: string, fallback: number): number {
-  const text = process.env[name]?.trim();
-  const value = text ? Number(text) : Number.NaN;
-  return Number.isSafeInteger(value) && value >= 0 ? value : fallback;
-}
-
-const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** Byte ranges of at most PIECE_BYTES covering [offset, offset + length). */
 function pieces(offset: number, length: number): {offset: number; length: number}[] {
@@ -87,14 +81,10 @@ function nextHole(fd: number, offset: number, end: number): number {
   return at < 0 ? end : Math.min(at, end);
 }
 
-function readRange(fd: number, offset: number, length: number): Buffer {
+/** The file's bytes at [offset, offset + length), fewer where it ends. */
+function readPiece(fd: number, offset: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
-  for (let done = 0; done < length;) {
-    const n = fs.readSync(fd, out, done, length - done, offset + done);
-    if (n === 0) return out.subarray(0, done);
-    done += n;
-  }
-  return out;
+  return out.subarray(0, readFull(fd, out, length, offset));
 }
 
 export class WireLink implements SiteLink {
@@ -111,22 +101,17 @@ export class WireLink implements SiteLink {
     return new WireLink(options, remote, session);
   }
 
-  private static async connect(options: WireLinkOptions): Promise<{session: WireSession; remote: RemoteIdentity}> {
-    const attempts = (options.retries ?? envNumber('MARKLOG_LINK_RETRIES', 3)) + 1;
-    const timeoutMs = options.timeoutMs ?? envNumber('MARKLOG_LINK_TIMEOUT_MS', DEFAULT_TIMEOUT_MS);
-    let last: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const {session, welcome} = await WireSession.open(await options.connect(), {address: options.address, client: options.client, site: options.site, timeoutMs});
-        return {session, remote: welcome.site};
-      } catch (error) {
-        if (!(error instanceof RemoteUnreachableError)) throw error;
-        last = error;
-        if (attempt < attempts) await pause(100 * attempt);
-      }
-    }
-    throw new RemoteUnreachableError(`remote site ${options.address} does not answer after ${attempts} attempts: ${(last as Error).message}`,
-      (last as RemoteUnreachableError).hint ?? 'check that the remote machine is up and its agent can run');
+  private static connect(options: WireLinkOptions): Promise<{session: WireSession; remote: RemoteIdentity}> {
+    const timeoutMs = options.timeoutMs ?? envWhole('MARKLOG_LINK_TIMEOUT_MS', DEFAULT_TIMEOUT_MS);
+    return withRetries(async () => {
+      const {session, welcome} = await WireSession.open(await options.connect(), {address: options.address, client: options.client, site: options.site, timeoutMs});
+      return {session, remote: welcome.site};
+    }, {
+      address: options.address,
+      retries: options.retries,
+      retryable: error => error instanceof RemoteUnreachableError,
+      hint: last => (last as RemoteUnreachableError).hint ?? 'check that the remote machine is up and its agent can run',
+    });
   }
 
   /** The session, or a new one when the last was lost: sent from the same turn, calls keep their order. */
@@ -226,7 +211,7 @@ export class WireLink implements SiteLink {
       const inFlight: Promise<Reply>[] = [];
       for (let at = nextData(fd, 0, end); at < end; at = nextData(fd, at, end)) {
         const stop = Math.min(nextHole(fd, at, end), at + PIECE_BYTES);
-        inFlight.push(this.call('receiveImageChunk', {transfer, offset: at}, [readRange(fd, at, stop - at)]));
+        inFlight.push(this.call('receiveImageChunk', {transfer, offset: at}, [readPiece(fd, at, stop - at)]));
         if (inFlight.length >= IMAGE_WINDOW) await inFlight.shift();
         at = stop;
       }
