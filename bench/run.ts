@@ -21,6 +21,9 @@ import {MARK_ROWS, nbdMarkRows} from './rows/nbd-mark.js';
 import {restoreOverwrite, restoreUnique} from './rows/restore.js';
 import {restoreRss} from './rows/rss.js';
 import {LogWriteFixture, logWriteRand, logWriteSeq, pairWrite} from './rows/writes.js';
+import {WIRE_MODES, WIRE_ROWS, wireMode} from './rows/wire-nbd.js';
+import {wireDelay} from './rows/wire-delay.js';
+import {wireCopy} from './rows/wire-copy.js';
 
 const params = (() => {
   try {
@@ -81,6 +84,9 @@ await attempt(['cli-start'], () => cliStart(ctx));
 await attempt(['restore-early'], () => restoreEarly(ctx));
 for (const mode of NBD_MODES) await attempt(NBD_ROWS.filter(row => row.mode === mode).map(row => row.name), () => nbdMode(ctx, mode));
 await attempt(MARK_ROWS.map(row => row.name), () => nbdMarkRows(ctx));
+for (const mode of WIRE_MODES) await attempt(WIRE_ROWS.filter(row => row.mode === mode).map(row => row.name), () => wireMode(ctx, mode));
+await attempt(['wire-delay-pair-rand'], () => wireDelay(ctx));
+await attempt(['wire-pair-create'], () => wireCopy(ctx));
 
 machine.loadAvgEnd = os.loadavg().map(v => Math.round(v * 100) / 100);
 const seconds = since(started);

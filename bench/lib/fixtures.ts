@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {initSite, linkSites} from '../../src/site/site-admin.js';
+import {initSite, linkSites, type LinkOptions} from '../../src/site/site-admin.js';
 import {Site} from '../../src/site/site.js';
 import {closeLink} from '../../src/site/link-opener.js';
 import {createVolume} from '../../src/volume/volume-admin.js';
@@ -20,14 +20,18 @@ export interface Sites {
   remote: Site;
 }
 
-export async function twoSites(root: string, name: string): Promise<Sites> {
+/** How the primary reaches a remote site made at `remoteDir` (an address for `site link --remote`); by default, the directory itself. */
+export type Reach = (remoteDir: string) => Promise<{remote: string; options?: LinkOptions}>;
+
+export async function twoSites(root: string, name: string, reach?: Reach): Promise<Sites> {
   const dir = path.join(root, name);
   fs.mkdirSync(dir, {recursive: true});
   const primaryDir = path.join(dir, 'primary');
   const remoteDir = path.join(dir, 'remote');
   initSite({dir: primaryDir, role: 'primary', name: `${name}-primary`});
   initSite({dir: remoteDir, role: 'remote', name: `${name}-remote`});
-  await linkSites(primaryDir, remoteDir);
+  const {remote, options} = reach ? await reach(remoteDir) : {remote: remoteDir, options: undefined};
+  await linkSites(primaryDir, remote, options);
   return {dir, primaryDir, remoteDir, primary: Site.open(primaryDir), remote: Site.open(remoteDir)};
 }
 
@@ -98,8 +102,8 @@ export interface LoggingFixture extends Sites {
  * A pair in log mode: M-VOL (optionally pre-filled by `prepare`), R-VOL, a pool
  * volume at the remote that becomes the log, pair create, log start.
  */
-export async function loggingFixture(root: string, name: string, capacity: number, logCapacity: number, prepare?: (mvolImage: string) => void): Promise<LoggingFixture> {
-  const sites = await twoSites(root, name);
+export async function loggingFixture(root: string, name: string, capacity: number, logCapacity: number, prepare?: (mvolImage: string) => void, reach?: Reach): Promise<LoggingFixture> {
+  const sites = await twoSites(root, name, reach);
   const mvol = volume(sites.primary, capacity);
   const rvol = volume(sites.remote, capacity);
   const logLdev = volume(sites.remote, roundUp(logCapacity, MiB), true);

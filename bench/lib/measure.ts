@@ -160,7 +160,7 @@ export interface Contender {
  * rotating from round to round, so each figure and its baseline see the same
  * background load. The first `warmup` rounds are discarded.
  */
-export async function runRounds<K extends string>(opts: {warmup: number; repeat: number; settle: boolean; log?: (text: string) => void}, contenders: Record<K, Contender>): Promise<Record<K, number[]>> {
+export async function runRounds<K extends string>(opts: {warmup: number; repeat: number; settle: boolean; log?: (text: string) => void; unit?: string}, contenders: Record<K, Contender>): Promise<Record<K, number[]>> {
   const names = Object.keys(contenders) as K[];
   const out = Object.fromEntries(names.map(n => [n, [] as number[]])) as unknown as Record<K, number[]>;
   for (let round = 0; round < opts.warmup + opts.repeat; round++) {
@@ -172,7 +172,7 @@ export async function runRounds<K extends string>(opts: {warmup: number; repeat:
       settle(opts.settle);
       const seconds = await contenders[name].work(round);
       if (keep) out[name].push(seconds);
-      opts.log?.(`${keep ? `rep ${round}` : 'warm-up'} ${name} ${seconds.toFixed(4)} s`);
+      opts.log?.(`${keep ? `rep ${round}` : 'warm-up'} ${name} ${seconds.toFixed(4)} ${opts.unit ?? 's'}`);
     }
   }
   return out;

@@ -14,6 +14,9 @@ export const ROW_NAMES = [
   'cli-start', 'restore-early',
   'nbd-write-rand', 'nbd-write-seq', 'nbd-pair-rand', 'nbd-pair-seq', 'nbd-log-rand', 'nbd-log-seq', 'nbd-read-rand',
   'nbd-mark-read-rand', 'nbd-mark-read-seq',
+  'wire-ssh-pair-rand', 'wire-ssh-pair-seq', 'wire-tls-pair-rand', 'wire-tls-pair-seq',
+  'wire-ssh-log-rand', 'wire-ssh-log-seq', 'wire-tls-log-rand', 'wire-tls-log-seq',
+  'wire-delay-pair-rand', 'wire-pair-create',
 ] as const;
 export type RowName = typeof ROW_NAMES[number];
 
@@ -61,6 +64,17 @@ export interface Params {
   nbdMarkSeqMib: number;
   /** 4 KiB host writes logged at random blocks of the mark rows' volume (22, 23); the mark is after half of them. */
   nbdMarkWrites: number;
+  /** MiB each 4 KiB random fio job writes in the wire rows 24, 26, 28, 30. */
+  wireRandMib: number;
+  /** MiB each 1 MiB sequential fio job writes in the wire rows 25, 27, 29, 31. */
+  wireSeqMib: number;
+  /** Delay each way of row 32's proxy, ms. */
+  wireDelayMs: number;
+  /** MiB row 32's 4 KiB random fio job writes, and its queue depth. */
+  wireDelayMib: number;
+  wireDelayIodepth: number;
+  /** Dense volume of row 33's pair create over TLS, MiB. */
+  wireCopyMib: number;
   /** Multiplies every size (for a quick smoke run, e.g. 0.05). */
   scale: number;
   out: string;
@@ -101,6 +115,12 @@ const HELP = `npm run bench -- [flags]
   --nbd-seq-mib N         MiB per 1 MiB sequential fio job, rows 16, 18, 20 (default 256; past the volume it wraps)
   --nbd-mark-seq-mib N    MiB per 1 MiB sequential read job, row 23 (default 1024: four passes over the volume)
   --nbd-mark-writes N     4 KiB writes logged at random blocks before (half) and after (half) the mark, rows 22-23 (default 65536)
+  --wire-rand-mib N       MiB per 4 KiB random fio job, wire rows 24, 26, 28, 30 (default 32)
+  --wire-seq-mib N        MiB per 1 MiB sequential fio job, wire rows 25, 27, 29, 31 (default 128)
+  --wire-delay-ms N       delay each way of row 32's proxy (default 25)
+  --wire-delay-mib N      MiB of 4 KiB random writes per fio job through the proxy, row 32 (default 2)
+  --wire-delay-iodepth N  queue depth of row 32's fio job (default 32)
+  --wire-copy-mib N       dense volume of the pair create over TLS, row 33 (default 1024)
   --scale F               multiply every size by F (smoke runs)
   --out FILE              JSON results (default bench/results/latest.json)
   --no-settle             do not run sync(1) before each timed repetition
@@ -141,6 +161,12 @@ export function parseParams(argv: string[]): Params {
       'nbd-seq-mib': {type: 'string'},
       'nbd-mark-seq-mib': {type: 'string'},
       'nbd-mark-writes': {type: 'string'},
+      'wire-rand-mib': {type: 'string'},
+      'wire-seq-mib': {type: 'string'},
+      'wire-delay-ms': {type: 'string'},
+      'wire-delay-mib': {type: 'string'},
+      'wire-delay-iodepth': {type: 'string'},
+      'wire-copy-mib': {type: 'string'},
       scale: {type: 'string'},
       out: {type: 'string'},
       keep: {type: 'boolean'},
@@ -200,6 +226,12 @@ export function parseParams(argv: string[]): Params {
     nbdSeqMib: sized('nbd-seq-mib', 256, 1),
     nbdMarkSeqMib: sized('nbd-mark-seq-mib', 1024, 1),
     nbdMarkWrites: sized('nbd-mark-writes', 65_536, 2),
+    wireRandMib: sized('wire-rand-mib', 32, 1),
+    wireSeqMib: sized('wire-seq-mib', 128, 1),
+    wireDelayMs: num('wire-delay-ms', 25),
+    wireDelayMib: sized('wire-delay-mib', 2, 1),
+    wireDelayIodepth: Math.round(num('wire-delay-iodepth', 32, 1)),
+    wireCopyMib: sized('wire-copy-mib', 1024, 16),
     scale,
     out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'latest.json')),
     keep: Boolean(values.keep),

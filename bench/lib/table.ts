@@ -21,16 +21,19 @@ function cell(unit: string, s: Series | null): string {
   return value(unit, s.median);
 }
 
+/** Rows whose ratio is a multiple (of `node -e 0`, of one write per round trip), shown as N×. */
+const TIMES = new Set(['mark-cli', 'wire-delay-pair-rand']);
+
 function target(row: RowResult): string {
   const op = row.target.op === '>=' ? '≥' : '≤';
   if (row.checked === 'value') return `${op} ${value(row.unit, row.target.value)}`;
-  if (row.name === 'mark-cli') return `${op} ${row.target.value}×`;
+  if (TIMES.has(row.name)) return `${op} ${row.target.value}×`;
   return `${op} ${row.target.value}`;
 }
 
 function ratio(row: RowResult): string {
   if (row.ratio === null) return '—';
-  return row.name === 'mark-cli' ? `${row.ratio.toFixed(2)}×` : row.ratio.toFixed(3);
+  return TIMES.has(row.name) ? `${row.ratio.toFixed(2)}×` : row.ratio.toFixed(3);
 }
 
 export function renderTable(rows: RowResult[], failures: {n: number; name: string; error: string}[]): string {

@@ -23,6 +23,7 @@ import {methods} from './methods.js';
 import {hello as identity} from './volumes.js';
 import {abortOpenTransfers} from './receive-image.js';
 import {drainedOrGone} from '../util/drain.js';
+import {writeInTurn} from '../util/turn-writes.js';
 
 /** The protocol versions this agent speaks (WIRE.md §6). */
 export const AGENT_PROTOCOL = {min: 1, max: 1} as const;
@@ -81,9 +82,7 @@ export class Agent {
   }
 
   private send(frame: WireFrame): boolean {
-    let ok = true;
-    for (const piece of encodeFramePieces(frame)) ok = this.output.write(piece) && ok;
-    return ok;
+    return writeInTurn(this.output, encodeFramePieces(frame));
   }
 
   private take(chunk: Buffer): void {
@@ -191,10 +190,7 @@ export class Agent {
       frame = {type: 'response', id, method, ack: id, json: result, binary: bytes};
       this.applied = id;
       // Encoded here so that a result too large for a frame is this request's ERROR.
-      const pieces = encodeFramePieces(frame);
-      let ok = true;
-      for (const piece of pieces) ok = this.output.write(piece) && ok;
-      return ok;
+      return writeInTurn(this.output, encodeFramePieces(frame));
     } catch (error) {
       this.applied = id;
       if (!(error instanceof MarklogError)) this.log(`marklog agent: request ${id} (method ${method}): ${(error as Error)?.stack ?? String(error)}`);

@@ -13,6 +13,7 @@ import {WireDecoder} from '../format/wire-decoder.js';
 import {NEW_SESSION, type Welcome} from '../format/wire-bodies.js';
 import {rebuildError} from '../format/wire-errors.js';
 import {WireMethod, type WireMethodName} from '../format/wire-methods.js';
+import {writeInTurn} from '../util/turn-writes.js';
 
 /** The protocol versions this client speaks (WIRE.md §6). */
 export const CLIENT_PROTOCOL = {min: 1, max: 1} as const;
@@ -135,8 +136,7 @@ export class WireSession {
   }
 
   private send(frame: WireFrame): void {
-    const pieces = encodeFramePieces(frame);
-    for (const piece of pieces) this.connection.output.write(piece);
+    writeInTurn(this.connection.output, encodeFramePieces(frame));
   }
 
   private take(chunk: Buffer): void {

@@ -94,6 +94,8 @@ function timeoutMs(): number {
  */
 export class FileLock {
   private fd: number | undefined;
+  /** The queue file, kept open once seen, as the lock file is: othersWaiting() runs between every two requests of a batch. */
+  private queueFd: number | undefined;
   private depth = 0;
   private holdNumber = 0;
   /** When set, the lock is held with nobody inside: since this time, for at most `lingerLimit` ms. */
@@ -193,19 +195,18 @@ export class FileLock {
 
   /** True while another process waits for this lock. */
   othersWaiting(): boolean {
-    let queue: number;
-    try {
-      queue = fs.openSync(this.queuePath, fs.constants.O_RDWR);
-    } catch {
-      return false;
+    if (this.queueFd === undefined) {
+      try {
+        this.queueFd = fs.openSync(this.queuePath, fs.constants.O_RDWR);
+      } catch {
+        // Nobody has waited yet: there is no queue file.
+        return false;
+      }
     }
-    try {
-      if (!fsx.tryLock(queue, true)) return true;
-      fsx.unlock(queue);
-      return false;
-    } finally {
-      fs.closeSync(queue);
-    }
+    // A flock belongs to an open file description: this one holds none between calls, so a waiter's shared lock is all it can meet.
+    if (!fsx.tryLock(this.queueFd, true)) return true;
+    fsx.unlock(this.queueFd);
+    return false;
   }
 
   /** Between two holds: lets waiting processes take the lock first (bounded). */
@@ -259,6 +260,8 @@ export class FileLock {
     this.depth = 0;
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    if (this.queueFd !== undefined) fs.closeSync(this.queueFd);
+    this.queueFd = undefined;
   }
 
   get held(): boolean {
