@@ -1,7 +1,7 @@
 // The activity log (docs/FORMAT.md §5): each host write in flight holds a slot, set
 // before the write touches the volume and cleared once it has gone everywhere its
-// pairs send it. A batch of writes (write-pipeline.ts) sets one slot per write, in
-// admission order from slot 0, and clears them together. A process killed in
+// pairs send it. A run of writes (write-pipeline.ts) sets one slot per write, in
+// slots no other run in flight holds, and clears them together. A process killed in
 // between leaves its slots set; the next command that writes sends each region's
 // current contents on again, so the M-VOL never silently differs from its R-VOL or log.
 import fs from 'node:fs';
@@ -18,8 +18,8 @@ const LOG_SIZE = ACTIVITY_SLOTS * INFLIGHT_SIZE;
 const open = new WeakMap<Site, number>();
 /** The slots, mapped: setting and clearing them are stores, not system calls (they outlive the process all the same). */
 const mapped = new WeakMap<Site, Buffer>();
-/** How many slots this process last set (0: all clear), and under which hold of the site lock. */
-const lastWritten = new WeakMap<Site, {hold: number; set: number}>();
+/** The slots this process has set, and under which hold of the site lock. */
+const lastWritten = new WeakMap<Site, {hold: number; set: Set<number>}>();
 
 function fdOf(site: Site): number {
   let fd = open.get(site);
@@ -51,12 +51,32 @@ function slotsOf(site: Site): Buffer {
   return slots;
 }
 
-/** Sets one slot per write, from slot 0 in order; at most ACTIVITY_SLOTS. */
-export function beginWrites(site: Site, writes: readonly Inflight[]): void {
+/** Every slot, lowest first: a single write and a pipeline with one run in flight use slot 0 up. */
+const EVERY_SLOT = Array.from({length: ACTIVITY_SLOTS}, (_, slot) => slot);
+
+/** The slots known set in this hold of the lock (none when the log was found clear or repaired in it). */
+function knownSet(site: Site): Set<number> | undefined {
+  const known = lastWritten.get(site);
+  return known && known.hold === site.lock.hold ? known.set : undefined;
+}
+
+/**
+ * Sets one slot per write: slot `slots[i]` for writes[i], slots 0 up when not given.
+ * The pipeline keeps several runs in flight, each in slots the others do not use.
+ */
+export function beginWrites(site: Site, writes: readonly Inflight[], slots: readonly number[] = EVERY_SLOT): void {
   if (writes.length > ACTIVITY_SLOTS) throw new Error(`${writes.length} writes in flight, more than the activity log's ${ACTIVITY_SLOTS} slots`);
-  const slots = slotsOf(site);
-  writes.forEach((write, slot) => encodeInflight(write, slots.subarray(slot * INFLIGHT_SIZE, (slot + 1) * INFLIGHT_SIZE)));
-  lastWritten.set(site, {hold: site.lock.hold, set: writes.length});
+  const mapping = slotsOf(site);
+  let set = knownSet(site);
+  if (!set) {
+    set = new Set();
+    lastWritten.set(site, {hold: site.lock.hold, set});
+  }
+  writes.forEach((write, index) => {
+    const slot = slots[index]!;
+    encodeInflight(write, mapping.subarray(slot * INFLIGHT_SIZE, (slot + 1) * INFLIGHT_SIZE));
+    set.add(slot);
+  });
 }
 
 export function beginWrite(site: Site, write: Inflight): void {
@@ -66,16 +86,21 @@ export function beginWrite(site: Site, write: Inflight): void {
 /** Nothing in flight: the same 32 bytes in every slot. */
 const CLEARED = encodeInflight(null);
 
-/** Clears the slots this process set (all of them when it cannot know which). */
-export function endWrites(site: Site): void {
-  const slots = slotsOf(site);
-  const known = lastWritten.get(site);
-  const used = known && known.hold === site.lock.hold ? known.set : ACTIVITY_SLOTS;
-  for (let slot = 0; slot < used; slot++) CLEARED.copy(slots, slot * INFLIGHT_SIZE);
-  lastWritten.set(site, {hold: site.lock.hold, set: 0});
+/** Clears the given slots, or every slot this process set (all of them when it cannot know which). */
+export function endWrites(site: Site, slots?: readonly number[]): void {
+  const mapping = slotsOf(site);
+  const set = knownSet(site);
+  const clearing = slots ?? (set ? [...set] : EVERY_SLOT);
+  for (const slot of clearing) {
+    CLEARED.copy(mapping, slot * INFLIGHT_SIZE);
+    set?.delete(slot);
+  }
+  if (!set) lastWritten.set(site, {hold: site.lock.hold, set: new Set()});
 }
 
-export const endWrite = endWrites;
+export function endWrite(site: Site): void {
+  endWrites(site);
+}
 
 /** Every slot cleared, as endWrites leaves them. */
 const ALL_CLEARED = Buffer.concat(Array.from({length: ACTIVITY_SLOTS}, () => CLEARED));
@@ -127,11 +152,11 @@ export function writesInFlight(siteDir: string): Inflight[] {
  */
 export async function repairInflight(site: Site): Promise<Inflight[]> {
   // Cleared by this process within this hold of the lock: nobody else can have set it since.
-  const known = lastWritten.get(site);
-  if (known && known.set === 0 && known.hold !== 0 && known.hold === site.lock.hold) return [];
+  const known = knownSet(site);
+  if (known && known.size === 0 && site.lock.hold !== 0) return [];
   const {writes, dirty} = setSlots(site);
   if (!dirty) {
-    lastWritten.set(site, {hold: site.lock.hold, set: 0});
+    lastWritten.set(site, {hold: site.lock.hold, set: new Set()});
     return [];
   }
   for (const write of writes) {

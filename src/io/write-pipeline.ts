@@ -1,16 +1,19 @@
 // The pipelined host write path (docs/ARCHITECTURE.md "Write pipeline"): what a
 // long-lived front end (`marklog serve`) sends its requests through, so many can be
 // in flight. Requests are admitted in the order they are submitted; those that come
-// while a batch is being done wait, and all of them form the next batch, done in
-// one hold of the site lock and in admission order: writes to one volume go in runs
-// of up to ACTIVITY_SLOTS, each run's writes hold a slot of the activity log,
-// reach the M-VOL in order, then go to each pair in that order (one log append per
-// run). Admission order, M-VOL order and log-ID order are one order. A request is
-// answered only once its whole batch is done, so a mark or an admin command of
-// another process, which needs the lock, falls between two batches: after every
-// write answered before it and before every write submitted after it returned.
-// The lock is waited for without stopping the event loop, and let go after each
-// batch: other processes get the site between two batches.
+// while a batch is being taken in wait, and all of them form the next batch, done in
+// admission order: writes to one volume go in runs of up to RUN_WRITES, each run's
+// writes hold slots of the activity log, reach the M-VOL in order, then go to each
+// pair in that order (one log append per run). A run is sent once the run before it
+// has been handed to the links, without waiting for its answers, so up to
+// RUNS_IN_FLIGHT runs are on the way at once (a link does its calls in the order
+// sent): admission order, M-VOL order and log-ID order stay one order. Answers leave
+// in admission order, each once its run has gone everywhere it goes.
+// The site lock is taken without stopping the event loop, for as long as runs are
+// in flight; once none is, or another process waits for the lock, no new run starts,
+// those in flight are answered, and the lock is let go: a mark or an admin command of
+// another process falls after every write answered before it and before every write
+// submitted after it returned.
 import {ACTIVITY_SLOTS} from '../format/inflight-format.js';
 import {TakenOverError} from '../errors.js';
 import {noteBaseChange} from '../site/remote-endpoint.js';
@@ -19,52 +22,11 @@ import {checkHostAccess, syncEverywhere} from './host-io.js';
 import {beginWrites, endWrites, repairInflight} from './inflight.js';
 import {firstBatchSize} from '../util/test-hooks.js';
 import {forwardBatch, type VolumeWrite} from './write-through.js';
+import {Admitted, piecesOf, type HostRequest} from './host-request.js';
+
+export type {HostRequest} from './host-request.js';
 import type {Site} from '../site/site.js';
 import type {Tables, VolumeRow} from '../site/tables.js';
-
-export type HostRequest =
-  | {kind: 'write'; ldev: number; offset: number; data: Uint8Array; fua?: boolean}
-  /** Reads back as zeros (NBD TRIM and WRITE_ZEROES): journalled as zero records. */
-  | {kind: 'zero'; ldev: number; offset: number; length: number; fua?: boolean}
-  | {kind: 'read'; ldev: number; offset: number; length: number}
-  /** Every write answered before it is on stable storage: the M-VOL, the R-VOLs it reached, the log. */
-  | {kind: 'flush'; ldev: number};
-
-/**
- * A request in the pipeline; settled once, when its last piece is done or its first
- * fails, and answered (deliver) once its whole batch is done: the batch awaits the
- * remote, and no answer may leave while it holds the lock.
- */
-class Admitted {
-  /** Writes of it not yet done (a long zero request is several). */
-  pieces = 0;
-  settled = false;
-  private answer: (() => void) | undefined;
-
-  constructor(readonly request: HostRequest, private readonly settle: {resolve(data?: Buffer): void; reject(error: unknown): void}) {}
-
-  resolve(data?: Buffer): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.answer = () => this.settle.resolve(data);
-  }
-
-  /** One of its writes is done: the request is, once all of them are. */
-  pieceDone(): void {
-    if (--this.pieces === 0) this.resolve();
-  }
-
-  reject(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.answer = () => this.settle.reject(error);
-  }
-
-  deliver(): void {
-    this.answer?.();
-    this.answer = undefined;
-  }
-}
 
 /** One write of a run, and the request it is (part of). */
 interface RunWrite extends VolumeWrite {
@@ -76,10 +38,15 @@ export interface PipelineOptions {
   onWarning?: (warning: string) => void;
 }
 
-const ZEROS = Buffer.alloc(1024 * 1024);
 const WARN_EVERY_MS = 60_000;
 /** A bound on how long a lock let go inside a batch stays held: the batch's own length, and one turn of the event loop. */
 const BATCH_LINGER_MS = 20;
+/** Writes in one run: one log append, one call per write on the link. */
+const RUN_WRITES = 64;
+/** Runs sent and not yet answered: enough to keep a link busy for a round trip at a host's queue depth. */
+const RUNS_IN_FLIGHT = 8;
+/** How long the pipeline stands aside, at most, for another process waiting for the lock. */
+const GIVE_WAY_MS = 250;
 
 export class WritePipeline {
   private queue: Admitted[] = [];
@@ -92,12 +59,23 @@ export class WritePipeline {
   private readonly warned = new Map<string, number>();
   /** Requests to queue before the first batch starts (1 unless a test asks: test-hooks.ts). */
   private firstBatch = firstBatchSize();
+  /** Admitted and not yet answered, in admission order: answers leave in this order. */
+  private answering: Admitted[] = [];
+  /** Runs sent and not yet answered everywhere; each settles (never fails) once done. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Activity-log slots no run in flight holds. A run that failed keeps its own set, for the repair. */
+  private freeSlots: number[] = [];
+  private locked = false;
+  /** Wakes a pipeline waiting for its next request. */
+  private arrived: (() => void) | undefined;
 
   constructor(readonly site: Site, private readonly options: PipelineOptions = {}) {}
 
   submit(request: HostRequest): Promise<Buffer | undefined> {
     return new Promise<Buffer | undefined>((resolve, reject) => {
       this.queue.push(new Admitted(request, {resolve, reject}));
+      this.arrived?.();
+      this.arrived = undefined;
       if (this.queue.length >= this.firstBatch) this.start();
     });
   }
@@ -122,49 +100,99 @@ export class WritePipeline {
   }
 
   private async runBatches(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      let locked = false;
-      try {
-        // Reads alone change nothing and need no lock, as a host read never did: they are
-        // after every write answered before them all the same (those batches are done).
-        if (batch.some(admitted => admitted.request.kind !== 'read')) {
-          await this.site.lock.acquireWithoutBlocking();
-          locked = true;
-          await repairInflight(this.site);
-        }
-        // The locks a batch takes inside (the remote's, for each replicated write or append) are
-        // taken once for the batch: they are let go when the event loop turns, before the next one.
-        // The bound is the whole process's until the batch settles (it awaits the remote), which
-        // is safe because batches are done one at a time: no other work of the pipeline lingers.
-        await lingeringUntilSettled(BATCH_LINGER_MS, () => this.doBatch(batch));
-      } catch (error) {
-        // The lock was not had, or the repair before the batch failed: what is not settled was not done.
-        for (const admitted of batch) admitted.reject(error);
-      } finally {
-        if (locked) this.site.lock.release();
-      }
-      for (const admitted of batch) admitted.deliver();
-      // Let the answers go out, and new requests in, before the next batch.
-      await new Promise(resolve => setImmediate(resolve));
+    for (;;) {
+      await this.takeBatches();
+      // Nothing queued, nothing in flight: the lock is let go (after a request that came meanwhile, if one did).
+      await this.letGo();
+      if (this.queue.length === 0) break;
     }
     this.running = false;
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
-  /** Under the lock (unless it is reads alone): every request of the batch, in order; each is settled. */
+  /** Batch after batch, while requests come or runs are in flight. */
+  private async takeBatches(): Promise<void> {
+    for (;;) {
+      if (this.queue.length === 0) {
+        if (this.inFlight.size === 0) return;
+        // The host is waiting for answers: the next requests come as they go out.
+        await Promise.race([this.arrival(), Promise.race(this.inFlight)]);
+        continue;
+      }
+      const batch = this.queue;
+      this.queue = [];
+      this.answering.push(...batch);
+      try {
+        // Reads alone change nothing and need no lock, as a host read never did: they come
+        // after every write admitted before them all the same (those are on the M-VOL).
+        if (!this.locked && batch.some(admitted => admitted.request.kind !== 'read')) await this.takeLock();
+        // The locks a batch takes inside (the remote's, for each replicated write or append,
+        // over a directory link) are taken once for the batch: let go when the event loop turns.
+        await lingeringUntilSettled(BATCH_LINGER_MS, () => this.doBatch(batch));
+      } catch (error) {
+        // The lock was not had, or the repair before the batch failed: what is not settled was not done.
+        for (const admitted of batch) admitted.reject(error);
+      }
+      this.deliver();
+      // Let the answers go out, and new requests in, before the next batch.
+      await new Promise(resolve => setImmediate(resolve));
+      if (this.locked && this.site.lock.othersWaiting()) await this.letGo();
+    }
+  }
+
+  /** Settles when the next request is submitted. */
+  private arrival(): Promise<void> {
+    return new Promise(resolve => (this.arrived = resolve));
+  }
+
+  /** The site lock, and the activity log repaired of whatever a killed process left in it. */
+  private async takeLock(): Promise<void> {
+    await this.site.lock.acquireWithoutBlocking();
+    this.locked = true;
+    try {
+      await repairInflight(this.site);
+    } catch (error) {
+      this.site.lock.release();
+      this.locked = false;
+      throw error;
+    }
+    this.freeSlots = Array.from({length: ACTIVITY_SLOTS}, (_, slot) => slot);
+  }
+
+  /** Every run in flight answered, then the lock let go; a waiting process gets its turn first. */
+  private async letGo(): Promise<void> {
+    await this.settleInFlight();
+    if (!this.locked) return;
+    this.site.lock.release();
+    this.locked = false;
+    const until = Date.now() + GIVE_WAY_MS;
+    while (this.site.lock.othersWaiting() && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 1));
+  }
+
+  private async settleInFlight(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    this.deliver();
+  }
+
+  /** Answers every request, from the oldest, up to the first not yet settled. */
+  private deliver(): void {
+    let done = 0;
+    while (done < this.answering.length && this.answering[done]!.settled) this.answering[done++]!.deliver();
+    this.answering.splice(0, done);
+  }
+
+  /** Under the lock (unless it is reads alone): every request of the batch, in order; each is settled, or in a run in flight. */
   private async doBatch(batch: Admitted[]): Promise<void> {
     let run: RunWrite[] = [];
     let runVolume: VolumeRow | undefined;
-    // The tables reads look at: read once until a run of writes (which may change them) is done.
+    // The tables reads look at: read once until a run of writes (which may change them) is sent.
     let readView: Tables | undefined;
     const finishRun = async () => {
       const [done, volume] = [run, runVolume];
       run = [];
       runVolume = undefined;
       if (done.length > 0) {
-        await this.writeRun(volume!, done);
+        await this.sendRun(volume!, done);
         readView = undefined;
       }
     };
@@ -173,6 +201,8 @@ export class WritePipeline {
       try {
         if (request.kind === 'read' || request.kind === 'flush') {
           await finishRun();
+          // A flush covers every write answered before it: all of them, everywhere they go.
+          if (request.kind === 'flush') await this.settleInFlight();
           await this.doOther(admitted, (readView ??= this.site.view()));
           continue;
         }
@@ -182,7 +212,7 @@ export class WritePipeline {
         const pieces = piecesOf(request);
         admitted.pieces = pieces.length;
         for (const write of pieces) {
-          if (run.length === ACTIVITY_SLOTS) await finishRun();
+          if (run.length === RUN_WRITES) await finishRun();
           runVolume = volume;
           run.push({...write, from: admitted});
         }
@@ -206,18 +236,53 @@ export class WritePipeline {
     return volume;
   }
 
-  /** A run of writes to one volume: slots, M-VOL, pairs, then the answers. */
-  private async writeRun(checked: VolumeRow, run: RunWrite[]): Promise<void> {
+  /**
+   * A run of writes to one volume: slots, M-VOL, then handed to its pairs; returns once
+   * every call of it is on its link. Its answers come later (runDone).
+   */
+  private async sendRun(checked: VolumeRow, run: RunWrite[]): Promise<void> {
     const requests = [...new Set(run.map(write => write.from))];
     try {
-      // The tables again: the run before may have moved a pair to PSUE.
+      while (this.inFlight.size >= RUNS_IN_FLIGHT || (this.freeSlots.length < run.length && this.inFlight.size > 0)) await Promise.race(this.inFlight);
+      // Runs that failed hold every slot: the repair of a new hold of the lock frees them.
+      if (this.freeSlots.length < run.length) {
+        await this.letGo();
+        await this.takeLock();
+      }
+    } catch (error) {
+      this.runFailed(requests, error);
+      return;
+    }
+    const slots = this.freeSlots.splice(0, run.length);
+    let sent!: () => void;
+    const handedOver = new Promise<void>(resolve => (sent = resolve));
+    let done: Promise<void>;
+    try {
+      // The tables again: a run before may have moved a pair to PSUE.
       const tables = this.site.view();
       const volume = this.site.volume(tables, checked.ldev);
-      beginWrites(this.site, run.map(write => ({ldev: volume.ldev, offset: write.offset, length: write.data.length})));
+      beginWrites(this.site, run.map(write => ({ldev: volume.ldev, offset: write.offset, length: write.data.length})), slots);
       const image = this.site.image(volume);
       for (const write of run) image.write(write.offset, write.data);
-      const outcome = await forwardBatch(this.site, tables, volume, run);
-      endWrites(this.site);
+      done = forwardBatch(this.site, tables, volume, run, sent).then(
+        outcome => this.runDone(volume, run, requests, slots, outcome),
+        error => this.runFailed(requests, error));
+    } catch (error) {
+      done = Promise.resolve(this.runFailed(requests, error));
+    }
+    const tracked: Promise<void> = lingeringUntilSettled(BATCH_LINGER_MS, () => done).finally(() => {
+      this.inFlight.delete(tracked);
+      this.deliver();
+    });
+    this.inFlight.add(tracked);
+    await Promise.race([handedOver, tracked]);
+  }
+
+  /** A run has gone everywhere it goes: its slots are cleared, its requests settled. */
+  private async runDone(volume: VolumeRow, run: RunWrite[], requests: Admitted[], slots: number[], outcome: Awaited<ReturnType<typeof forwardBatch>>): Promise<void> {
+    try {
+      endWrites(this.site, slots);
+      this.freeSlots.push(...slots);
       this.unsynced.add(volume.ldev);
       for (const warning of outcome.warnings) this.warn(warning);
       for (const {pair, reason} of outcome.suspendedByError) this.warn(`pair ${pair} is now PSUE (${reason}); writes are kept on the M-VOL and tracked for resync`);
@@ -229,9 +294,13 @@ export class WritePipeline {
       }
       for (const write of run) write.from.pieceDone();
     } catch (error) {
-      // The slots stay set: the next batch's repair sends on whatever reached the M-VOL.
-      for (const admitted of requests) admitted.reject(error);
+      this.runFailed(requests, error);
     }
+  }
+
+  /** The slots stay set: the repair at the next hold of the lock sends on whatever reached the M-VOL. */
+  private runFailed(requests: Admitted[], error: unknown): void {
+    for (const admitted of requests) admitted.reject(error);
   }
 
   private async doOther(admitted: Admitted, tables: Tables): Promise<void> {
@@ -261,14 +330,4 @@ export class WritePipeline {
     this.warned.set(key, now);
     this.options.onWarning?.(warning);
   }
-}
-
-/** A request as the writes it makes: a zero request in pieces of at most 1 MiB of zeros. */
-function piecesOf(request: Extract<HostRequest, {kind: 'write' | 'zero'}>): VolumeWrite[] {
-  if (request.kind === 'write') return [{offset: request.offset, data: request.data}];
-  const pieces: VolumeWrite[] = [];
-  for (let done = 0; done < request.length; done += ZEROS.length) {
-    pieces.push({offset: request.offset + done, data: ZEROS.subarray(0, Math.min(ZEROS.length, request.length - done))});
-  }
-  return pieces;
 }

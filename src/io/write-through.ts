@@ -5,7 +5,8 @@
 // each pair takes them in the same order, so the M-VOL's order, each R-VOL's and
 // the log's are one order. A logging pair's writes of a batch are one append; a
 // replicating pair's are all sent before the first answer is awaited, so a network
-// link has them in flight together (the link does them in the order sent).
+// link has them in flight together (the link does them in the order sent), and the
+// calls of every pair are sent before any pair's answers are awaited.
 // Callers hold the site lock, across the awaits too. The tables passed in are only
 // looked at (they may be the site's frozen view); a pair that falls to PSUE or SSWS
 // is saved through update().
@@ -61,23 +62,42 @@ export async function writeThroughBatch(site: Site, tables: Tables, volume: Volu
 
 /**
  * Sends writes already on the volume to its pairs (the second half of writeThroughBatch,
- * for a caller that wrote the volume itself).
+ * for a caller that wrote the volume itself). `issued` is called once every call the
+ * batch makes has been handed to its link, before any answer is awaited: a caller that
+ * keeps several batches in flight (write-pipeline.ts) sends the next one only then, so
+ * each link has them in the order written.
  */
-export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[]): Promise<WriteOutcome> {
+export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], issued?: () => void): Promise<WriteOutcome> {
   const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], takenOverFrom: writes.length, logged: [], warnings: []};
   const changes: PairChanges = new Map<number, Partial<PairRow>>();
-  if (volume.rvolOf?.takeover) await followTakeover(site, tables, volume, writes, outcome);
-  for (const pair of tables.pairs) {
-    if (pair.mvol !== volume.ldev || pair.direction === 'reverse') continue;
-    const failure = await propagate(site, tables, pair, writes, outcome, changes);
-    if (failure) outcome.suspendedByError.push({pair: pair.pair, reason: failure});
+  // Each place the writes go starts once the one before has sent its calls (the order they
+  // always went in), and the answers of all of them are awaited together.
+  const answers: Promise<unknown>[] = [];
+  const start = async (send: (sent: () => void) => Promise<unknown>): Promise<void> => {
+    let sent!: () => void;
+    const handedOver = new Promise<void>(resolve => (sent = resolve));
+    const answer = send(sent);
+    answer.then(sent, sent);
+    answers.push(answer);
+    await handedOver;
+  };
+  if (volume.rvolOf?.takeover) await start(sent => followTakeover(site, tables, volume, writes, outcome, sent));
+  const failures: (string | undefined)[] = [];
+  const pairs = tables.pairs.filter(pair => pair.mvol === volume.ldev && pair.direction !== 'reverse');
+  for (const [index, pair] of pairs.entries()) {
+    await start(async sent => (failures[index] = await propagate(site, tables, pair, writes, outcome, changes, sent)));
   }
+  issued?.();
+  const settled = await Promise.allSettled(answers);
+  failures.forEach((failure, index) => failure && outcome.suspendedByError.push({pair: pairs[index]!.pair, reason: failure}));
   if (changes.size > 0 || (changes.gaps && !changes.gaps.empty)) {
     site.update(current => {
       for (const [pair, change] of changes) Object.assign(site.pair(current, pair), change);
       changes.gaps?.save(current);
     });
   }
+  const thrown = settled.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
+  if (thrown) throw thrown.reason;
   return outcome;
 }
 
@@ -86,7 +106,7 @@ export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow
  * bitmap tracks them for failback; after failback (direction reverse) each write
  * also goes back to the M-VOL at the primary.
  */
-async function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome): Promise<void> {
+async function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, sent: () => void): Promise<void> {
   const claim = volume.rvolOf!;
   const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap), site.lock.hold);
   try {
@@ -94,7 +114,8 @@ async function followTakeover(site: Site, tables: Tables, volume: VolumeRow, wri
       markAll(bitmap, writes);
       return;
     }
-    const failed = await firstFailure(peerLinkOf(site, tables, claim.primarySite).then(link => writes.map(({offset, data}) => link.writeRvol(claim.mvol, offset, data))));
+    const sending = peerLinkOf(site, tables, claim.primarySite).then(link => writes.map(({offset, data}) => link.writeRvol(claim.mvol, offset, data)));
+    const failed = await firstFailure(sending.finally(sent));
     if (failed) {
       markAll(bitmap, writes.slice(failed.index));
       outcome.warnings.push(`the M-VOL at the primary was not written (${(failed.error as Error).message}); the change is tracked here`);
@@ -126,19 +147,20 @@ function markAll(bitmap: PairBitmap, writes: readonly VolumeWrite[]): void {
 }
 
 /** Sends the writes where the pair's state says; returns why, when the pair fell to PSUE. */
-async function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): Promise<string | undefined> {
+async function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+  sent: () => void): Promise<string | undefined> {
   const bitmap = PairBitmap.open(site.path(pair.bitmap), site.lock.hold);
   try {
     // A logging pair outside PSUS (resynchronising, back in PAIR, PSUE) sends nothing to the log.
     if (pair.logGroup !== null && pair.state !== 'PSUS') noteUnlogged(tables, pair, pair.suspendedBy ?? pair.state, changes);
     switch (pair.state) {
       case 'PAIR':
-        return await replicate(site, tables, pair, bitmap, writes, outcome, changes);
+        return await replicate(site, tables, pair, bitmap, writes, outcome, changes, sent);
       case 'COPY':
-        return await replicateBehindCopy(site, tables, pair, bitmap, writes, outcome, changes);
+        return await replicateBehindCopy(site, tables, pair, bitmap, writes, outcome, changes, sent);
       case 'PSUS':
         markAll(bitmap, writes);
-        return pair.logGroup === null ? undefined : await log(site, tables, pair, writes, outcome, changes);
+        return pair.logGroup === null ? undefined : await log(site, tables, pair, writes, outcome, changes, sent);
       case 'SSWS':
         markAll(bitmap, writes);
         tookOver(pair, 0, outcome);
@@ -156,7 +178,8 @@ async function propagate(site: Site, tables: Tables, pair: PairRow, writes: read
  * Fig. 15: the part of a write behind the copy pointer is replicated now; the part
  * ahead is only marked, and the copy carries it.
  */
-function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): Promise<string | undefined> {
+function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+  sent: () => void): Promise<string | undefined> {
   const behind: VolumeWrite[] = [];
   const positions: number[] = [];
   for (const [index, {offset, data}] of writes.entries()) {
@@ -168,7 +191,7 @@ function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: 
       positions.push(index);
     }
   }
-  return behind.length === 0 ? Promise.resolve(undefined) : replicate(site, tables, pair, bitmap, behind, outcome, changes, positions);
+  return behind.length === 0 ? Promise.resolve(undefined) : replicate(site, tables, pair, bitmap, behind, outcome, changes, sent, positions);
 }
 
 /**
@@ -176,9 +199,11 @@ function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: 
  * A link that does not open fails the whole batch, as it always did (nothing was sent).
  */
 async function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
-  positions?: number[]): Promise<string | undefined> {
+  sent: () => void, positions?: number[]): Promise<string | undefined> {
   const link = await linkOf(site, tables);
-  const failed = await firstFailure(writes.map(({offset, data}) => link.writeRvol(pair.rvol.ldev, offset, data)));
+  const sending = writes.map(({offset, data}) => link.writeRvol(pair.rvol.ldev, offset, data));
+  sent();
+  const failed = await firstFailure(sending);
   if (!failed) return undefined;
   // The host writes already landed on the M-VOL: keep them, track them (the later ones
   // may have reached the R-VOL too; a set bit only copies a chunk again), and say why.
@@ -187,11 +212,14 @@ async function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: Pair
 }
 
 /** Log mode: each write becomes a record in the group's log at the remote, all of a batch in one append. */
-async function log(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges): Promise<string | undefined> {
+async function log(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+  sent: () => void): Promise<string | undefined> {
   try {
     const link = await linkOf(site, tables);
     if (tables.logGaps?.length) await gapNotes(changes).reportBefore(tables, link, pair.logGroup!);
-    const result = await link.appendToLog(pair.logGroup!, writes.map(({offset, data}) => ({kind: 'write', ldev: pair.rvol.ldev, address: offset, data})));
+    const appending = link.appendToLog(pair.logGroup!, writes.map(({offset, data}) => ({kind: 'write', ldev: pair.rvol.ldev, address: offset, data})));
+    sent();
+    const result = await appending;
     result.appended.forEach((appended, write) => outcome.logged.push({group: pair.logGroup!, logId: appended.logId, write}));
     outcome.warnings.push(...result.warnings);
     return undefined;
