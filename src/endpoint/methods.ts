@@ -122,8 +122,8 @@ const table = {
     await volumes.writeVolume(site, whole(args, 'ldev'), whole(args, 'offset'), exactBytes(data, whole(args, 'length'), 'writeRvolFrom'));
     return done;
   },
-  zeroRvol: (site, args) => {
-    volumes.zeroVolume(site, whole(args, 'ldev'), whole(args, 'offset'), whole(args, 'length'));
+  zeroRvol: async (site, args) => {
+    await volumes.zeroVolume(site, whole(args, 'ldev'), whole(args, 'offset'), whole(args, 'length'));
     return done;
   },
   readRvol: (site, args): Answer<undefined> => ({result: undefined, data: volumes.readVolume(site, whole(args, 'ldev'), whole(args, 'offset'), whole(args, 'length'))}),

@@ -3,7 +3,7 @@
 // these to the local transport and to the agent alike.
 import {CapacityMismatchError, PairInLogGroupError, TakenOverError, VolumeInUseError, WrongRoleError} from '../errors.js';
 import {fsx} from '../native/fsx.js';
-import {writeThrough} from '../io/write-through.js';
+import {forwardBatch, writeThrough, type VolumeWrite} from '../io/write-through.js';
 import {noteBaseChange, sameClaim, volumeUse} from '../site/remote-endpoint.js';
 import type {VolumeImage} from '../volume/image.js';
 import type {Site} from '../site/site.js';
@@ -134,16 +134,40 @@ export async function writeVolumeFrom(site: Site, ldev: number, offset: number, 
   });
 }
 
-export function zeroVolume(site: Site, ldev: number, offset: number, length: number): void {
-  site.lock.run(() => {
-    const tables = site.tables();
+/**
+ * Zeroes a range (a run of holes of the M-VOL, sent by pair create and resync) and
+ * passes it on to this volume's own pairs (a cascade) as a replicated write is passed
+ * on. A range that already reads as zeros changes nothing here, so nothing goes on.
+ */
+export async function zeroVolume(site: Site, ldev: number, offset: number, length: number): Promise<void> {
+  await site.lock.runAsync(async () => {
+    const tables = site.view();
     const row = site.volume(tables, ldev);
     refuseLogVolume(tables, row);
     refuseTakenOver(tables, row);
     const image = site.image(row);
-    if (length > 0 && image.nextData(offset) < offset + length) noteBaseChange(site, row);
+    image.checkRange(offset, length);
+    if (length === 0 || image.nextData(offset) >= offset + length) return;
+    noteBaseChange(site, row);
     image.zero(offset, length);
+    if (tables.pairs.some(p => p.mvol === ldev) || row.rvolOf?.takeover) await forwardZeros(site, ldev, offset, length);
   });
+}
+
+/** A zeroing goes on as writes of zeros, the path a host's TRIM takes (write-pipeline.ts). */
+const ZEROS = Buffer.alloc(1024 * 1024);
+/** Pieces sent together, as one run of the pipeline: a network link has them in flight at once. */
+const ZERO_RUN = 64;
+
+async function forwardZeros(site: Site, ldev: number, offset: number, length: number): Promise<void> {
+  const end = offset + length;
+  for (let at = offset; at < end;) {
+    const writes: VolumeWrite[] = [];
+    for (; writes.length < ZERO_RUN && at < end; at += ZEROS.length) writes.push({offset: at, data: ZEROS.subarray(0, Math.min(ZEROS.length, end - at))});
+    // Read again for each run: a pair that fell to PSUE on the one before is saved by now.
+    const tables = site.view();
+    await forwardBatch(site, tables, site.volume(tables, ldev), writes);
+  }
 }
 
 export function readVolume(site: Site, ldev: number, offset: number, length: number): Buffer {

@@ -128,6 +128,7 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     // A takeover cut short will drop everything after its mark: nothing more may be logged.
     if (group.takingOver) throw new TakenOverError(`log group ${groupNumber} at ${tables.site.name} is being taken over (since ${group.takingOver.since})`);
     if (group.mode !== 'LOG') throw new LogModeError(`log group ${groupNumber} at ${tables.site.name} is not in log mode`);
+    refuseNonMembers(tables, group, entries);
     const marks = entries.filter(e => e.kind === 'mark').map(e => (e as {markId: number}).markId);
     refuseUnencodableMarkIds(groupNumber, marks);
     if (group.gap && marks.length > 0) {
@@ -167,6 +168,17 @@ export function appendToLog(site: Site, groupNumber: number, entries: NewEntry[]
     if (alertDue(group, usedRatio)) return site.update(current => ({appended, warnings: checkThreshold(site, current, findGroup(site, current, groupNumber), journal)}));
     return {appended, warnings: usedRatio >= group.threshold ? [alertText(group, usedRatio)] : []};
   });
+}
+
+/**
+ * The log start froze the base of the group's members only (Fig. 17): a record for
+ * any other LDEV belongs to no base a restore rebuilds, so the whole request is refused.
+ */
+function refuseNonMembers(tables: Tables, group: LogGroupRow, entries: NewEntry[]): void {
+  for (const entry of entries) {
+    if (entry.kind === 'mark' || group.members.some(m => m.rvol === entry.ldev)) continue;
+    throw new InvalidArgumentError(`LDEV ${entry.ldev} is not in log group ${group.group} at ${tables.site.name} (members: ${group.members.map(m => m.rvol).join(', ') || 'none'}); its ${entry.kind} is not logged`);
+  }
 }
 
 /** §4.4: a mark record holds a mark ID from 1 to 2^53 − 1; any other is refused before anything is written. */
