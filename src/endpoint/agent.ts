@@ -29,6 +29,8 @@ import {writeInTurn} from '../util/turn-writes.js';
 export const AGENT_PROTOCOL = {min: 1, max: 1} as const;
 /** Requests done in one hold of the site lock before it is offered to waiting processes. */
 const BATCH = 64;
+/** Requests between two looks for a waiting process: each look is two flock(2) calls, against a request's one write. */
+const WAITERS_EVERY = 8;
 
 /** A session's byte streams: the process's own (standard input and output), or one connection it may end. */
 export type AgentStreams = {input: Readable; output: Writable} | {connection: Duplex};
@@ -159,7 +161,7 @@ export class Agent {
         try {
           for (let n = 0; n < BATCH && this.queue.length > 0; n++) {
             drained = (await this.answer(site, this.queue.shift()!)) && drained;
-            if (site.lock.othersWaiting()) break;
+            if (n % WAITERS_EVERY === WAITERS_EVERY - 1 && site.lock.othersWaiting()) break;
           }
         } finally {
           site.lock.release();

@@ -4,7 +4,7 @@ import type {VolumeWrite} from './write-through.js';
 
 export type HostRequest =
   | {kind: 'write'; ldev: number; offset: number; data: Uint8Array; fua?: boolean}
-  /** Reads back as zeros (NBD TRIM and WRITE_ZEROES): journalled as zero records. */
+  /** Reads back as zeros (NBD TRIM and WRITE_ZEROES): sent on as writes of zeros, which a version 2 log keeps as zero records. */
   | {kind: 'zero'; ldev: number; offset: number; length: number; fua?: boolean}
   | {kind: 'read'; ldev: number; offset: number; length: number}
   /** Every write answered before it is on stable storage: the M-VOL, the R-VOLs it reached, the log. */

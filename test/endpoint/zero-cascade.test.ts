@@ -3,13 +3,12 @@
 // zeroing of the R-VOL (src/pair/copy.ts), not as bytes; the remote must pass that
 // zeroing on to its own pairs exactly as it passes on a replicated write, or the
 // third site keeps bytes the other two no longer have.
-import path from 'node:path';
 import test from 'ava';
 import {linkOf} from '../../src/site/link-opener.js';
 import {Site} from '../../src/site/site.js';
 import {Journal} from '../../src/log/journal.js';
-import {cli, cliJson} from '../helpers/cli.js';
-import {createVolume, imagePath, randomBytes, sha256, tempDir, twoSites} from '../helpers/sites.js';
+import {cliJson} from '../helpers/cli.js';
+import {createVolume, imagePath, randomBytes, sha256, tempDir, threeSites} from '../helpers/sites.js';
 import {pairView, readAt, writeFileAt} from '../helpers/volumes.js';
 import {WireClient} from '../helpers/wire-client.js';
 
@@ -33,10 +32,7 @@ interface Cascade {
 
 /** Three sites, data in the first MiB of the M-VOL, both pairs in PAIR (through the CLI). */
 function cascade(t: Parameters<typeof tempDir>[0]): Cascade {
-  const {root, primary, remote} = twoSites(t);
-  const third = path.join(root, 'third');
-  t.is(cli(['site', 'init', third, '--role', 'remote']).code, 0);
-  cliJson(['site', 'link', '--site', remote, '--remote', third]);
+  const {primary, remote, third} = threeSites(t);
   const mvol = createVolume(primary, '4M');
   const rvol = createVolume(remote, '4M');
   const far = createVolume(third, '4M');

@@ -34,6 +34,16 @@ export function twoSites(t: ExecutionContext): TwoSites {
   return {root, primary, remote};
 }
 
+/** twoSites and a third site the remote is linked to: a cascade's far end. */
+export function threeSites(t: ExecutionContext): TwoSites & {third: string} {
+  const sites = twoSites(t);
+  const third = path.join(sites.root, 'third');
+  const result = cli(['site', 'init', third, '--role', 'remote']);
+  if (result.code !== 0) throw new Error(result.stderr);
+  cliJson(['site', 'link', '--site', sites.remote, '--remote', third]);
+  return {...sites, third};
+}
+
 export function createVolume(site: string, size: string, extra: string[] = []): number {
   return cliJson<{ldev: number}>(['volume', 'create', '--site', site, '--size', size, ...extra]).ldev;
 }

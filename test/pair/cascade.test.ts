@@ -1,7 +1,6 @@
-import path from 'node:path';
 import test from 'ava';
-import {cli, cliJson} from '../helpers/cli.js';
-import {createVolume, imagePath, randomBytes, sha256, twoSites} from '../helpers/sites.js';
+import {cliJson} from '../helpers/cli.js';
+import {createVolume, imagePath, randomBytes, sha256, threeSites, twoSites} from '../helpers/sites.js';
 import {pairView, readAt, writeFileAt} from '../helpers/volumes.js';
 
 function pairCreate(site: string, mvol: number, rvol: number) {
@@ -40,10 +39,7 @@ test('one M-VOL with two R-VOLs at the same remote: a host write reaches both, a
 });
 
 test('cascade: the remote pairs its R-VOL with a volume at a third site, and a host write at the primary reaches it', t => {
-  const {root, primary, remote} = twoSites(t);
-  const third = path.join(root, 'third');
-  t.is(cli(['site', 'init', third, '--role', 'remote']).code, 0);
-  cliJson(['site', 'link', '--site', remote, '--remote', third]);
+  const {primary, remote, third} = threeSites(t);
 
   const mvol = createVolume(primary, '4M');
   const rvol = createVolume(remote, '4M');
