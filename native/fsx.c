@@ -1,10 +1,12 @@
 // File-system calls Node does not expose: advisory locks that the kernel drops
-// when a process dies, hole-aware seeking, hole punching, in-kernel copies, and
+// when a process dies (whole-file flock locks and byte-range open-file-description
+// locks), hole-aware seeking, hole punching, in-kernel copies, and
 // small shared mappings (a store into one is the cheapest write that outlives the
 // process).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -73,6 +75,102 @@ static napi_value unlock(napi_env env, napi_callback_info info) {
   if (!args(env, info, 1, argv)) return NULL;
   if (flock((int)int_arg(env, argv[0]), LOCK_UN) != 0) return throw_errno(env, "flock", errno);
   return NULL;
+}
+
+// Byte-range locks owned by the open file description (F_OFD_*, Linux 3.15, glibc
+// 2.20), not by the process as classic POSIX fcntl locks are: two descriptors opened
+// separately on one file conflict even within one process, closing some other
+// descriptor of the file does not drop them, and the kernel drops them when the last
+// descriptor of that open file description is closed, as when its process is killed.
+#ifndef F_OFD_GETLK
+#define F_OFD_GETLK 36
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
+#endif
+
+// The (fd, offset, length) that every range call starts with, checked: integers,
+// offset >= 0 and length > 0 (fcntl's length 0, "to the end and beyond", is not
+// offered: a range is exactly the bytes named).
+static int range_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv,
+                      const char *name, int *fd, struct flock *lock) {
+  if (!args(env, info, want, argv)) return 0;
+  double v[3];
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_double(env, argv[i], &v[i]) != napi_ok || !isfinite(v[i]) || v[i] != trunc(v[i])) {
+      char message[120];
+      snprintf(message, sizeof message, "%s: fd, offset and length must be integers", name);
+      napi_throw_type_error(env, NULL, message);
+      return 0;
+    }
+  }
+  // 2^53: past it a double no longer names every byte.
+  if (v[0] < 0 || v[0] > INT32_MAX || v[1] < 0 || v[2] <= 0 || v[1] + v[2] > 9007199254740992.0) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: needs fd >= 0, offset >= 0 and length > 0 (got %.0f, %.0f, %.0f)",
+             name, v[0], v[1], v[2]);
+    napi_throw_range_error(env, NULL, message);
+    return 0;
+  }
+  *fd = (int)v[0];
+  memset(lock, 0, sizeof *lock);  // l_pid must be 0 for the F_OFD_* commands
+  lock->l_whence = SEEK_SET;
+  lock->l_start = (off_t)v[1];
+  lock->l_len = (off_t)v[2];
+  return 1;
+}
+
+static int ofd_setlk(int fd, struct flock *lock) {
+  int rc;
+  do rc = fcntl(fd, F_OFD_SETLK, lock);
+  while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
+// lockRange(fd, offset, length, exclusive) -> true when taken, false when another
+// open file description holds a conflicting lock on some byte of the range.
+// Shared needs fd open for reading, exclusive for writing (EBADF otherwise).
+static napi_value lock_range(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int fd;
+  struct flock lock;
+  if (!range_args(env, info, 4, argv, "fsx.lockRange", &fd, &lock)) return NULL;
+  bool exclusive = false;
+  napi_get_value_bool(env, argv[3], &exclusive);
+  lock.l_type = exclusive ? F_WRLCK : F_RDLCK;
+  napi_value out;
+  if (ofd_setlk(fd, &lock) == 0) { napi_get_boolean(env, true, &out); return out; }
+  if (errno == EAGAIN || errno == EACCES) { napi_get_boolean(env, false, &out); return out; }
+  return throw_errno(env, "fcntl(F_OFD_SETLK)", errno);
+}
+
+// unlockRange(fd, offset, length): drops this open file description's locks on
+// exactly those bytes (a lock over more is split); not holding one is no error.
+static napi_value unlock_range(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int fd;
+  struct flock lock;
+  if (!range_args(env, info, 3, argv, "fsx.unlockRange", &fd, &lock)) return NULL;
+  lock.l_type = F_UNLCK;
+  if (ofd_setlk(fd, &lock) != 0) return throw_errno(env, "fcntl(F_OFD_SETLK)", errno);
+  return NULL;
+}
+
+// rangeHeldElsewhere(fd, offset, length) -> true when another open file description
+// holds a lock (shared or exclusive) on some byte of the range: F_OFD_GETLK asking
+// about an exclusive lock, which this description's own locks never block.
+static napi_value range_held_elsewhere(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int fd;
+  struct flock lock;
+  if (!range_args(env, info, 3, argv, "fsx.rangeHeldElsewhere", &fd, &lock)) return NULL;
+  lock.l_type = F_WRLCK;
+  int rc;
+  do rc = fcntl(fd, F_OFD_GETLK, &lock);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) return throw_errno(env, "fcntl(F_OFD_GETLK)", errno);
+  napi_value out;
+  napi_get_boolean(env, lock.l_type != F_UNLCK, &out);
+  return out;
 }
 
 // seek(fd, offset, wantData) -> next data (or hole) offset at or after offset; -1 past the end.
@@ -299,6 +397,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"tryLock", NULL, try_lock, NULL, NULL, NULL, napi_default, NULL},
     {"unlock", NULL, unlock, NULL, NULL, NULL, napi_default, NULL},
+    {"lockRange", NULL, lock_range, NULL, NULL, NULL, napi_default, NULL},
+    {"unlockRange", NULL, unlock_range, NULL, NULL, NULL, napi_default, NULL},
+    {"rangeHeldElsewhere", NULL, range_held_elsewhere, NULL, NULL, NULL, napi_default, NULL},
     {"seek", NULL, seek, NULL, NULL, NULL, napi_default, NULL},
     {"punchHole", NULL, punch_hole, NULL, NULL, NULL, napi_default, NULL},
     {"copyRange", NULL, copy_range, NULL, NULL, NULL, napi_default, NULL},
