@@ -98,9 +98,7 @@ export function endWrites(site: Site, slots?: readonly number[]): void {
   if (!set) lastWritten.set(site, {hold: site.lock.hold, set: new Set()});
 }
 
-export function endWrite(site: Site): void {
-  endWrites(site);
-}
+export const endWrite = endWrites;
 
 /** Every slot cleared, as endWrites leaves them. */
 const ALL_CLEARED = Buffer.concat(Array.from({length: ACTIVITY_SLOTS}, () => CLEARED));

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {parseRemoteAddress} from '../../src/transport/remote-address.js';
 import {sshCommandLine} from '../../src/transport/ssh-connection.js';
 import {delayProxy, delayRelay} from '../helpers/delay-proxy.js';
@@ -29,6 +29,16 @@ import {waitFor} from '../helpers/wait.js';
 import {WireClient} from '../helpers/wire-client.js';
 
 const MB = 1_000_000;
+
+/** A remote machine with an echo server, the link's faults at hand, and one connection across it already open. */
+async function echoAcrossTheLink(t: ExecutionContext) {
+  const machine = await remoteMachine(t);
+  const faults = linkFaults(t, machine);
+  const port = await echoServer(machine, machine.address);
+  const pipe = tcpPipe(machine.primary, machine.address, port);
+  t.is(await pipe.connected, 'connected');
+  return {machine, faults, port, pipe};
+}
 
 test.serial('a remote machine\'s directory is empty from the tests\' namespace and the primary\'s, while what its commands write there is inside', async t => {
   const machine = await remoteMachine(t);
@@ -51,11 +61,7 @@ test.serial('a remote machine\'s directory is empty from the tests\' namespace a
 });
 
 test.serial('TCP from the primary reaches an echo on the remote, stalls under partition("drop"), and the stalled bytes arrive after heal()', async t => {
-  const machine = await remoteMachine(t);
-  const faults = linkFaults(t, machine);
-  const port = await echoServer(machine, machine.address);
-  const pipe = tcpPipe(machine.primary, machine.address, port);
-  t.is(await pipe.connected, 'connected');
+  const {machine, faults, port, pipe} = await echoAcrossTheLink(t);
   t.is((await pipe.roundTrip(Buffer.from('before '))).echoed.toString(), 'before ');
 
   faults.partition('drop');
@@ -75,11 +81,7 @@ test.serial('TCP from the primary reaches an echo on the remote, stalls under pa
 });
 
 test.serial('partition("reject") refuses a connect at once and resets a connection in flight; after heal() a new one works', async t => {
-  const machine = await remoteMachine(t);
-  const faults = linkFaults(t, machine);
-  const port = await echoServer(machine, machine.address);
-  const pipe = tcpPipe(machine.primary, machine.address, port);
-  t.is(await pipe.connected, 'connected');
+  const {machine, faults, port, pipe} = await echoAcrossTheLink(t);
 
   faults.partition('reject');
   const started = performance.now();
@@ -96,11 +98,7 @@ test.serial('partition("reject") refuses a connect at once and resets a connecti
 });
 
 test.serial('randomLoss(5) leaves a 4 MB transfer intact, while nft counts the drops and TCP retransmits', async t => {
-  const machine = await remoteMachine(t);
-  const faults = linkFaults(t, machine);
-  const port = await echoServer(machine, machine.address);
-  const pipe = tcpPipe(machine.primary, machine.address, port);
-  t.is(await pipe.connected, 'connected');
+  const {machine, faults, pipe} = await echoAcrossTheLink(t);
   const retransmitted = () => retransmittedSegments(machine) + retransmittedSegments(machine.primary);
   const before = retransmitted();
 
@@ -119,11 +117,7 @@ test.serial('randomLoss(5) leaves a 4 MB transfer intact, while nft counts the d
 });
 
 test.serial('rateLimit(1 MB/s) makes a 3 MB transfer take at least 2.5 s, and clear() lifts it', async t => {
-  const machine = await remoteMachine(t);
-  const faults = linkFaults(t, machine);
-  const port = await echoServer(machine, machine.address);
-  const pipe = tcpPipe(machine.primary, machine.address, port);
-  t.is(await pipe.connected, 'connected');
+  const {faults, pipe} = await echoAcrossTheLink(t);
   const bytes = crypto.randomBytes(3 * MB);
   const free = await pipe.roundTrip(bytes);
   t.true(free.ms < 2000, `unlimited: ${free.ms} ms`);
