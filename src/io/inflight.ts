@@ -1,9 +1,13 @@
 // The activity log (docs/FORMAT.md §5): each host write in flight holds a slot, set
 // before the write touches the volume and cleared once it has gone everywhere its
 // pairs send it. A run of writes (write-pipeline.ts) sets one slot per write, in
-// slots no other run in flight holds, and clears them together. A process killed in
-// between leaves its slots set; the next command that writes sends each region's
-// current contents on again, so the M-VOL never silently differs from its R-VOL or log.
+// slots no other run in flight holds, and clears them together. A slot is locked
+// (an OFD byte-range lock) while its write is in flight, so the site lock need not
+// be: a process that takes the site lock and finds another's slots locked waits for
+// them (their writes come first at the remote); slots set and unlocked were left by
+// a killed process (the kernel drops its locks), and the next command that writes
+// sends each region's current contents on again, so the M-VOL never silently
+// differs from its R-VOL or log.
 import fs from 'node:fs';
 import path from 'node:path';
 import {fsx} from '../native/fsx.js';
@@ -18,8 +22,6 @@ const LOG_SIZE = ACTIVITY_SLOTS * INFLIGHT_SIZE;
 const open = new WeakMap<Site, number>();
 /** The slots, mapped: setting and clearing them are stores, not system calls (they outlive the process all the same). */
 const mapped = new WeakMap<Site, Buffer>();
-/** The slots this process has set, and under which hold of the site lock. */
-const lastWritten = new WeakMap<Site, {hold: number; set: Set<number>}>();
 
 function fdOf(site: Site): number {
   let fd = open.get(site);
@@ -51,75 +53,123 @@ function slotsOf(site: Site): Buffer {
   return slots;
 }
 
-/** Every slot, lowest first: a single write and a pipeline with one run in flight use slot 0 up. */
-const EVERY_SLOT = Array.from({length: ACTIVITY_SLOTS}, (_, slot) => slot);
+/** What this process holds in the activity log of a site. */
+interface Held {
+  /** Slots of writes in flight: set, and locked (an OFD lock on the slot's bytes) until cleared. */
+  live: Set<number>;
+  /** Slots of writes that failed: still set, no longer locked, kept from reuse until a repair sends them on. */
+  abandoned: Set<number>;
+}
 
-/** The slots known set in this hold of the lock (none when the log was found clear or repaired in it). */
-function knownSet(site: Site): Set<number> | undefined {
-  const known = lastWritten.get(site);
-  return known && known.hold === site.lock.hold ? known.set : undefined;
+const held = new WeakMap<Site, Held>();
+
+function heldBy(site: Site): Held {
+  let mine = held.get(site);
+  if (!mine) held.set(site, (mine = {live: new Set(), abandoned: new Set()}));
+  return mine;
+}
+
+/** Slots this process may set now. */
+export function freeSlotCount(site: Site): number {
+  const {live, abandoned} = heldBy(site);
+  return ACTIVITY_SLOTS - live.size - abandoned.size;
 }
 
 /**
- * Sets one slot per write: slot `slots[i]` for writes[i], slots 0 up when not given.
- * The pipeline keeps several runs in flight, each in slots the others do not use.
+ * Sets one slot per write, in slots this process does not hold (lowest first), and
+ * returns them. Each slot is locked before it is set and stays locked until cleared,
+ * so another process tells a live writer's slot (wait for it) from one a killed
+ * process left (repair it). Callers hold the site lock and have repaired the log in
+ * this hold, so every slot they do not hold is clear.
  */
-export function beginWrites(site: Site, writes: readonly Inflight[], slots: readonly number[] = EVERY_SLOT): void {
-  if (writes.length > ACTIVITY_SLOTS) throw new Error(`${writes.length} writes in flight, more than the activity log's ${ACTIVITY_SLOTS} slots`);
+export function beginWrites(site: Site, writes: readonly Inflight[]): number[] {
+  const {live, abandoned} = heldBy(site);
+  if (writes.length > freeSlotCount(site)) throw new Error(`${writes.length} writes in flight, more than the activity log's ${freeSlotCount(site)} free slots`);
   const mapping = slotsOf(site);
-  let set = knownSet(site);
-  if (!set) {
-    set = new Set();
-    lastWritten.set(site, {hold: site.lock.hold, set});
-  }
+  const fd = fdOf(site);
+  const slots: number[] = [];
+  for (let slot = 0; slots.length < writes.length; slot++) if (!live.has(slot) && !abandoned.has(slot)) slots.push(slot);
   writes.forEach((write, index) => {
     const slot = slots[index]!;
+    fsx.lockRange(fd, slot * INFLIGHT_SIZE, INFLIGHT_SIZE, true);
     encodeInflight(write, mapping.subarray(slot * INFLIGHT_SIZE, (slot + 1) * INFLIGHT_SIZE));
-    set.add(slot);
+    live.add(slot);
   });
+  return slots;
 }
 
-export function beginWrite(site: Site, write: Inflight): void {
-  beginWrites(site, [write]);
+export function beginWrite(site: Site, write: Inflight): number[] {
+  return beginWrites(site, [write]);
 }
 
 /** Nothing in flight: the same 32 bytes in every slot. */
 const CLEARED = encodeInflight(null);
 
-/** Clears the given slots, or every slot this process set (all of them when it cannot know which). */
+/**
+ * The writes have gone everywhere they go: their slots are cleared, then unlocked
+ * (a process that finds a slot unlocked finds it cleared). Without slots: every
+ * slot this process holds. Needs no site lock: nobody else sets a slot another holds.
+ */
 export function endWrites(site: Site, slots?: readonly number[]): void {
   const mapping = slotsOf(site);
-  const set = knownSet(site);
-  const clearing = slots ?? (set ? [...set] : EVERY_SLOT);
-  for (const slot of clearing) {
+  const {live, abandoned} = heldBy(site);
+  for (const slot of slots ?? [...live]) {
     CLEARED.copy(mapping, slot * INFLIGHT_SIZE);
-    set?.delete(slot);
+    fsx.unlockRange(fdOf(site), slot * INFLIGHT_SIZE, INFLIGHT_SIZE);
+    live.delete(slot);
+    abandoned.delete(slot);
   }
-  if (!set) lastWritten.set(site, {hold: site.lock.hold, set: new Set()});
 }
 
 export const endWrite = endWrites;
 
+/**
+ * Writes that failed on their way (they are on the M-VOL, perhaps not everywhere
+ * else): their slots stay set and are unlocked, as a killed process leaves them, and
+ * the next repair, in this process or another, sends the regions on again.
+ */
+export function abandonWrites(site: Site, slots: readonly number[]): void {
+  const {live, abandoned} = heldBy(site);
+  for (const slot of slots) {
+    fsx.unlockRange(fdOf(site), slot * INFLIGHT_SIZE, INFLIGHT_SIZE);
+    live.delete(slot);
+    abandoned.add(slot);
+  }
+}
+
+/** True while another process has writes in flight on this site (one system call). */
+export function writesInFlightElsewhere(site: Site): boolean {
+  return fsx.rangeHeldElsewhere(fdOf(site), 0, LOG_SIZE);
+}
+
 /** Every slot cleared, as endWrites leaves them. */
 const ALL_CLEARED = Buffer.concat(Array.from({length: ACTIVITY_SLOTS}, () => CLEARED));
 
-/** The writes the activity log holds, in slot order, and whether any slot holds anything (torn slots are not writes). */
-function setSlots(site: Site): {writes: Inflight[]; dirty: boolean} {
+interface SlotScan {
+  /** Set slots nobody holds (a killed process's, or this one's failed writes), with the write each names (undefined when torn). */
+  dead: {slot: number; write: Inflight | undefined}[];
+  /** Some set slot is locked by another live process. */
+  liveElsewhere: boolean;
+}
+
+/** The slots this process does not hold, in slot order. */
+function scanSlots(site: Site): SlotScan {
+  const scan: SlotScan = {dead: [], liveElsewhere: false};
   // Once mapped, the slots are read from the mapping (the file's own pages), and a log
   // with every slot cleared, as it is between two batches, is one comparison.
   const slots = mapped.get(site);
-  if (slots?.equals(ALL_CLEARED)) return {writes: [], dirty: false};
+  if (slots?.equals(ALL_CLEARED)) return scan;
   const bytes = slots ?? Buffer.alloc(LOG_SIZE);
   const read = slots ? LOG_SIZE : fs.readSync(fdOf(site), bytes, 0, LOG_SIZE, 0);
-  const writes: Inflight[] = [];
-  let dirty = false;
-  for (let at = 0; at < read; at += INFLIGHT_SIZE) {
+  const {live} = heldBy(site);
+  for (let at = 0, slot = 0; at < read; at += INFLIGHT_SIZE, slot++) {
+    if (live.has(slot)) continue;
     const decoded = decodeInflight(bytes.subarray(at, Math.min(read, at + INFLIGHT_SIZE)));
     if (decoded === null) continue;
-    dirty = true;
-    if (!('reason' in decoded)) writes.push(decoded);
+    if (fsx.rangeHeldElsewhere(fdOf(site), at, INFLIGHT_SIZE)) scan.liveElsewhere = true;
+    else scan.dead.push({slot, write: 'reason' in decoded ? undefined : decoded});
   }
-  return {writes, dirty};
+  return scan;
 }
 
 /**
@@ -134,9 +184,17 @@ export function writesInFlight(siteDir: string): Inflight[] {
     return [];
   }
   const writes: Inflight[] = [];
-  for (let at = 0; at < bytes.length; at += INFLIGHT_SIZE) {
-    const decoded = decodeInflight(bytes.subarray(at, Math.min(bytes.length, at + INFLIGHT_SIZE)));
-    if (decoded !== null && !('reason' in decoded)) writes.push(decoded);
+  let fd: number | undefined;
+  try {
+    for (let at = 0; at < bytes.length; at += INFLIGHT_SIZE) {
+      const decoded = decodeInflight(bytes.subarray(at, Math.min(bytes.length, at + INFLIGHT_SIZE)));
+      if (decoded === null || 'reason' in decoded) continue;
+      // A slot a live process holds is a write on its way, not one left behind.
+      fd ??= fs.openSync(path.join(siteDir, INFLIGHT_FILE), 'r');
+      if (!fsx.rangeHeldElsewhere(fd, at, INFLIGHT_SIZE)) writes.push(decoded);
+    }
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return writes;
 }
@@ -144,27 +202,29 @@ export function writesInFlight(siteDir: string): Inflight[] {
 /**
  * Finishes the writes a killed process left in flight: whatever the volume now
  * holds in each region is passed to the pairs like a host write, in slot order.
- * Callers hold the lock and read the tables after it (a pair may have fallen to
- * PSUE). Returns the regions it repaired. A log with nothing in it is left as it
- * is (a command refused after this changes nothing on disk).
+ * Writes another live process has in flight (its slots locked) come first: the
+ * lock is let go until they are answered (FileLock.standAside), so whatever the
+ * caller does next reaches the remote after them; read the tables after this.
+ * Callers hold the lock. Returns the regions it repaired. A log with nothing in
+ * it is left as it is (a command refused after this changes nothing on disk).
  */
 export async function repairInflight(site: Site): Promise<Inflight[]> {
-  // Cleared by this process within this hold of the lock: nobody else can have set it since.
-  const known = knownSet(site);
-  if (known && known.size === 0 && site.lock.hold !== 0) return [];
-  const {writes, dirty} = setSlots(site);
-  if (!dirty) {
-    lastWritten.set(site, {hold: site.lock.hold, set: new Set()});
-    return [];
+  let scan = scanSlots(site);
+  while (scan.liveElsewhere) {
+    await site.lock.standAside(() => !writesInFlightElsewhere(site));
+    scan = scanSlots(site);
   }
-  for (const write of writes) {
+  const repaired: Inflight[] = [];
+  for (const {write} of scan.dead) {
+    if (!write) continue;
     const tables = site.view();
     const volume = tables.volumes.find(v => v.ldev === write.ldev);
     if (volume && write.offset + write.length <= volume.capacity) {
       await writeThrough(site, tables, volume, write.offset, site.image(volume).read(write.offset, write.length));
     }
+    repaired.push(write);
   }
-  lastWritten.delete(site);
-  endWrites(site);
-  return writes;
+  if (scan.dead.length > 0) endWrites(site, scan.dead.map(({slot}) => slot));
+  heldBy(site).abandoned.clear();
+  return repaired;
 }

@@ -9,17 +9,19 @@
 // RUNS_IN_FLIGHT runs are on the way at once (a link does its calls in the order
 // sent): admission order, M-VOL order and log-ID order stay one order. Answers leave
 // in admission order, each once its run has gone everywhere it goes.
-// The site lock is taken without stopping the event loop, for as long as runs are
-// in flight; once none is, or another process waits for the lock, no new run starts,
-// those in flight are answered, and the lock is let go: a mark or an admin command of
-// another process falls after every write answered before it and before every write
-// submitted after it returned.
-import {ACTIVITY_SLOTS} from '../format/inflight-format.js';
+// The site lock is taken without stopping the event loop, to send a run, and let go
+// once its calls are on their links: no lock is held while answers are awaited. The
+// run's activity-log slots stay locked until its answers are in (inflight.ts), so
+// another process that takes the site lock waits for them first; once one waits,
+// no new run starts until it has had its turn: a mark or an admin command of another
+// process falls after every write answered before it and before every write
+// submitted after it returned. Consequences of failed answers (bits, PSUE) are
+// recorded under the lock, taken again for that.
 import {TakenOverError} from '../errors.js';
 import {noteBaseChange} from '../site/remote-endpoint.js';
 import {lingeringUntilSettled} from '../util/lock.js';
 import {checkHostAccess, syncEverywhere} from './host-io.js';
-import {beginWrites, endWrites, repairInflight} from './inflight.js';
+import {abandonWrites, beginWrites, endWrites, freeSlotCount, repairInflight} from './inflight.js';
 import {firstBatchSize} from '../util/test-hooks.js';
 import {forwardBatch, type VolumeWrite} from './write-through.js';
 import {Admitted, piecesOf, type HostRequest} from './host-request.js';
@@ -63,8 +65,6 @@ export class WritePipeline {
   private answering: Admitted[] = [];
   /** Runs sent and not yet answered everywhere; each settles (never fails) once done. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Activity-log slots no run in flight holds. A run that failed keeps its own set, for the repair. */
-  private freeSlots: number[] = [];
   private locked = false;
   /** Wakes a pipeline waiting for its next request. */
   private arrived: (() => void) | undefined;
@@ -119,24 +119,24 @@ export class WritePipeline {
         await Promise.race([this.arrival(), Promise.race(this.inFlight)]);
         continue;
       }
+      // Another process waits for the lock: it comes after what is in flight, before what is queued.
+      if (this.site.lock.othersWaiting()) await this.letGo();
       const batch = this.queue;
       this.queue = [];
       this.answering.push(...batch);
       try {
-        // Reads alone change nothing and need no lock, as a host read never did: they come
-        // after every write admitted before them all the same (those are on the M-VOL).
-        if (!this.locked && batch.some(admitted => admitted.request.kind !== 'read')) await this.takeLock();
         // The locks a batch takes inside (the remote's, for each replicated write or append,
         // over a directory link) are taken once for the batch: let go when the event loop turns.
         await lingeringUntilSettled(BATCH_LINGER_MS, () => this.doBatch(batch));
       } catch (error) {
-        // The lock was not had, or the repair before the batch failed: what is not settled was not done.
+        // What is not settled was not done.
         for (const admitted of batch) admitted.reject(error);
+      } finally {
+        this.unlock();
       }
       this.deliver();
       // Let the answers go out, and new requests in, before the next batch.
       await new Promise(resolve => setImmediate(resolve));
-      if (this.locked && this.site.lock.othersWaiting()) await this.letGo();
     }
   }
 
@@ -145,28 +145,45 @@ export class WritePipeline {
     return new Promise(resolve => (this.arrived = resolve));
   }
 
-  /** The site lock, and the activity log repaired of whatever a killed process left in it. */
+  /**
+   * The site lock, and the activity log repaired of whatever a killed process left in
+   * it (after the writes another live process has in flight are answered).
+   */
   private async takeLock(): Promise<void> {
+    if (this.locked) return;
     await this.site.lock.acquireWithoutBlocking();
     this.locked = true;
     try {
       await repairInflight(this.site);
     } catch (error) {
-      this.site.lock.release();
-      this.locked = false;
+      this.unlock();
       throw error;
     }
-    this.freeSlots = Array.from({length: ACTIVITY_SLOTS}, (_, slot) => slot);
+  }
+
+  /** Lets the lock go at once (never lingering): what follows waits on the network. */
+  private unlock(): void {
+    if (!this.locked) return;
+    this.site.lock.releaseNow();
+    this.locked = false;
   }
 
   /** Every run in flight answered, then the lock let go; a waiting process gets its turn first. */
   private async letGo(): Promise<void> {
+    this.unlock();
     await this.settleInFlight();
-    if (!this.locked) return;
-    this.site.lock.release();
-    this.locked = false;
     const until = Date.now() + GIVE_WAY_MS;
     while (this.site.lock.othersWaiting() && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 1));
+  }
+
+  /** Records what a run's answers left (bits, PSUE) under the lock, taken again if it was let go. */
+  private async underLock(record: () => void): Promise<void> {
+    await this.site.lock.acquireWithoutBlocking();
+    try {
+      record();
+    } finally {
+      this.site.lock.releaseNow();
+    }
   }
 
   private async settleInFlight(): Promise<void> {
@@ -181,7 +198,7 @@ export class WritePipeline {
     this.answering.splice(0, done);
   }
 
-  /** Under the lock (unless it is reads alone): every request of the batch, in order; each is settled, or in a run in flight. */
+  /** Every request of the batch, in order (runs of writes sent under the lock); each is settled, or in a run in flight. */
   private async doBatch(batch: Admitted[]): Promise<void> {
     let run: RunWrite[] = [];
     let runVolume: VolumeRow | undefined;
@@ -207,7 +224,7 @@ export class WritePipeline {
           continue;
         }
         const tables = this.site.view();
-        const volume = this.checkedTarget(tables, request.ldev, request.offset, request.kind === 'write' ? request.data.length : request.length);
+        const volume = await this.checkedTarget(tables, request.ldev, request.offset, request.kind === 'write' ? request.data.length : request.length);
         if (runVolume && runVolume.ldev !== volume.ldev) await finishRun();
         const pieces = piecesOf(request);
         admitted.pieces = pieces.length;
@@ -224,12 +241,14 @@ export class WritePipeline {
   }
 
   /** The volume a host write goes to, checked as hostWrite checks it. */
-  private checkedTarget(tables: Tables, ldev: number, offset: number, length: number): VolumeRow {
+  private async checkedTarget(tables: Tables, ldev: number, offset: number, length: number): Promise<VolumeRow> {
     const volume = this.site.volume(tables, ldev);
     checkHostAccess(tables, volume, true);
     this.site.image(volume).checkRange(offset, length);
     // A volume still in a log group but given to hosts (released by an older marklog) is a base changing.
     if (volume.logGroup !== null && !volume.rvolOf) {
+      await this.settleInFlight();
+      await this.takeLock();
       noteBaseChange(this.site, volume);
       return this.site.volume(this.site.view(), ldev);
     }
@@ -237,23 +256,26 @@ export class WritePipeline {
   }
 
   /**
-   * A run of writes to one volume: slots, M-VOL, then handed to its pairs; returns once
-   * every call of it is on its link. Its answers come later (runDone).
+   * A run of writes to one volume: slots, M-VOL, then handed to its pairs, under the
+   * lock; returns once every call of it is on its link, the lock let go. Its answers
+   * come later (runDone).
    */
   private async sendRun(checked: VolumeRow, run: RunWrite[]): Promise<void> {
     const requests = [...new Set(run.map(write => write.from))];
+    let slots: number[] = [];
     try {
-      while (this.inFlight.size >= RUNS_IN_FLIGHT || (this.freeSlots.length < run.length && this.inFlight.size > 0)) await Promise.race(this.inFlight);
-      // Runs that failed hold every slot: the repair of a new hold of the lock frees them.
-      if (this.freeSlots.length < run.length) {
-        await this.letGo();
-        await this.takeLock();
+      // Room in flight is waited for without the lock: the answers that make it come over the network.
+      while (this.inFlight.size >= RUNS_IN_FLIGHT || (freeSlotCount(this.site) < run.length && this.inFlight.size > 0)) {
+        this.unlock();
+        await Promise.race(this.inFlight);
       }
+      await this.takeLock();
+      // Slots of runs that failed wait for a repair: with nothing in flight, it is done now.
+      if (freeSlotCount(this.site) < run.length) await repairInflight(this.site);
     } catch (error) {
-      this.runFailed(requests, error);
+      this.runFailed(requests, slots, error);
       return;
     }
-    const slots = this.freeSlots.splice(0, run.length);
     let sent!: () => void;
     const handedOver = new Promise<void>(resolve => (sent = resolve));
     let done: Promise<void>;
@@ -261,14 +283,14 @@ export class WritePipeline {
       // The tables again: a run before may have moved a pair to PSUE.
       const tables = this.site.view();
       const volume = this.site.volume(tables, checked.ldev);
-      beginWrites(this.site, run.map(write => ({ldev: volume.ldev, offset: write.offset, length: write.data.length})), slots);
+      slots = beginWrites(this.site, run.map(write => ({ldev: volume.ldev, offset: write.offset, length: write.data.length})));
       const image = this.site.image(volume);
       for (const write of run) image.write(write.offset, write.data);
-      done = forwardBatch(this.site, tables, volume, run, sent).then(
+      done = forwardBatch(this.site, tables, volume, run, {issued: sent, underLock: record => this.underLock(record)}).then(
         outcome => this.runDone(volume, run, requests, slots, outcome),
-        error => this.runFailed(requests, error));
+        error => this.runFailed(requests, slots, error));
     } catch (error) {
-      done = Promise.resolve(this.runFailed(requests, error));
+      done = Promise.resolve(this.runFailed(requests, slots, error));
     }
     const tracked: Promise<void> = lingeringUntilSettled(BATCH_LINGER_MS, () => done).finally(() => {
       this.inFlight.delete(tracked);
@@ -276,13 +298,13 @@ export class WritePipeline {
     });
     this.inFlight.add(tracked);
     await Promise.race([handedOver, tracked]);
+    this.unlock();
   }
 
   /** A run has gone everywhere it goes: its slots are cleared, its requests settled. */
   private async runDone(volume: VolumeRow, run: RunWrite[], requests: Admitted[], slots: number[], outcome: Awaited<ReturnType<typeof forwardBatch>>): Promise<void> {
     try {
       endWrites(this.site, slots);
-      this.freeSlots.push(...slots);
       this.unsynced.add(volume.ldev);
       for (const warning of outcome.warnings) this.warn(warning);
       for (const {pair, reason} of outcome.suspendedByError) this.warn(`pair ${pair} is now PSUE (${reason}); writes are kept on the M-VOL and tracked for resync`);
@@ -294,12 +316,13 @@ export class WritePipeline {
       }
       for (const write of run) write.from.pieceDone();
     } catch (error) {
-      this.runFailed(requests, error);
+      this.runFailed(requests, [], error);
     }
   }
 
-  /** The slots stay set: the repair at the next hold of the lock sends on whatever reached the M-VOL. */
-  private runFailed(requests: Admitted[], error: unknown): void {
+  /** The slots stay set, unlocked: the repair at the next hold of the lock (here or elsewhere) sends on whatever reached the M-VOL. */
+  private runFailed(requests: Admitted[], slots: readonly number[], error: unknown): void {
+    abandonWrites(this.site, slots);
     for (const admitted of requests) admitted.reject(error);
   }
 

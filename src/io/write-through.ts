@@ -7,9 +7,12 @@
 // replicating pair's are all sent before the first answer is awaited, so a network
 // link has them in flight together (the link does them in the order sent), and the
 // calls of every pair are sent before any pair's answers are awaited.
-// Callers hold the site lock, across the awaits too. The tables passed in are only
-// looked at (they may be the site's frozen view); a pair that falls to PSUE or SSWS
-// is saved through update().
+// Callers hold the site lock while the calls are sent. What the answers leave to
+// record (the bits of writes that did not arrive, pairs fallen to PSUE or SSWS) is
+// recorded in one step under the lock: the one the caller holds across the awaits
+// (a one-shot command), or one taken again for it (the pipeline lets the lock go
+// once its calls are sent, and waits for answers without it). The tables passed in
+// are only looked at (they may be the site's frozen view).
 import {MarklogError, TakenOverError} from '../errors.js';
 import {linkOf, peerLinkOf} from '../site/link-opener.js';
 import {PairBitmap} from '../pair/bitmap.js';
@@ -37,8 +40,25 @@ export interface WriteOutcome {
   warnings: string[];
 }
 
-/** New values for pair rows, saved once the batch has gone everywhere it could. */
-type PairChanges = Map<number, Partial<PairRow>> & {gaps?: GapNotes};
+/** New values for pair rows, saved once the batch has gone everywhere it could, and the bits of writes that did not arrive. */
+type PairChanges = Map<number, Partial<PairRow>> & {gaps?: GapNotes; unsent?: {bitmap: string; writes: readonly VolumeWrite[]}[]};
+
+/** Writes that did not reach where a bitmap tracks for: their bits are set with the other changes. */
+function noteUnsent(changes: PairChanges, bitmap: string, writes: readonly VolumeWrite[]): void {
+  if (writes.length > 0) (changes.unsent ??= []).push({bitmap, writes});
+}
+
+export interface ForwardOptions {
+  /**
+   * Called once every call the batch makes has been handed to its link, before any
+   * answer is awaited: a caller that keeps several batches in flight
+   * (write-pipeline.ts) sends the next one only then, so each link has them in the
+   * order written, and may let the site lock go.
+   */
+  issued?: () => void;
+  /** Runs the recording of what the answers left under the site lock; by default under the hold the caller kept. */
+  underLock?: (record: () => void) => Promise<void>;
+}
 
 function gapNotes(changes: PairChanges): GapNotes {
   return (changes.gaps ??= new GapNotes());
@@ -60,14 +80,8 @@ export async function writeThroughBatch(site: Site, tables: Tables, volume: Volu
   return forwardBatch(site, tables, volume, writes);
 }
 
-/**
- * Sends writes already on the volume to its pairs (the second half of writeThroughBatch,
- * for a caller that wrote the volume itself). `issued` is called once every call the
- * batch makes has been handed to its link, before any answer is awaited: a caller that
- * keeps several batches in flight (write-pipeline.ts) sends the next one only then, so
- * each link has them in the order written.
- */
-export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], issued?: () => void): Promise<WriteOutcome> {
+/** Sends writes already on the volume to its pairs (the second half of writeThroughBatch, for a caller that wrote the volume itself). */
+export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], options: ForwardOptions = {}): Promise<WriteOutcome> {
   const outcome: WriteOutcome = {suspendedByError: [], takenOver: [], takenOverFrom: writes.length, logged: [], warnings: []};
   const changes: PairChanges = new Map<number, Partial<PairRow>>();
   // Each place the writes go starts once the one before has sent its calls (the order they
@@ -81,24 +95,39 @@ export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow
     answers.push(answer);
     await handedOver;
   };
-  if (volume.rvolOf?.takeover) await start(sent => followTakeover(site, tables, volume, writes, outcome, sent));
+  if (volume.rvolOf?.takeover) await start(sent => followTakeover(site, tables, volume, writes, outcome, changes, sent));
   const failures: (string | undefined)[] = [];
   const pairs = tables.pairs.filter(pair => pair.mvol === volume.ldev && pair.direction !== 'reverse');
   for (const [index, pair] of pairs.entries()) {
     await start(async sent => (failures[index] = await propagate(site, tables, pair, writes, outcome, changes, sent)));
   }
-  issued?.();
+  options.issued?.();
   const settled = await Promise.allSettled(answers);
   failures.forEach((failure, index) => failure && outcome.suspendedByError.push({pair: pairs[index]!.pair, reason: failure}));
-  if (changes.size > 0 || (changes.gaps && !changes.gaps.empty)) {
-    site.update(current => {
-      for (const [pair, change] of changes) Object.assign(site.pair(current, pair), change);
-      changes.gaps?.save(current);
-    });
+  if (changes.size > 0 || (changes.gaps && !changes.gaps.empty) || changes.unsent) {
+    const underLock = options.underLock ?? (async (record: () => void) => site.lock.run(record));
+    await underLock(() => record(site, changes));
   }
   const thrown = settled.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
   if (thrown) throw thrown.reason;
   return outcome;
+}
+
+/** What the answers left: bits first (the writes are tracked before a pair says PSUE), then the pair rows. */
+function record(site: Site, changes: PairChanges): void {
+  for (const {bitmap: file, writes} of changes.unsent ?? []) {
+    const bitmap = PairBitmap.open(site.path(file), site.lock.hold);
+    try {
+      markAll(bitmap, writes);
+    } finally {
+      bitmap.close();
+    }
+  }
+  if (changes.size === 0 && (!changes.gaps || changes.gaps.empty)) return;
+  site.update(current => {
+    for (const [pair, change] of changes) Object.assign(site.pair(current, pair), change);
+    changes.gaps?.save(current);
+  });
 }
 
 /**
@@ -106,22 +135,23 @@ export async function forwardBatch(site: Site, tables: Tables, volume: VolumeRow
  * bitmap tracks them for failback; after failback (direction reverse) each write
  * also goes back to the M-VOL at the primary.
  */
-async function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, sent: () => void): Promise<void> {
+async function followTakeover(site: Site, tables: Tables, volume: VolumeRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+  sent: () => void): Promise<void> {
   const claim = volume.rvolOf!;
-  const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap), site.lock.hold);
-  try {
-    if (claim.direction !== 'reverse') {
+  if (claim.direction !== 'reverse') {
+    const bitmap = PairBitmap.open(site.path(claim.takeover!.bitmap), site.lock.hold);
+    try {
       markAll(bitmap, writes);
-      return;
+    } finally {
+      bitmap.close();
     }
-    const sending = peerLinkOf(site, tables, claim.primarySite).then(link => writes.map(({offset, data}) => link.writeRvol(claim.mvol, offset, data)));
-    const failed = await firstFailure(sending.finally(sent));
-    if (failed) {
-      markAll(bitmap, writes.slice(failed.index));
-      outcome.warnings.push(`the M-VOL at the primary was not written (${(failed.error as Error).message}); the change is tracked here`);
-    }
-  } finally {
-    bitmap.close();
+    return;
+  }
+  const sending = peerLinkOf(site, tables, claim.primarySite).then(link => writes.map(({offset, data}) => link.writeRvol(claim.mvol, offset, data)));
+  const failed = await firstFailure(sending.finally(sent));
+  if (failed) {
+    noteUnsent(changes, claim.takeover!.bitmap, writes.slice(failed.index));
+    outcome.warnings.push(`the M-VOL at the primary was not written (${(failed.error as Error).message}); the change is tracked here`);
   }
 }
 
@@ -146,40 +176,48 @@ function markAll(bitmap: PairBitmap, writes: readonly VolumeWrite[]): void {
   for (const {offset, data} of writes) bitmap.markRange(offset, data.length);
 }
 
-/** Sends the writes where the pair's state says; returns why, when the pair fell to PSUE. */
+/**
+ * Sends the writes where the pair's state says; returns why, when the pair fell to
+ * PSUE. The bits this state sets are set before anything is sent, under the lock.
+ */
 async function propagate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
   sent: () => void): Promise<string | undefined> {
+  // A logging pair outside PSUS (resynchronising, back in PAIR, PSUE) sends nothing to the log.
+  if (pair.logGroup !== null && pair.state !== 'PSUS') noteUnlogged(tables, pair, pair.suspendedBy ?? pair.state, changes);
+  let send: {writes: readonly VolumeWrite[]; positions?: number[]} | 'log' | undefined;
   const bitmap = PairBitmap.open(site.path(pair.bitmap), site.lock.hold);
   try {
-    // A logging pair outside PSUS (resynchronising, back in PAIR, PSUE) sends nothing to the log.
-    if (pair.logGroup !== null && pair.state !== 'PSUS') noteUnlogged(tables, pair, pair.suspendedBy ?? pair.state, changes);
     switch (pair.state) {
       case 'PAIR':
-        return await replicate(site, tables, pair, bitmap, writes, outcome, changes, sent);
+        send = {writes};
+        break;
       case 'COPY':
-        return await replicateBehindCopy(site, tables, pair, bitmap, writes, outcome, changes, sent);
+        send = behindCopy(bitmap, writes);
+        break;
       case 'PSUS':
         markAll(bitmap, writes);
-        return pair.logGroup === null ? undefined : await log(site, tables, pair, writes, outcome, changes, sent);
+        if (pair.logGroup !== null) send = 'log';
+        break;
       case 'SSWS':
         markAll(bitmap, writes);
         tookOver(pair, 0, outcome);
-        return undefined;
+        break;
       default:
         markAll(bitmap, writes);
-        return undefined;
     }
   } finally {
     bitmap.close();
   }
+  if (send === 'log') return log(site, tables, pair, writes, outcome, changes, sent);
+  if (send) return replicate(site, tables, pair, send.writes, outcome, changes, sent, send.positions);
+  return undefined;
 }
 
 /**
  * Fig. 15: the part of a write behind the copy pointer is replicated now; the part
- * ahead is only marked, and the copy carries it.
+ * ahead is only marked, and the copy carries it. Undefined when no part is behind.
  */
-function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
-  sent: () => void): Promise<string | undefined> {
+function behindCopy(bitmap: PairBitmap, writes: readonly VolumeWrite[]): {writes: VolumeWrite[]; positions: number[]} | undefined {
   const behind: VolumeWrite[] = [];
   const positions: number[] = [];
   for (const [index, {offset, data}] of writes.entries()) {
@@ -191,14 +229,14 @@ function replicateBehindCopy(site: Site, tables: Tables, pair: PairRow, bitmap: 
       positions.push(index);
     }
   }
-  return behind.length === 0 ? Promise.resolve(undefined) : replicate(site, tables, pair, bitmap, behind, outcome, changes, sent, positions);
+  return behind.length === 0 ? undefined : {writes: behind, positions};
 }
 
 /**
  * `positions`: where each of `writes` stands in the batch, when they are only part of it.
  * A link that does not open fails the whole batch, as it always did (nothing was sent).
  */
-async function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: PairBitmap, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
+async function replicate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
   sent: () => void, positions?: number[]): Promise<string | undefined> {
   const link = await linkOf(site, tables);
   const sending = writes.map(({offset, data}) => link.writeRvol(pair.rvol.ldev, offset, data));
@@ -207,7 +245,7 @@ async function replicate(site: Site, tables: Tables, pair: PairRow, bitmap: Pair
   if (!failed) return undefined;
   // The host writes already landed on the M-VOL: keep them, track them (the later ones
   // may have reached the R-VOL too; a set bit only copies a chunk again), and say why.
-  markAll(bitmap, writes.slice(failed.index));
+  noteUnsent(changes, pair.bitmap, writes.slice(failed.index));
   return suspend(pair, failed.error, positions?.[failed.index] ?? failed.index, outcome, changes);
 }
 

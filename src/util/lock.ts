@@ -215,6 +215,44 @@ export class FileLock {
     while (this.othersWaiting() && Date.now() - start < maxMs) sleep(1);
   }
 
+  /**
+   * Lets go of a hold (at any depth) while `ready()` is false: polls as
+   * acquireWithoutBlocking() does, shown a waiter on the queue file meanwhile, and
+   * comes back holding the lock, at the same depth, in a new hold (what was read
+   * under the old one must be read again), once `ready()` is true under it.
+   * LockTimeoutError after the usual bound, the lock then not held.
+   */
+  async standAside(ready: () => boolean): Promise<void> {
+    if (this.depth === 0) throw new Error('standAside() without the lock');
+    const depth = this.depth;
+    this.depth = 0;
+    this.forgetLinger();
+    fsx.unlock(this.fd!);
+    const queue = this.enterQueue();
+    try {
+      for (const pause of pauses(this.path)) {
+        await new Promise(resolve => setTimeout(resolve, pause));
+        if (!fsx.tryLock(this.fd!, true)) continue;
+        if (ready()) {
+          this.depth = depth;
+          this.holdNumber = ++acquisitions;
+          return;
+        }
+        fsx.unlock(this.fd!);
+      }
+    } finally {
+      fs.closeSync(queue);
+    }
+  }
+
+  /** release() that never lingers: the lock is free for others the moment this returns (before a wait on the network). */
+  releaseNow(): void {
+    if (this.depth === 0) return;
+    if (--this.depth > 0) return;
+    this.forgetLinger();
+    fsx.unlock(this.fd!);
+  }
+
   release(): void {
     if (this.depth === 0) return;
     if (--this.depth > 0) return;

@@ -1,0 +1,149 @@
+// No site lock is held while waiting on the network (issue 15, item 4). The remote is
+// a TLS agent stopped with SIGSTOP, so serve's writes wait for answers that do not
+// come. Meanwhile the primary's site lock is free (flock(1) takes it), and what
+// another process does through it still falls after those writes: a one-shot write
+// to the same block, or a mark, waits for them (their activity-log slots stay locked
+// until they are answered) and reaches the remote after them.
+import fs from 'node:fs';
+import path from 'node:path';
+import {spawnSync} from 'node:child_process';
+import test, {type ExecutionContext} from 'ava';
+import {cli, cliJson, cliSpawn} from '../helpers/cli.js';
+import {loggingSites, restore} from '../helpers/logging.js';
+import {listeningAgent, type ListeningAgent} from '../helpers/agent-tls.js';
+import {PipelinedClient} from '../helpers/nbd-pipelined-client.js';
+import {exited, sleep} from '../helpers/processes.js';
+import {serve, stopServe, type Served} from '../helpers/serve.js';
+import {imagePath, tempDir} from '../helpers/sites.js';
+import {makeCertificates} from '../helpers/tls-certs.js';
+import {waitFor} from '../helpers/wait.js';
+
+const BLOCK = 4096;
+
+function ok(args: string[]): void {
+  const result = cli(args);
+  if (result.code !== 0) throw new Error(`marklog ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+}
+
+function block(byte: number): Buffer {
+  return Buffer.alloc(BLOCK, byte);
+}
+
+function holds(image: string, offset: number, data: Buffer): boolean {
+  const fd = fs.openSync(image, 'r');
+  try {
+    const read = Buffer.alloc(data.length);
+    fs.readSync(fd, read, 0, read.length, offset);
+    return read.equals(data);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** True when another process can take the site's lock this moment (flock(1), not marklog's own code). */
+function lockIsFree(site: string): boolean {
+  return spawnSync('flock', ['--nonblock', '--exclusive', path.join(site, 'lock'), 'true']).status === 0;
+}
+
+interface Stalled {
+  served: Served;
+  host: PipelinedClient;
+  /** The host's write of 0xb2 to block 0, sent while the agent is stopped: on the M-VOL, not answered. */
+  pending: Promise<void>;
+}
+
+/** The primary linked to a TLS agent of the remote. */
+async function linkedOverTls(t: ExecutionContext, primary: string, remote: string): Promise<ListeningAgent> {
+  const certs = makeCertificates(t);
+  const agent = await listeningAgent(t, remote, certs);
+  ok(['site', 'link', '--site', primary, '--remote', `tls://127.0.0.1:${agent.port}`, '--tls-cert', certs.client.cert, '--tls-key', certs.client.key, '--tls-ca', certs.client.ca]);
+  return agent;
+}
+
+/** Two sites, LDEV 0 of each paired over TLS. */
+async function pairedOverTls(t: ExecutionContext): Promise<{primary: string; remote: string; agent: ListeningAgent}> {
+  const dir = tempDir(t);
+  const primary = path.join(dir, 'tokyo');
+  const remote = path.join(dir, 'osaka');
+  ok(['site', 'init', primary, '--role', 'primary']);
+  ok(['site', 'init', remote, '--role', 'remote']);
+  ok(['volume', 'create', '--site', primary, '--size', '1M']);
+  ok(['volume', 'create', '--site', remote, '--size', '1M']);
+  const agent = await linkedOverTls(t, primary, remote);
+  ok(['pair', 'create', '--site', primary, '--mvol', '0', '--rvol', '0']);
+  return {primary, remote, agent};
+}
+
+/** serve with its link open, then the agent stopped and a write to block 0 waiting for its answer. */
+async function stall(t: ExecutionContext, primary: string, agent: ListeningAgent, ldev: number): Promise<Stalled> {
+  const served = await serve(t, primary);
+  const host = await PipelinedClient.connect(served.port, String(ldev));
+  // serve's link is open (a first write answered) before the agent stops: what follows is sending, not connecting.
+  await host.write(0, block(0xa1));
+  agent.child.kill('SIGSTOP');
+  t.teardown(() => void agent.child.kill('SIGCONT'));
+  let answered = false;
+  const pending = host.write(0, block(0xb2)).then(() => void (answered = true));
+  await waitFor(() => holds(imagePath(primary, ldev), 0, block(0xb2)), {what: 'the host write to reach the M-VOL while the remote answers nothing', timeoutMs: 5000});
+  await sleep(100);
+  if (answered) throw new Error('the write was answered while the remote was stopped');
+  return {served, host, pending};
+}
+
+test('while serve waits for the remote to answer its writes, the primary\'s site lock is free: another process takes it at once', async t => {
+  const {primary, remote, agent} = await pairedOverTls(t);
+  const {served, pending} = await stall(t, primary, agent, 0);
+
+  t.true(lockIsFree(primary), 'the site lock is free while the write waits on the network');
+  agent.child.kill('SIGCONT');
+  await pending;
+  t.not(await stopServe(served), 'hung');
+  t.true(fs.readFileSync(imagePath(remote, 0)).equals(fs.readFileSync(imagePath(primary, 0))), 'the R-VOL is the M-VOL');
+});
+
+test('Fig. 15 across processes: a one-shot write to a block whose serve write waits on the remote comes after it, at the M-VOL and at the R-VOL', async t => {
+  const {primary, remote, agent} = await pairedOverTls(t);
+  const dir = tempDir(t);
+  const {served, pending} = await stall(t, primary, agent, 0);
+
+  const input = path.join(dir, 'c3.bin');
+  fs.writeFileSync(input, block(0xc3));
+  const oneShot = exited(cliSpawn(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', input]));
+  await sleep(1000);
+  t.true(holds(imagePath(primary, 0), 0, block(0xb2)), 'the one-shot write waits: the M-VOL still holds serve\'s unanswered write');
+  agent.child.kill('SIGCONT');
+  await pending;
+  const wrote = await oneShot;
+  t.is(wrote.code, 0, wrote.stderr);
+
+  t.true(holds(imagePath(primary, 0), 0, block(0xc3)), 'the M-VOL keeps the one-shot write, the later one');
+  t.true(holds(imagePath(remote, 0), 0, block(0xc3)), 'so does the R-VOL: it did not overtake serve\'s write on the way');
+  t.like(cliJson(['pair', 'display', '--site', primary]).pairs[0], {state: 'PAIR', dirtyChunks: 0});
+  t.not(await stopServe(served), 'hung');
+  const verify = cli(['verify', '--site', primary, '--deep']);
+  t.is(verify.code, 0, verify.stdout + verify.stderr);
+});
+
+test('Fig. 19 across processes: a mark issued while serve\'s append waits on the remote falls after that write, and restores it', async t => {
+  const sites = loggingSites(t, {size: '1M'});
+  const {primary, remote, group} = sites;
+  const mvol = sites.members[0]!.mvol;
+  const agent = await linkedOverTls(t, primary, remote);
+  const {served, pending} = await stall(t, primary, agent, mvol);
+
+  const marking = exited(cliSpawn(['mark', '--site', primary, '--group', String(group), '--app', 'during', '--json']));
+  await sleep(1000);
+  agent.child.kill('SIGCONT');
+  await pending;
+  const marked = await marking;
+  t.is(marked.code, 0, marked.stderr);
+  const mark = JSON.parse(marked.stdout) as {markId: number};
+
+  const to = path.join(tempDir(t), 'at-mark.img');
+  restore(remote, group, ['--mark', String(mark.markId), '--to', to]);
+  t.true(holds(to, 0, block(0xb2)), 'the mark covers the write that was waiting when it was issued');
+  t.not(await stopServe(served), 'hung');
+  t.true(fs.readFileSync(to).equals(fs.readFileSync(imagePath(primary, mvol))), 'the restore at the mark is the M-VOL');
+  const verify = cli(['verify', '--site', remote]);
+  t.is(verify.code, 0, verify.stdout + verify.stderr);
+});
