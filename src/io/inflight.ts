@@ -18,6 +18,8 @@ import type {Site} from '../site/site.js';
 export const INFLIGHT_FILE = 'inflight';
 
 const LOG_SIZE = ACTIVITY_SLOTS * INFLIGHT_SIZE;
+/** The most bytes of a region a repair reads and sends at once. */
+const REPAIR_PIECE = 4 * 1024 * 1024;
 
 const open = new WeakMap<Site, number>();
 /** The slots, mapped: setting and clearing them are stores, not system calls (they outlive the process all the same). */
@@ -220,7 +222,11 @@ export async function repairInflight(site: Site): Promise<Inflight[]> {
     const tables = site.view();
     const volume = tables.volumes.find(v => v.ldev === write.ldev);
     if (volume && write.offset + write.length <= volume.capacity) {
-      await writeThrough(site, tables, volume, write.offset, site.image(volume).read(write.offset, write.length));
+      // In pieces: a copy's slot names a run of up to 64 MiB.
+      for (let at = write.offset; at < write.offset + write.length; at += REPAIR_PIECE) {
+        const length = Math.min(REPAIR_PIECE, write.offset + write.length - at);
+        await writeThrough(site, site.view(), site.volume(site.view(), volume.ldev), at, site.image(volume).read(at, length));
+      }
     }
     repaired.push(write);
   }

@@ -22,7 +22,8 @@ export type HookPoint =
   | 'restore:before-build'
   | 'restore:staged'
   | 'restore:renamed-one'
-  | 'receive:before-copy';
+  | 'receive:before-copy'
+  | 'copy:runs-sent';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** A pause never outlives a test that forgot it. */

@@ -3,7 +3,9 @@
 // come. Meanwhile the primary's site lock is free (flock(1) takes it), and what
 // another process does through it still falls after those writes: a one-shot write
 // to the same block, or a mark, waits for them (their activity-log slots stay locked
-// until they are answered) and reaches the remote after them.
+// until they are answered) and reaches the remote after them. The same holds for the
+// copy behind pair create: its runs in flight hold slots, not the lock.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
@@ -13,6 +15,7 @@ import {loggingSites, restore} from '../helpers/logging.js';
 import {listeningAgent, type ListeningAgent} from '../helpers/agent-tls.js';
 import {PipelinedClient} from '../helpers/nbd-pipelined-client.js';
 import {exited, sleep} from '../helpers/processes.js';
+import {fileAppears} from '../helpers/hooks.js';
 import {serve, stopServe, type Served} from '../helpers/serve.js';
 import {imagePath, tempDir} from '../helpers/sites.js';
 import {makeCertificates} from '../helpers/tls-certs.js';
@@ -145,5 +148,46 @@ test('Fig. 19 across processes: a mark issued while serve\'s append waits on the
   t.not(await stopServe(served), 'hung');
   t.true(fs.readFileSync(to).equals(fs.readFileSync(imagePath(primary, mvol))), 'the restore at the mark is the M-VOL');
   const verify = cli(['verify', '--site', remote]);
+  t.is(verify.code, 0, verify.stdout + verify.stderr);
+});
+
+test('Fig. 14 without the lock: while pair create waits for the remote to answer its first runs, the lock is free, and a host write to a chunk in flight waits for it and is carried: the pair ends PAIR with the R-VOL equal to the M-VOL', async t => {
+  const dir = tempDir(t);
+  const primary = path.join(dir, 'tokyo');
+  const remote = path.join(dir, 'osaka');
+  ok(['site', 'init', primary, '--role', 'primary']);
+  ok(['site', 'init', remote, '--role', 'remote']);
+  ok(['volume', 'create', '--site', primary, '--size', '4M']);
+  ok(['volume', 'create', '--site', remote, '--size', '4M']);
+  const dense = path.join(dir, 'dense.bin');
+  fs.writeFileSync(dense, crypto.randomBytes(4 * 1024 * 1024));
+  ok(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', dense]);
+  const agent = await linkedOverTls(t, primary, remote);
+
+  const pauseFile = path.join(dir, 'paused-copy');
+  const creating = exited(cliSpawn(['pair', 'create', '--site', primary, '--mvol', '0', '--rvol', '0', '--json'],
+    {MARKLOG_TEST_PAUSE_AT: 'copy:runs-sent', MARKLOG_TEST_PAUSE_FILE: pauseFile}));
+  await fileAppears(pauseFile, 'pair create sending its first runs');
+  // The runs are handed to the link; the remote will answer none of them until it goes on.
+  agent.child.kill('SIGSTOP');
+  t.teardown(() => void agent.child.kill('SIGCONT'));
+  fs.rmSync(pauseFile);
+  await sleep(300);
+  t.true(lockIsFree(primary), 'the site lock is free while the copy waits on the network');
+
+  const input = path.join(dir, 'd4.bin');
+  fs.writeFileSync(input, block(0xd4));
+  const oneShot = exited(cliSpawn(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', input]));
+  await sleep(1000);
+  t.false(holds(imagePath(primary, 0), 0, block(0xd4)), 'the host write waits for the copy\'s run over its chunk');
+  agent.child.kill('SIGCONT');
+  const [created, wrote] = await Promise.all([creating, oneShot]);
+  t.is(created.code, 0, created.stderr);
+  t.is(wrote.code, 0, wrote.stderr);
+
+  t.like(cliJson(['pair', 'display', '--site', primary]).pairs[0], {state: 'PAIR', dirtyChunks: 0});
+  t.true(holds(imagePath(remote, 0), 0, block(0xd4)), 'the host write reached the R-VOL after the copy\'s older bytes of its chunk');
+  t.true(fs.readFileSync(imagePath(remote, 0)).equals(fs.readFileSync(imagePath(primary, 0))), 'the R-VOL is the M-VOL');
+  const verify = cli(['verify', '--site', primary, '--deep']);
   t.is(verify.code, 0, verify.stdout + verify.stderr);
 });
