@@ -7,7 +7,6 @@
 // (SIGSTOP) with a write on its way, the write is given up on after the link timeout,
 // the block is written again and resynced over a new ssh session, and then the old
 // agent is let go on: the R-VOL must still hold the newest bytes.
-import fs from 'node:fs';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
 import test from 'ava';
@@ -18,23 +17,7 @@ import {serve, stopServe} from '../helpers/serve.js';
 import {imagePath, tempDir} from '../helpers/sites.js';
 import {sshServer} from '../helpers/sshd.js';
 import {waitFor} from '../helpers/wait.js';
-
-const BLOCK = 4096;
-
-function block(byte: number): Buffer {
-  return Buffer.alloc(BLOCK, byte);
-}
-
-function holds(image: string, offset: number, data: Buffer): boolean {
-  const fd = fs.openSync(image, 'r');
-  try {
-    const read = Buffer.alloc(data.length);
-    fs.readSync(fd, read, 0, read.length, offset);
-    return read.equals(data);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import {block, holds} from '../helpers/blocks.js';
 
 /** The pids of the agents serving a site now. */
 function agentsOf(site: string): number[] {

@@ -12,40 +12,26 @@ import {spawnSync} from 'node:child_process';
 import test, {type ExecutionContext} from 'ava';
 import {cli, cliJson, cliSpawn} from '../helpers/cli.js';
 import {loggingSites, restore} from '../helpers/logging.js';
-import {listeningAgent, type ListeningAgent} from '../helpers/agent-tls.js';
+import type {ListeningAgent} from '../helpers/agent-tls.js';
 import {PipelinedClient} from '../helpers/nbd-pipelined-client.js';
 import {exited, sleep} from '../helpers/processes.js';
 import {fileAppears} from '../helpers/hooks.js';
 import {serve, stopServe, type Served} from '../helpers/serve.js';
 import {imagePath, tempDir} from '../helpers/sites.js';
-import {makeCertificates} from '../helpers/tls-certs.js';
 import {waitFor} from '../helpers/wait.js';
-
-const BLOCK = 4096;
-
-function ok(args: string[]): void {
-  const result = cli(args);
-  if (result.code !== 0) throw new Error(`marklog ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-}
-
-function block(byte: number): Buffer {
-  return Buffer.alloc(BLOCK, byte);
-}
-
-function holds(image: string, offset: number, data: Buffer): boolean {
-  const fd = fs.openSync(image, 'r');
-  try {
-    const read = Buffer.alloc(data.length);
-    fs.readSync(fd, read, 0, read.length, offset);
-    return read.equals(data);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import {block, holds} from '../helpers/blocks.js';
+import {linkedOverTls, ok, sitesOverTls} from '../helpers/tls-sites.js';
 
 /** True when another process can take the site's lock this moment (flock(1), not marklog's own code). */
 function lockIsFree(site: string): boolean {
   return spawnSync('flock', ['--nonblock', '--exclusive', path.join(site, 'lock'), 'true']).status === 0;
+}
+
+/** `marklog write` of `data` to block 0 of LDEV 0, in a process of its own. */
+function oneShotWrite(primary: string, dir: string, data: Buffer): ReturnType<typeof exited> {
+  const input = path.join(dir, `block-${data[0]!.toString(16)}.bin`);
+  fs.writeFileSync(input, data);
+  return exited(cliSpawn(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', input]));
 }
 
 interface Stalled {
@@ -55,26 +41,11 @@ interface Stalled {
   pending: Promise<void>;
 }
 
-/** The primary linked to a TLS agent of the remote. */
-async function linkedOverTls(t: ExecutionContext, primary: string, remote: string): Promise<ListeningAgent> {
-  const certs = makeCertificates(t);
-  const agent = await listeningAgent(t, remote, certs);
-  ok(['site', 'link', '--site', primary, '--remote', `tls://127.0.0.1:${agent.port}`, '--tls-cert', certs.client.cert, '--tls-key', certs.client.key, '--tls-ca', certs.client.ca]);
-  return agent;
-}
-
 /** Two sites, LDEV 0 of each paired over TLS. */
 async function pairedOverTls(t: ExecutionContext): Promise<{primary: string; remote: string; agent: ListeningAgent}> {
-  const dir = tempDir(t);
-  const primary = path.join(dir, 'tokyo');
-  const remote = path.join(dir, 'osaka');
-  ok(['site', 'init', primary, '--role', 'primary']);
-  ok(['site', 'init', remote, '--role', 'remote']);
-  ok(['volume', 'create', '--site', primary, '--size', '1M']);
-  ok(['volume', 'create', '--site', remote, '--size', '1M']);
-  const agent = await linkedOverTls(t, primary, remote);
-  ok(['pair', 'create', '--site', primary, '--mvol', '0', '--rvol', '0']);
-  return {primary, remote, agent};
+  const sites = await sitesOverTls(t, '1M');
+  ok(['pair', 'create', '--site', sites.primary, '--mvol', '0', '--rvol', '0']);
+  return sites;
 }
 
 /** serve with its link open, then the agent stopped and a write to block 0 waiting for its answer. */
@@ -109,9 +80,7 @@ test('Fig. 15 across processes: a one-shot write to a block whose serve write wa
   const dir = tempDir(t);
   const {served, pending} = await stall(t, primary, agent, 0);
 
-  const input = path.join(dir, 'c3.bin');
-  fs.writeFileSync(input, block(0xc3));
-  const oneShot = exited(cliSpawn(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', input]));
+  const oneShot = oneShotWrite(primary, dir, block(0xc3));
   await sleep(1000);
   t.true(holds(imagePath(primary, 0), 0, block(0xb2)), 'the one-shot write waits: the M-VOL still holds serve\'s unanswered write');
   agent.child.kill('SIGCONT');
@@ -152,17 +121,11 @@ test('Fig. 19 across processes: a mark issued while serve\'s append waits on the
 });
 
 test('Fig. 14 without the lock: while pair create waits for the remote to answer its first runs, the lock is free, and a host write to a chunk in flight waits for it and is carried: the pair ends PAIR with the R-VOL equal to the M-VOL', async t => {
-  const dir = tempDir(t);
-  const primary = path.join(dir, 'tokyo');
-  const remote = path.join(dir, 'osaka');
-  ok(['site', 'init', primary, '--role', 'primary']);
-  ok(['site', 'init', remote, '--role', 'remote']);
-  ok(['volume', 'create', '--site', primary, '--size', '4M']);
-  ok(['volume', 'create', '--site', remote, '--size', '4M']);
-  const dense = path.join(dir, 'dense.bin');
-  fs.writeFileSync(dense, crypto.randomBytes(4 * 1024 * 1024));
-  ok(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', dense]);
-  const agent = await linkedOverTls(t, primary, remote);
+  const {dir, primary, remote, agent} = await sitesOverTls(t, '4M', (primary, dir) => {
+    const dense = path.join(dir, 'dense.bin');
+    fs.writeFileSync(dense, crypto.randomBytes(4 * 1024 * 1024));
+    ok(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', dense]);
+  });
 
   const pauseFile = path.join(dir, 'paused-copy');
   const creating = exited(cliSpawn(['pair', 'create', '--site', primary, '--mvol', '0', '--rvol', '0', '--json'],
@@ -175,9 +138,7 @@ test('Fig. 14 without the lock: while pair create waits for the remote to answer
   await sleep(300);
   t.true(lockIsFree(primary), 'the site lock is free while the copy waits on the network');
 
-  const input = path.join(dir, 'd4.bin');
-  fs.writeFileSync(input, block(0xd4));
-  const oneShot = exited(cliSpawn(['write', '--site', primary, '--vol', '0', '--offset', '0', '--file', input]));
+  const oneShot = oneShotWrite(primary, dir, block(0xd4));
   await sleep(1000);
   t.false(holds(imagePath(primary, 0), 0, block(0xd4)), 'the host write waits for the copy\'s run over its chunk');
   agent.child.kill('SIGCONT');

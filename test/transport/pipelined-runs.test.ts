@@ -6,44 +6,15 @@
 // R-VOL (PAIR) and in the log (log mode), and each is answered only then.
 import fs from 'node:fs';
 import path from 'node:path';
-import test, {type ExecutionContext} from 'ava';
+import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
 import {loggingSites, restore} from '../helpers/logging.js';
-import {listeningAgent, type ListeningAgent} from '../helpers/agent-tls.js';
 import {PipelinedClient} from '../helpers/nbd-pipelined-client.js';
 import {serve, stopServe} from '../helpers/serve.js';
 import {imagePath, tempDir} from '../helpers/sites.js';
-import {makeCertificates} from '../helpers/tls-certs.js';
 import {waitFor} from '../helpers/wait.js';
-
-const BLOCK = 4096;
-
-function ok(args: string[]): void {
-  const result = cli(args);
-  if (result.code !== 0) throw new Error(`marklog ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-}
-
-async function linkedOverTls(t: ExecutionContext, primary: string, remote: string): Promise<ListeningAgent> {
-  const certs = makeCertificates(t);
-  const agent = await listeningAgent(t, remote, certs);
-  ok(['site', 'link', '--site', primary, '--remote', `tls://127.0.0.1:${agent.port}`, '--tls-cert', certs.client.cert, '--tls-key', certs.client.key, '--tls-ca', certs.client.ca]);
-  return agent;
-}
-
-function block(byte: number): Buffer {
-  return Buffer.alloc(BLOCK, byte);
-}
-
-function holds(image: string, offset: number, data: Buffer): boolean {
-  const fd = fs.openSync(image, 'r');
-  try {
-    const read = Buffer.alloc(data.length);
-    fs.readSync(fd, read, 0, read.length, offset);
-    return read.equals(data);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+import {BLOCK, block, holds} from '../helpers/blocks.js';
+import {linkedOverTls, ok, sitesOverTls} from '../helpers/tls-sites.js';
 
 /** A write and whether the host has its answer yet. */
 function tracked(write: Promise<void>): {answered: () => boolean; done: Promise<void>} {
@@ -67,14 +38,7 @@ async function threeBatchesUnanswered(host: PipelinedClient, image: string): Pro
 }
 
 test('Fig. 15 pipelined: writes of a batch sent while the batch before is unanswered reach the M-VOL at once, and the R-VOL in their order once the remote answers', async t => {
-  const dir = tempDir(t);
-  const primary = path.join(dir, 'tokyo');
-  const remote = path.join(dir, 'osaka');
-  ok(['site', 'init', primary, '--role', 'primary']);
-  ok(['site', 'init', remote, '--role', 'remote']);
-  ok(['volume', 'create', '--site', primary, '--size', '1M']);
-  ok(['volume', 'create', '--site', remote, '--size', '1M']);
-  const agent = await linkedOverTls(t, primary, remote);
+  const {primary, remote, agent} = await sitesOverTls(t, '1M');
   ok(['pair', 'create', '--site', primary, '--mvol', '0', '--rvol', '0']);
   const served = await serve(t, primary);
   const host = await PipelinedClient.connect(served.port, '0');
