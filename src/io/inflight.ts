@@ -91,13 +91,31 @@ export function beginWrites(site: Site, writes: readonly Inflight[]): number[] {
   const fd = fdOf(site);
   const slots: number[] = [];
   for (let slot = 0; slots.length < writes.length; slot++) if (!live.has(slot) && !abandoned.has(slot)) slots.push(slot);
+  for (const [first, count] of runsOf(slots)) {
+    // Nobody else holds a slot this process may set (the repair saw to it): a refusal is a bug, not a wait.
+    if (!fsx.lockRange(fd, first * INFLIGHT_SIZE, count * INFLIGHT_SIZE, true)) throw new Error(`activity-log slots ${first}..${first + count - 1} are locked by another process`);
+  }
   writes.forEach((write, index) => {
     const slot = slots[index]!;
-    fsx.lockRange(fd, slot * INFLIGHT_SIZE, INFLIGHT_SIZE, true);
     encodeInflight(write, mapping.subarray(slot * INFLIGHT_SIZE, (slot + 1) * INFLIGHT_SIZE));
     live.add(slot);
   });
   return slots;
+}
+
+/** Slot numbers as runs of consecutive ones, [first, count]: one lock call a run (the slots of a run are mostly one). */
+function runsOf(slots: readonly number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const slot of [...slots].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === slot) last[1]++;
+    else runs.push([slot, 1]);
+  }
+  return runs;
+}
+
+function unlockSlots(site: Site, slots: readonly number[]): void {
+  for (const [first, count] of runsOf(slots)) fsx.unlockRange(fdOf(site), first * INFLIGHT_SIZE, count * INFLIGHT_SIZE);
 }
 
 export function beginWrite(site: Site, write: Inflight): number[] {
@@ -115,9 +133,10 @@ const CLEARED = encodeInflight(null);
 export function endWrites(site: Site, slots?: readonly number[]): void {
   const mapping = slotsOf(site);
   const {live, abandoned} = heldBy(site);
-  for (const slot of slots ?? [...live]) {
-    CLEARED.copy(mapping, slot * INFLIGHT_SIZE);
-    fsx.unlockRange(fdOf(site), slot * INFLIGHT_SIZE, INFLIGHT_SIZE);
+  const clearing = slots ?? [...live];
+  for (const slot of clearing) CLEARED.copy(mapping, slot * INFLIGHT_SIZE);
+  unlockSlots(site, clearing);
+  for (const slot of clearing) {
     live.delete(slot);
     abandoned.delete(slot);
   }
@@ -132,8 +151,8 @@ export const endWrite = endWrites;
  */
 export function abandonWrites(site: Site, slots: readonly number[]): void {
   const {live, abandoned} = heldBy(site);
+  unlockSlots(site, slots);
   for (const slot of slots) {
-    fsx.unlockRange(fdOf(site), slot * INFLIGHT_SIZE, INFLIGHT_SIZE);
     live.delete(slot);
     abandoned.add(slot);
   }
@@ -165,8 +184,10 @@ function scanSlots(site: Site): SlotScan {
   const read = slots ? LOG_SIZE : fs.readSync(fdOf(site), bytes, 0, LOG_SIZE, 0);
   const {live} = heldBy(site);
   for (let at = 0, slot = 0; at < read; at += INFLIGHT_SIZE, slot++) {
-    if (live.has(slot)) continue;
-    const decoded = decodeInflight(bytes.subarray(at, Math.min(read, at + INFLIGHT_SIZE)));
+    const bytesOfSlot = bytes.subarray(at, Math.min(read, at + INFLIGHT_SIZE));
+    // A serve with runs in flight scans at every run: its own slots and cleared ones are passed over undecoded.
+    if (live.has(slot) || bytesOfSlot.equals(CLEARED)) continue;
+    const decoded = decodeInflight(bytesOfSlot);
     if (decoded === null) continue;
     if (fsx.rangeHeldElsewhere(fdOf(site), at, INFLIGHT_SIZE)) scan.liveElsewhere = true;
     else scan.dead.push({slot, write: 'reason' in decoded ? undefined : decoded});
@@ -219,13 +240,13 @@ export async function repairInflight(site: Site): Promise<Inflight[]> {
   const repaired: Inflight[] = [];
   for (const {write} of scan.dead) {
     if (!write) continue;
-    const tables = site.view();
-    const volume = tables.volumes.find(v => v.ldev === write.ldev);
+    const volume = site.view().volumes.find(v => v.ldev === write.ldev);
     if (volume && write.offset + write.length <= volume.capacity) {
-      // In pieces: a copy's slot names a run of up to 64 MiB.
+      // In pieces: a copy's slot names a run of up to 64 MiB. The tables again for each: a piece may move a pair to PSUE.
       for (let at = write.offset; at < write.offset + write.length; at += REPAIR_PIECE) {
         const length = Math.min(REPAIR_PIECE, write.offset + write.length - at);
-        await writeThrough(site, site.view(), site.volume(site.view(), volume.ldev), at, site.image(volume).read(at, length));
+        const tables = site.view();
+        await writeThrough(site, tables, site.volume(tables, volume.ldev), at, site.image(volume).read(at, length));
       }
     }
     repaired.push(write);

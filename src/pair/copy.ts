@@ -75,7 +75,6 @@ interface Sent {
 
 /** Where a batch's walk of the bitmap stands, between two holds of the lock. */
 interface Walk {
-  pairNumber: number;
   mvol: number;
   image: VolumeImage;
   link: SiteLink;
@@ -105,7 +104,7 @@ async function copyBatch(site: Site, pairNumber: number, result: CopyResult): Pr
       return undefined;
     }
     const bitmap = PairBitmap.open(site.path(pair.bitmap));
-    const walk: Walk = {pairNumber, mvol: pair.mvol, image: site.image(site.volume(tables, pair.mvol)), link: await linkOf(site, tables), bitmap,
+    const walk: Walk = {mvol: pair.mvol, image: site.image(site.volume(tables, pair.mvol)), link: await linkOf(site, tables), bitmap,
       rvol: pair.rvol.ldev, chunk: bitmap.copyPointer, window: []};
     try {
       while (walk.window.length < WINDOW && sendNext(site, walk));
