@@ -1,7 +1,7 @@
 // Log volume layout and log records: docs/FORMAT.md §4. Every offset, size, magic
 // and type value of the journal lives here; the writer and reader only call these.
 import {crc32c} from './crc32c.js';
-import {viewOf, writeU64} from './u64.js';
+import {readU64, viewOf, writeU64} from './u64.js';
 
 // §4.1 Log volume header: two 4096-byte slots at the front of every log volume,
 // written alternately; the valid one with the higher sequence is current.
@@ -173,21 +173,21 @@ export function decodeLogHeader(source: Buffer, slot = 0): {fields: LogHeaderFie
   if (crc32c(source.subarray(0, crcAt)) !== source.readUInt32LE(crcAt)) return {reason: 'header checksum mismatch'};
   if (version !== 1 && version !== 2) return {reason: `unknown log format version ${version}`};
   if (source.readUInt32LE(LogHeader.headerSize) !== LOG_HEADER_SIZE) return {reason: 'bad header size'};
-  const epoch = version === 1 ? 0n : source.readBigUInt64LE(LogHeaderV2.epoch);
+  const epoch = version === 1 ? 0 : readU64(source, LogHeaderV2.epoch);
   const blockSize = version === 1 ? 0 : source.readUInt32LE(LogHeaderV2.blockSize);
-  if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: 'epoch out of range'};
+  if (epoch === undefined) return {reason: 'epoch out of range'};
   if (version === 2 && (blockSize < 512 || blockSize > 1 << 20 || (blockSize & (blockSize - 1)) !== 0)) return {reason: 'bad block size'};
   const fields = {
-    version, epoch: Number(epoch), blockSize,
+    version, epoch, blockSize,
     group: source.readUInt32LE(LogHeader.group),
     place: source.readUInt32LE(LogHeader.place),
     ldev: source.readUInt32LE(LogHeader.ldev),
     siteId: source.toString('latin1', LogHeader.siteId, LogHeader.siteId + 16).replace(/\0+$/, ''),
   } as LogHeaderFields;
   for (const name of U64_FIELDS) {
-    const value = source.readBigUInt64LE(LogHeader[name]);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: `${name} out of range`};
-    fields[name] = Number(value);
+    const value = readU64(source, LogHeader[name]);
+    if (value === undefined) return {reason: `${name} out of range`};
+    fields[name] = value;
   }
   const inOrder = fields.wrap === 0
     ? LOG_DATA_START <= fields.start && fields.start <= fields.tail && fields.tail <= fields.capacity

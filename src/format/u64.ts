@@ -14,3 +14,10 @@ export function writeU64(view: DataView, value: number, at: number): void {
   view.setUint32(at, value % TWO_32, true);
   view.setUint32(at + 4, Math.floor(value / TWO_32), true);
 }
+
+/** The u64 at `at`, or undefined when it is above 2^53 − 1 (a reader refuses it). */
+export function readU64(source: Buffer, at: number): number | undefined {
+  const high = source.readUInt32LE(at + 4);
+  if (high > 0x1fffff) return undefined;
+  return high * TWO_32 + source.readUInt32LE(at);
+}

@@ -202,7 +202,7 @@ export class WritePipeline {
   private async doBatch(batch: Admitted[]): Promise<void> {
     let run: RunWrite[] = [];
     let runVolume: VolumeRow | undefined;
-    // The tables reads look at: read once until a run of writes (which may change them) is sent.
+    // The tables requests are checked against: read once until a run of writes (which may change them) is sent.
     let readView: Tables | undefined;
     const finishRun = async () => {
       const [done, volume] = [run, runVolume];
@@ -223,8 +223,11 @@ export class WritePipeline {
           await this.doOther(admitted, (readView ??= this.site.view()));
           continue;
         }
-        const tables = this.site.view();
+        // Checked against the tables as the batch found them: the run is checked again under the lock (sendRun).
+        const tables = (readView ??= this.site.view());
         const volume = await this.checkedTarget(tables, request.ldev, request.offset, request.kind === 'write' ? request.data.length : request.length);
+        // A base change noted on the way (checkedTarget) changed the tables.
+        if (volume !== this.site.volume(tables, request.ldev)) readView = undefined;
         if (runVolume && runVolume.ldev !== volume.ldev) await finishRun();
         const pieces = piecesOf(request);
         admitted.pieces = pieces.length;

@@ -53,6 +53,12 @@ function frontOf(image: VolumeImage): Buffer {
   return front;
 }
 
+/**
+ * The last front read of each log volume whose header slots were both sound, and the
+ * header it decoded to: most holds of the lock find the front as the last one left it.
+ */
+const decodedFronts = new WeakMap<VolumeImage, {front: Buffer; fields: Readonly<LogHeaderFields>}>();
+
 /** The volume read under a hold of the site lock, reused while that hold lasts (see FileLock.hold). */
 const openUnderHold = new WeakMap<VolumeImage, {hold: number; volume: LogVolume}>();
 
@@ -89,12 +95,17 @@ export class LogVolume {
 
   private static read(image: VolumeImage): LogVolume {
     const front = image.read(0, LOG_DATA_START);
+    // The header decoded is a function of these bytes alone: unchanged bytes, the same header.
+    const known = decodedFronts.get(image);
+    if (known?.front.equals(front)) return new LogVolume(image, known.fields);
     const decoded = pickLogHeader(front);
     if ('reason' in decoded) {
       throw new CorruptLogError(`log volume ${image.file}: ${decoded.reason}`, 'run `marklog verify`');
     }
     const volume = new LogVolume(image, decoded.fields);
-    if (otherSlotDamaged(front, decoded.fields.sequence)) {
+    if (!otherSlotDamaged(front, decoded.fields.sequence)) {
+      decodedFronts.set(image, {front, fields: Object.freeze(decoded.fields)});
+    } else {
       volume.headerSlotDamaged = true;
       volume.rollForward();
     }
@@ -234,7 +245,11 @@ export class LogVolume {
     this.committed = undefined;
     this.current = {...this.current, sequence: this.current.sequence + 1};
     const slot = logHeaderSlotOffset(this.current.sequence);
-    encodeLogHeaderInto(this.current, frontOf(this.image).subarray(slot, slot + LOG_HEADER_SIZE));
+    const front = frontOf(this.image);
+    encodeLogHeaderInto(this.current, front.subarray(slot, slot + LOG_HEADER_SIZE));
+    // Both slots are sound now (this one just written, the other the header before it),
+    // and they decode to the header as this handle has it.
+    decodedFronts.set(this.image, {front: Buffer.from(front), fields: Object.freeze(this.current)});
   }
 
   get wrapped(): boolean {
