@@ -6,7 +6,6 @@
 // that it is let go and a resume is answered as a new session), a session without a
 // connection is forgotten after keepMs, and at most maxHeld such sessions wait.
 import crypto from 'node:crypto';
-import {envWhole} from '../transport/retries.js';
 
 export interface SessionLimits {
   /** How long a session whose connection ended waits to be resumed. */
@@ -18,8 +17,14 @@ export interface SessionLimits {
   maxHeld: number;
 }
 
+/** MARKLOG_AGENT_SESSION_KEEP_MS when it is a whole number of milliseconds, else 60 s. */
+function keepMsFromEnv(): number {
+  const value = Number(process.env.MARKLOG_AGENT_SESSION_KEEP_MS?.trim() || Number.NaN);
+  return Number.isSafeInteger(value) && value >= 0 ? value : 60_000;
+}
+
 export function defaultSessionLimits(): SessionLimits {
-  return {keepMs: envWhole('MARKLOG_AGENT_SESSION_KEEP_MS', 60_000), maxAnswers: 8192, maxBytes: 64 * 1024 * 1024, maxHeld: 256};
+  return {keepMs: keepMsFromEnv(), maxAnswers: 8192, maxBytes: 64 * 1024 * 1024, maxHeld: 256};
 }
 
 /** Whoever serves a session now (one connection): asked to let it go when another connection resumes it. */
