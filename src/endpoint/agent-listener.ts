@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import {loadTlsCredentials, type TlsPaths} from '../transport/tls-files.js';
 import {Site} from '../site/site.js';
 import {Agent} from './agent.js';
+import {SessionTable} from './session-table.js';
 import {hello as identity} from './volumes.js';
 
 /** A client has this long to finish its TLS handshake. */
@@ -49,6 +50,8 @@ export async function listenAgent(options: AgentListenOptions): Promise<AgentLis
   }
   const credentials = await loadTlsCredentials(options.tls);
   const sessions = new Set<Agent>();
+  /** Sessions outlive connections here: the listener outlives them (WIRE.md §5). */
+  const table = new SessionTable();
   const finished = new Set<Promise<void>>();
   /** Connections still in their handshake, by peer address (one TCP connection each): cut at close, as they have asked for nothing yet. */
   const handshaking = new Map<string, net.Socket>();
@@ -82,7 +85,7 @@ export async function listenAgent(options: AgentListenOptions): Promise<AgentLis
     socket.on('error', () => {});
     let agent: Agent;
     try {
-      agent = new Agent({site: options.site, connection: socket, log});
+      agent = new Agent({site: options.site, connection: socket, log, sessions: table});
     } catch (error) {
       log(`marklog agent: ${peer}: ${(error as Error).message}`);
       socket.destroy();
@@ -113,6 +116,7 @@ export async function listenAgent(options: AgentListenOptions): Promise<AgentLis
       for (const raw of handshaking.values()) raw.destroy();
       for (const agent of sessions) agent.stop();
       await Promise.all(finished);
+      table.clear();
       await stopped;
     },
   };

@@ -9,13 +9,13 @@
 // id order. The site lock is taken without stopping the event loop
 // (FileLock.acquireWithoutBlocking), held across those awaits, and let go between
 // batches, and when another process waits for it. Only frames go to `output`.
-import crypto from 'node:crypto';
 import type {Duplex, Readable, Writable} from 'node:stream';
 import {MarklogError, WireProtocolError, WireVersionError, WrongRoleError} from '../errors.js';
+import {NEW_SESSION} from '../format/wire-bodies.js';
 import {encodeFramePieces, type WireFrame} from '../format/wire-frame.js';
 import {WireDecoder} from '../format/wire-decoder.js';
 import {errorBodyOf} from '../format/wire-errors.js';
-import {methodOfRequest} from '../format/wire-methods.js';
+import {methodOfRequest, WireMethod} from '../format/wire-methods.js';
 import {closeLink} from '../site/link-opener.js';
 import {Site} from '../site/site.js';
 import {argsOf} from './args.js';
@@ -24,6 +24,7 @@ import {hello as identity} from './volumes.js';
 import {abortOpenTransfers} from './receive-image.js';
 import {drainedOrGone} from '../util/drain.js';
 import {writeInTurn} from '../util/turn-writes.js';
+import {SessionTable, type AgentSession, type SessionOwner} from './session-table.js';
 
 /** The protocol versions this agent speaks (WIRE.md §6). */
 export const AGENT_PROTOCOL = {min: 1, max: 1} as const;
@@ -39,6 +40,8 @@ export type AgentOptions = AgentStreams & {
   site: string;
   /** One line for people (standard error). */
   log?: (line: string) => void;
+  /** The listener's sessions, which outlive connections; without it (stdio) each session ends with its connection. */
+  sessions?: SessionTable;
 };
 
 /** How long a connection that was ended waits for its client to end too, before it is destroyed. */
@@ -46,12 +49,15 @@ const LINGER_MS = 5_000;
 
 type Request = Extract<WireFrame, {type: 'request' | 'response'}>;
 
-export class Agent {
+export class Agent implements SessionOwner {
   private site: Site | undefined;
-  private state: 'hello' | 'serving' | 'ending' = 'hello';
+  private state: 'hello' | 'welcoming' | 'serving' | 'ending' = 'hello';
   private readonly queue: Request[] = [];
   private lastId = 0;
-  private applied = 0;
+  private session: AgentSession | undefined;
+  /** Another connection resumed the session: nothing more is applied or written here. */
+  private released = false;
+  private idleWaiters: (() => void)[] = [];
   private working = false;
   private fatal: unknown;
   private settle!: {resolve: () => void; reject: (error: unknown) => void};
@@ -71,7 +77,38 @@ export class Agent {
     this.site = Site.open(options.site);
     this.input.on('data', (chunk: Buffer) => this.take(chunk));
     this.input.on('end', () => this.inputEnded());
-    this.input.on('error', error => this.fail(error));
+    if (this.connection && options.sessions) {
+      // A connection lost is not the session's end: it waits to be resumed, so no ERROR is owed.
+      this.input.on('error', () => this.lost());
+      this.input.on('close', () => this.lost());
+    } else {
+      this.input.on('error', error => this.fail(error));
+    }
+  }
+
+  private get applied(): number {
+    return this.session?.applied ?? 0;
+  }
+
+  /**
+   * Another connection resumes this session: no more frames are read here, the
+   * requests not begun are dropped (the client sends them again above the WELCOME's
+   * ack), and the request in progress finishes before the promise resolves.
+   */
+  release(): Promise<void> {
+    this.released = true;
+    this.queue.length = 0;
+    this.finish();
+    this.connection?.destroy();
+    if (!this.working) return Promise.resolve();
+    return new Promise(resolve => this.idleWaiters.push(resolve));
+  }
+
+  /** The connection failed or closed without an orderly end: requests not begun are dropped, as a resume would send them again. */
+  private lost(): void {
+    if (this.state === 'ending') return;
+    this.queue.length = 0;
+    this.finish();
   }
 
   /** Reads no more requests; the ones in hand are answered, then the session ends (a listener that stops). */
@@ -84,7 +121,11 @@ export class Agent {
   }
 
   private send(frame: WireFrame): boolean {
-    return writeInTurn(this.output, encodeFramePieces(frame));
+    return this.write(encodeFramePieces(frame));
+  }
+
+  private write(pieces: readonly Uint8Array[]): boolean {
+    return this.released ? true : writeInTurn(this.output, pieces);
   }
 
   private take(chunk: Buffer): void {
@@ -111,9 +152,12 @@ export class Agent {
     if (this.state === 'ending') return;
     if (this.state === 'hello') {
       if (frame.type !== 'hello') throw new WireProtocolError(`the agent's first frame must be a HELLO, not a ${frame.type.toUpperCase()}`);
-      this.welcome(frame.hello);
+      this.state = 'welcoming';
+      this.welcome(frame.hello, frame.ack).catch(error => this.fail(error));
       return;
     }
+    if (this.state === 'welcoming') throw new WireProtocolError(`a ${frame.type.toUpperCase()} frame before the WELCOME: the client waits for it (WIRE.md §2)`);
+    this.session!.acknowledge(frame.ack);
     switch (frame.type) {
       case 'request':
         if (frame.id !== this.lastId + 1) throw new WireProtocolError(`request ${frame.id} came after request ${this.lastId}: ids go up by one (WIRE.md §5)`);
@@ -134,7 +178,7 @@ export class Agent {
     }
   }
 
-  private welcome(hello: Extract<WireFrame, {type: 'hello'}>['hello']): void {
+  private async welcome(hello: Extract<WireFrame, {type: 'hello'}>['hello'], ack: number): Promise<void> {
     const site = identity(this.site!);
     if (hello.protocol.min > AGENT_PROTOCOL.max || hello.protocol.max < AGENT_PROTOCOL.min) {
       throw new WireVersionError(`the client speaks protocol ${hello.protocol.min}-${hello.protocol.max}; this agent speaks ${AGENT_PROTOCOL.min}-${AGENT_PROTOCOL.max}`,
@@ -143,10 +187,29 @@ export class Agent {
     if (hello.site !== '' && hello.site !== site.id) {
       throw new WrongRoleError(`this agent serves site ${site.name} (${site.id}), not site ${hello.site}`, 'check the directory the agent is started with');
     }
-    // Sessions are not kept across connections yet (WIRE.md §5): every HELLO starts a new one.
-    const session = crypto.randomBytes(8).toString('hex');
+    const table = this.options.sessions;
+    const held = table && hello.session !== NEW_SESSION ? table.find(hello.session, hello.client) : undefined;
+    let resent: (readonly Uint8Array[])[] = [];
+    if (held) {
+      // The connection that had it lets it go once its request in progress is done: nothing of it is applied after this WELCOME's ack.
+      await held.owner?.release();
+      if (this.state !== 'welcoming') return;
+      const answers = held.answersAfter(ack);
+      if (!answers) {
+        table!.forget(held);
+        throw new WireProtocolError(`the client resumes session ${held.id} acknowledging request ${ack}, but the session applied up to ${held.applied} and was acknowledged further before`);
+      }
+      resent = answers;
+      this.session = held;
+    } else {
+      // Unknown, let go, another client's, or no table at all (a stdio agent): a new session, ack 0 (WIRE.md §5).
+      this.session = table ? table.open(hello.client) : SessionTable.unheld(hello.client);
+    }
+    this.session.attach(this);
+    this.lastId = this.session.applied;
     this.state = 'serving';
-    this.send({type: 'welcome', ack: 0, welcome: {protocol: Math.min(hello.protocol.max, AGENT_PROTOCOL.max), session, site}});
+    this.send({type: 'welcome', ack: this.session.applied, welcome: {protocol: Math.min(hello.protocol.max, AGENT_PROTOCOL.max), session: this.session.id, site}});
+    for (const pieces of resent) this.write(pieces);
   }
 
   /** Serves queued requests in id order, in batches under the site lock, yielding the event loop between them. */
@@ -177,6 +240,9 @@ export class Agent {
       this.input.pause();
     } finally {
       this.working = false;
+      const waiting = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiting) wake();
     }
     if (this.state === 'ending') this.close();
   }
@@ -184,20 +250,22 @@ export class Agent {
   /** One request: its RESPONSE, or an ERROR with its id; false when the output wants a pause. */
   private async answer(site: Site, request: Request): Promise<boolean> {
     const {id, method} = request;
-    let frame: WireFrame;
+    let pieces: Buffer[];
     try {
       const name = methodOfRequest(method);
       const data = request.binary && request.binary.length > 0 ? [request.binary] : [];
       const {result, data: bytes} = await methods[name](site, argsOf(request.json), data);
-      frame = {type: 'response', id, method, ack: id, json: result, binary: bytes};
-      this.applied = id;
       // Encoded here so that a result too large for a frame is this request's ERROR.
-      return writeInTurn(this.output, encodeFramePieces(frame));
+      pieces = encodeFramePieces({type: 'response', id, method, ack: id, json: result, binary: bytes});
     } catch (error) {
-      this.applied = id;
       if (!(error instanceof MarklogError)) this.log(`marklog agent: request ${id} (method ${method}): ${(error as Error)?.stack ?? String(error)}`);
-      return this.send({type: 'error', id, method, ack: id, error: errorBodyOf(error)});
+      pieces = encodeFramePieces({type: 'error', id, method, ack: id, error: errorBodyOf(error)});
     }
+    const session = this.session!;
+    session.applyAnswered(id, pieces);
+    // `close` ends the session: once answered, nothing of it is kept (WIRE.md §5).
+    if (method === WireMethod.close) this.options.sessions?.forget(session);
+    return this.write(pieces);
   }
 
   /** A frame that cannot be read or is not allowed: the requests before it are finished, then ERROR id 0, then the end. */
@@ -216,7 +284,13 @@ export class Agent {
   }
 
   private close(): void {
-    if (this.fatal !== undefined) {
+    const session = this.session;
+    if (session) {
+      // A session ended by an ERROR with id 0 cannot go on; any other waits for its client to resume it.
+      if (this.fatal !== undefined) this.options.sessions?.forget(session);
+      else session.detach(this);
+    }
+    if (this.fatal !== undefined && !this.released) {
       try {
         this.send({type: 'error', id: 0, method: 0, ack: this.applied, error: errorBodyOf(this.fatal)});
       } catch {
@@ -235,6 +309,11 @@ export class Agent {
     }
     const settle = () => (this.fatal === undefined ? this.settle.resolve() : this.settle.reject(this.fatal));
     const connection = this.connection;
+    if (this.released) {
+      // Taken over by another connection: this one was cut already.
+      settle();
+      return;
+    }
     if (!connection) {
       this.input.destroy();
       // Settled once every frame written has left (standard output is not ended: the process owns it).

@@ -25,7 +25,8 @@ async function wireLink(address: WireAddress, text: string, client: string, site
   if (!tls) throw new InvalidArgumentError(`remote ${text} is reached over TLS and needs --tls-cert, --tls-key and --tls-ca`, 'give the primary\'s certificate, its key and the CA that signed the agent\'s');
   // Read once per link, and checked as the agent checks its own: a bad file is one line now, not a failed handshake later.
   const credentials = await loadTlsCredentials(tls);
-  return WireLink.open({address: text, client, site, connect: async () => tlsConnection(address, credentials)});
+  // The listener keeps sessions across connections; an ssh agent ends with its connection.
+  return WireLink.open({address: text, client, site, resumable: true, connect: async () => tlsConnection(address, credentials)});
 }
 
 /** The link a row names, by its address's form. */

@@ -3,8 +3,9 @@
 // method is one request, or several when its bytes exceed what one frame carries
 // (WIRE.md §3.4), sent at once and answered in order; calls made one after another
 // go out in that order without waiting for the answers before them, so the write
-// path's batch costs one round trip, not one per write. A lost connection fails the
-// requests in hand (REMOTE_UNREACHABLE); the next call connects again.
+// path's batch costs one round trip, not one per write. A lost connection is resumed
+// where the agent keeps sessions (TLS); else it fails the requests in hand
+// (REMOTE_UNREACHABLE) and the next call connects again.
 import fs from 'node:fs';
 import {RemoteUnreachableError, WrongRoleError} from '../errors.js';
 import {entriesToWire} from '../endpoint/methods.js';
@@ -38,6 +39,8 @@ export interface WireLinkOptions {
   site: string;
   /** Connection attempts after the first (default MARKLOG_LINK_RETRIES, else 3). */
   retries?: number;
+  /** The agent keeps sessions across connections (a TLS listener): a lost connection is resumed, not failed. */
+  resumable?: boolean;
   /** An answer later than this takes the link as lost (default MARKLOG_LINK_TIMEOUT_MS, else 30 s). */
   timeoutMs?: number;
 }
@@ -104,7 +107,10 @@ export class WireLink implements SiteLink {
   private static connect(options: WireLinkOptions): Promise<{session: WireSession; remote: RemoteIdentity}> {
     const timeoutMs = options.timeoutMs ?? envWhole('MARKLOG_LINK_TIMEOUT_MS', DEFAULT_TIMEOUT_MS);
     return withRetries(async () => {
-      const {session, welcome} = await WireSession.open(await options.connect(), {address: options.address, client: options.client, site: options.site, timeoutMs});
+      const {session, welcome} = await WireSession.open(await options.connect(), {
+        address: options.address, client: options.client, site: options.site, timeoutMs, retries: options.retries,
+        reconnect: options.resumable ? options.connect : undefined,
+      });
       return {session, remote: welcome.site};
     }, {
       address: options.address,

@@ -1,16 +1,21 @@
-// The client's side of one wire session (docs/WIRE.md §2, §5) on one connection to
-// an agent: HELLO, then requests sent as they are asked for, without waiting for the
-// answers before them, each settled by the RESPONSE or ERROR carrying its id. When
-// the connection is lost, or an answer is late past the link's timeout, every
-// request without an answer fails as REMOTE_UNREACHABLE naming its method and id:
-// the client cannot vouch for them, and the caller (the write path) tracks their
-// ranges for resync. The session is then over; the link opens a new one.
+// The client's side of one wire session (docs/WIRE.md §2, §5) with an agent: HELLO,
+// then requests sent as they are asked for, without waiting for the answers before
+// them, each settled by the RESPONSE or ERROR carrying its id. When the connection is
+// lost and the transport can resume (a TLS listener keeps sessions), the session
+// connects again and says HELLO with its id and ack: requests the agent applied are
+// answered from what it kept, the rest are sent again with the same ids, in order,
+// and requests asked for meanwhile follow them. When it cannot (ssh, an agent that no
+// longer holds the session, no connection in time, an answer late past the link's
+// timeout, an ERROR about the connection), every request without an answer fails as
+// REMOTE_UNREACHABLE naming its method and id: the client cannot vouch for them, and
+// the caller (the write path) tracks their ranges for resync.
 import crypto from 'node:crypto';
 import type {Readable, Writable} from 'node:stream';
 import {MarklogError, RemoteUnreachableError, WireProtocolError} from '../errors.js';
 import {encodeFramePieces, type WireFrame} from '../format/wire-frame.js';
 import {WireDecoder} from '../format/wire-decoder.js';
 import {NEW_SESSION, type Welcome} from '../format/wire-bodies.js';
+import {withRetries} from './retries.js';
 import {rebuildError} from '../format/wire-errors.js';
 import {WireMethod, type WireMethodName} from '../format/wire-methods.js';
 import {writeInTurn} from '../util/turn-writes.js';
@@ -36,8 +41,12 @@ export interface SessionOptions {
   /** The site this client acts for, and the one it means to reach ('' on first contact). */
   client: string;
   site: string;
-  /** An answer later than this ends the session (the link is taken as lost). */
+  /** An answer later than this ends the session (the link is taken as lost), reconnecting included. */
   timeoutMs: number;
+  /** A new connection to the same agent, when its transport keeps sessions across connections (TLS); absent over ssh. */
+  reconnect?: () => Promise<WireConnection>;
+  /** Connection attempts after the first when resuming (MARKLOG_LINK_RETRIES, else 3). */
+  retries?: number;
 }
 
 export interface Reply {
@@ -47,29 +56,41 @@ export interface Reply {
 
 interface Pending {
   method: WireMethodName;
-  sent: number;
+  json: unknown;
+  /** Kept until answered, to be sent again on a resumed connection. */
+  binary: Uint8Array | undefined;
+  /** When it was asked for: the link's timeout counts from here, across reconnects. */
+  asked: number;
+  /** Sent on some connection of this session (a request asked for while reconnecting is not yet). */
+  sent: boolean;
   resolve(reply: Reply): void;
   reject(error: unknown): void;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Answers received between two acks the client sends: past it a PING carries the ack, so the agent lets them go. */
+const ACK_EVERY = 256;
 
 export class WireSession {
-  private readonly decoder = new WireDecoder({from: 'agent'});
+  private decoder = new WireDecoder({from: 'agent'});
+  private connection: WireConnection;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private sessionId = NEW_SESSION;
+  private ackSent = 0;
   private welcomed: {resolve(welcome: Welcome): void; reject(error: unknown): void} | undefined;
+  /** Between a lost connection and the WELCOME of the next one. */
+  private resuming = false;
+  /** The connection was lost while nothing was in flight: the next call resumes first. */
+  private lostIdle: string | undefined;
   private failure: MarklogError | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private ended = false;
   private helloSent = 0;
 
-  private constructor(private readonly connection: WireConnection, private readonly options: SessionOptions) {
-    connection.input.on('data', (chunk: Buffer) => this.take(chunk));
-    connection.input.on('end', () => this.lost('the agent ended the connection'));
-    connection.input.on('error', error => this.lost(error.message));
-    connection.input.on('close', () => this.lost('the connection closed'));
-    connection.output.on('error', error => this.lost(error.message));
+  private constructor(connection: WireConnection, private readonly options: SessionOptions) {
+    this.connection = connection;
+    this.listen(connection);
   }
 
   /** Says HELLO on `connection` and waits for the WELCOME: the agent's site and the session it opened. */
@@ -77,12 +98,8 @@ export class WireSession {
     const session = new WireSession(connection, options);
     connection.ref(true);
     try {
-      const welcome = await new Promise<Welcome>((resolve, reject) => {
-        session.welcomed = {resolve, reject};
-        session.helloSent = Date.now();
-        session.watch();
-        session.send({type: 'hello', ack: 0, hello: {protocol: CLIENT_PROTOCOL, session: NEW_SESSION, client: options.client, site: options.site}});
-      });
+      const welcome = await session.hello(connection);
+      session.sessionId = welcome.session;
       return {session, welcome};
     } catch (error) {
       session.end();
@@ -97,46 +114,86 @@ export class WireSession {
     return this.failure;
   }
 
-  /** Sends one request now and resolves with its answer; an ERROR is thrown as its own typed error. */
+  /** The highest id up to which every answer has arrived. */
+  private get ack(): number {
+    for (const id of this.pending.keys()) return id - 1;
+    return this.nextId - 1;
+  }
+
+  /** Sends one request now (or once the session is resumed) and resolves with its answer; an ERROR is thrown as its own typed error. */
   call(method: WireMethodName, json: unknown, binary: readonly Uint8Array[] = []): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
+    const data = binary.length === 0 ? undefined : binary.length === 1 ? binary[0] : Buffer.concat(binary);
+    const id = this.nextId;
+    let pieces: Buffer[] | undefined;
+    if (!this.resuming && this.lostIdle === undefined) {
+      try {
+        pieces = encodeFramePieces({type: 'request', id, ack: this.ack, method: WireMethod[method], json, binary: data});
+      } catch (error) {
+        // Too large for a frame: this request's own error, and its id stays free; the session goes on.
+        return Promise.reject(error);
+      }
+    }
+    this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       if (this.pending.size === 0) this.connection.ref(true);
-      this.pending.set(id, {method, sent: Date.now(), resolve, reject});
+      this.pending.set(id, {method, json, binary: data, asked: Date.now(), sent: pieces !== undefined, resolve, reject});
       this.watch();
-      const data = binary.length === 0 ? undefined : binary.length === 1 ? binary[0] : Buffer.concat(binary);
-      try {
-        this.send({type: 'request', id, ack: 0, method: WireMethod[method], json, binary: data});
-      } catch (error) {
-        // Too large for a frame: this request's own error; the session goes on.
-        this.pending.delete(id);
-        this.idle();
-        reject(error);
-      }
+      if (pieces) this.write(pieces);
+      else if (this.lostIdle !== undefined) this.resume(this.lostIdle);
     });
   }
 
-  /** Ends the session politely: BYE, then the end of the stream; the agent finishes what it has and exits. */
+  /** Ends the session politely: `close` where the agent keeps sessions, BYE, then the end of the stream. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    if (!this.failure) {
+    if (!this.failure && !this.resuming && this.lostIdle === undefined) {
       try {
-        this.send({type: 'bye', ack: 0});
+        if (this.options.reconnect && this.sessionId !== NEW_SESSION) {
+          // Not waited for: the agent forgets the session once it has answered it.
+          this.send({type: 'request', id: this.nextId++, ack: this.ack, method: WireMethod.close, json: {}});
+        }
+        this.send({type: 'bye', ack: this.ack});
       } catch {
         // Nothing more can be said: the close below is the end all the same.
       }
     }
     this.failure ??= new RemoteUnreachableError(`the link to ${this.options.address} was closed`);
+    this.welcomed?.reject(this.failure);
+    this.welcomed = undefined;
     this.connection.output.end();
     this.stopWatch();
     this.connection.ref(false);
     this.rejectAll(this.failure);
   }
 
+  private listen(connection: WireConnection): void {
+    const current = () => this.connection === connection && !this.ended;
+    connection.input.on('data', (chunk: Buffer) => current() && this.take(chunk));
+    connection.input.on('end', () => current() && this.lost('the agent ended the connection'));
+    connection.input.on('error', error => current() && this.lost(error.message));
+    connection.input.on('close', () => current() && this.lost('the connection closed'));
+    connection.output.on('error', error => current() && this.lost(error.message));
+  }
+
+  private hello(connection: WireConnection): Promise<Welcome> {
+    return new Promise<Welcome>((resolve, reject) => {
+      this.welcomed = {resolve, reject};
+      this.helloSent = Date.now();
+      this.watch();
+      const ack = this.sessionId === NEW_SESSION ? 0 : this.ack;
+      writeInTurn(connection.output, encodeFramePieces({type: 'hello', ack, hello: {protocol: CLIENT_PROTOCOL, session: this.sessionId, client: this.options.client, site: this.options.site}}));
+    });
+  }
+
   private send(frame: WireFrame): void {
-    writeInTurn(this.connection.output, encodeFramePieces(frame));
+    this.write(encodeFramePieces(frame));
+  }
+
+  private write(pieces: readonly Uint8Array[]): void {
+    this.ackSent = this.ack;
+    writeInTurn(this.connection.output, pieces);
   }
 
   private take(chunk: Buffer): void {
@@ -153,13 +210,13 @@ export class WireSession {
         if (!this.welcomed) throw new WireProtocolError('a second WELCOME from the agent');
         const welcomed = this.welcomed;
         this.welcomed = undefined;
-        welcomed.resolve(frame.welcome);
+        welcomed.resolve({...frame.welcome, ack: frame.ack} as Welcome);
         return;
       }
       case 'response':
       case 'error': {
         if (frame.id === 0 && frame.type === 'error') {
-          // About the whole connection: the agent closes it; the requests in hand have no answer.
+          // About the whole connection: the agent closes it and ends the session; the requests in hand have no answer.
           this.fail(rebuildError(frame.error));
           return;
         }
@@ -168,11 +225,12 @@ export class WireSession {
         this.pending.delete(frame.id);
         if (frame.type === 'error') pending.reject(rebuildError(frame.error));
         else pending.resolve({json: frame.json, data: frame.binary ? Buffer.from(frame.binary.buffer, frame.binary.byteOffset, frame.binary.byteLength) : EMPTY});
+        if (this.ack - this.ackSent >= ACK_EVERY) this.send({type: 'ping', id: 0, ack: this.ack});
         this.idle();
         return;
       }
       case 'ping':
-        this.send({type: 'pong', id: frame.id, ack: 0});
+        this.send({type: 'pong', id: frame.id, ack: this.ack});
         return;
       case 'pong':
         return;
@@ -184,11 +242,95 @@ export class WireSession {
     }
   }
 
-  private lost(why: string): void {
-    if (this.failure) return;
+  private lostError(why: string): RemoteUnreachableError {
     const more = this.connection.why();
-    this.fail(new RemoteUnreachableError(`the link to ${this.options.address} was lost: ${why}${more ? ` (${more})` : ''}`,
-      'check that the remote machine is up and its agent can run; marklog connects again at the next command or write'));
+    return new RemoteUnreachableError(`the link to ${this.options.address} was lost: ${why}${more ? ` (${more})` : ''}`,
+      'check that the remote machine is up and its agent can run; marklog connects again at the next command or write');
+  }
+
+  /** The connection is gone: the session resumes on a new one where the transport allows, else it is over. */
+  private lost(why: string): void {
+    if (this.failure || this.resuming) return;
+    if (!this.options.reconnect || this.sessionId === NEW_SESSION) {
+      this.fail(this.lostError(why));
+      return;
+    }
+    this.connection.destroy();
+    this.connection.ref(false);
+    if (this.pending.size === 0) {
+      // Nothing waits: the next call resumes, so an idle link does not reconnect on its own.
+      this.lostIdle = why;
+      return;
+    }
+    this.resume(why);
+  }
+
+  private resume(why: string): void {
+    this.lostIdle = undefined;
+    this.resuming = true;
+    const reconnect = this.options.reconnect!;
+    const attempt = async () => {
+      if (this.failure) throw this.failure;
+      const connection = await reconnect();
+      this.connection = connection;
+      this.decoder = new WireDecoder({from: 'agent'});
+      this.listen(connection);
+      connection.ref(true);
+      // Lost during its own HELLO: that attempt failed, and the next one is tried.
+      const failed = new Promise<never>((_, reject) => {
+        const gone = () => reject(this.lostError('the connection closed while resuming'));
+        connection.input.once('close', gone);
+        connection.input.once('end', gone);
+      });
+      const welcome = await Promise.race([this.hello(connection), failed]);
+      return welcome as Welcome & {ack: number};
+    };
+    withRetries(attempt, {
+      address: this.options.address,
+      retries: this.options.retries,
+      retryable: error => error instanceof RemoteUnreachableError && !this.failure,
+      hint: () => 'check that the remote machine is up and its agent listens; marklog connects again at the next command or write',
+    }).then(welcome => this.resumed(welcome), (error: unknown) => {
+      this.resuming = false;
+      this.fail(this.failure ?? (error instanceof MarklogError ? error : this.lostError(why)));
+    });
+  }
+
+  /** The WELCOME on the new connection: the same session (carry on above its ack) or a new one (the old one's requests in flight cannot be vouched for). */
+  private resumed(welcome: Welcome & {ack: number}): void {
+    this.resuming = false;
+    if (this.failure) return;
+    const applied = welcome.ack;
+    if (welcome.session === this.sessionId) {
+      if (applied < this.ack || applied >= this.nextId) {
+        this.fail(new WireProtocolError(`the agent resumed session ${this.sessionId} at request ${applied}, but this client has answers up to ${this.ack} and sent up to ${this.nextId - 1}`));
+        return;
+      }
+      // Requests up to `applied` took effect: their answers come again. The rest go again, in order, with their ids.
+      for (const [id, pending] of this.pending) if (id > applied) this.resend(id, pending);
+    } else {
+      const lost = this.lostError('the agent no longer holds the session');
+      const unsent: Pending[] = [];
+      for (const [id, pending] of this.pending) {
+        if (pending.sent) pending.reject(new RemoteUnreachableError(`${lost.message}; request ${id} (${pending.method}) has no answer, so whether it took effect is unknown`, lost.hint));
+        else unsent.push(pending);
+      }
+      this.pending.clear();
+      this.sessionId = welcome.session;
+      this.nextId = 1;
+      this.ackSent = 0;
+      for (const pending of unsent) {
+        const id = this.nextId++;
+        this.pending.set(id, pending);
+        this.resend(id, pending);
+      }
+    }
+    this.idle();
+  }
+
+  private resend(id: number, pending: Pending): void {
+    pending.sent = true;
+    this.write(encodeFramePieces({type: 'request', id, ack: this.ack, method: WireMethod[pending.method], json: pending.json, binary: pending.binary}));
   }
 
   /** The session is over: every request without an answer fails, naming itself, and the connection is cut. */
@@ -212,14 +354,15 @@ export class WireSession {
     this.pending.clear();
   }
 
-  /** While anything waits for an answer (the WELCOME included), the oldest is checked against the timeout. */
+  /** While anything waits for an answer (the WELCOME included), the oldest is checked against the timeout; reconnecting does not stop it. */
   private watch(): void {
     if (this.watchdog) return;
     const every = Math.max(10, Math.min(1_000, Math.floor(this.options.timeoutMs / 4)));
     this.watchdog = setInterval(() => {
       let oldest = this.welcomed ? this.helloSent : Infinity;
-      for (const pending of this.pending.values()) oldest = Math.min(oldest, pending.sent);
-      if (Date.now() - oldest > this.options.timeoutMs) this.lost(`no answer for ${this.options.timeoutMs} ms`);
+      for (const pending of this.pending.values()) oldest = Math.min(oldest, pending.asked);
+      // Given up on: not resumed, since the caller is told now and tracks what it asked for.
+      if (Date.now() - oldest > this.options.timeoutMs) this.fail(this.lostError(`no answer for ${this.options.timeoutMs} ms`));
     }, every);
     this.watchdog.unref();
   }
@@ -231,7 +374,7 @@ export class WireSession {
 
   /** Nothing waits any more: the timeout stops, and the process may exit. */
   private idle(): void {
-    if (this.pending.size > 0 || this.welcomed) return;
+    if (this.pending.size > 0 || this.welcomed || this.resuming) return;
     this.stopWatch();
     this.connection.ref(false);
   }
