@@ -2,7 +2,7 @@
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import {formatBytes} from '../util/units.js';
-import type {VolumeRow, PairState} from '../site/tables.js';
+import type {LinkRow, VolumeRow, PairState} from '../site/tables.js';
 import type {PairView} from '../pair/pair-display.js';
 import type {RvolView} from '../pair/rvol-display.js';
 import type {SiteView} from '../site/site-admin.js';
@@ -45,11 +45,18 @@ export function renderRvols(rvols: RvolView[]): string {
   return out.toString();
 }
 
+/** Where a link row reaches its site, and with which TLS files: the first thing to check when a link fails. */
+function linkText(row: LinkRow): string {
+  const tls = row.tls ? ` (TLS: cert ${row.tls.cert}, key ${row.tls.key}, CA ${row.tls.ca})` : '';
+  return `${row.name} at ${row.remote}${tls}`;
+}
+
 export function renderSite(view: SiteView): string {
   const lines = [
     `${chalk.bold(view.site.name)} (${view.site.role}) ${chalk.gray(view.site.id)}`,
     `directory: ${view.dir}`,
-    `link: ${view.link ? `${view.link.name} at ${view.link.remote}` : 'none'}`,
+    `link: ${view.link ? linkText(view.link) : 'none'}`,
+    ...view.peers.map(peer => `way back to ${peer.name}: ${peer.remote === '' ? 'none' : linkText(peer)}`),
     '',
     renderVolumes(view.volumes),
   ];

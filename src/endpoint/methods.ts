@@ -23,6 +23,7 @@ import type {NewEntry} from '../log/journal.js';
 import type {Site} from '../site/site.js';
 import type {LinkRow, LogGap, LoggedGap, LogMember, RvolClaim} from '../site/tables.js';
 import type {HandedOver, ReservedVolume} from '../site/link.js';
+import type {TlsPaths} from '../transport/tls-files.js';
 import {allBytes, ByteCursor, flag, list, oneOf, optionalWhole, record, text, whole, type Args, type Bytes} from './args.js';
 import * as volumes from './volumes.js';
 import * as failback from './failback.js';
@@ -101,10 +102,12 @@ function exactBytes(data: Bytes, length: number, method: string): Uint8Array {
 }
 
 const table = {
-  registerPeer: (site, args) => {
-    // A row of the peer table: its four members are stored, nothing else the request's object holds.
-    const {remote, siteId, name, linked} = record<LinkRow>(args, 'peer', {remote: 'string', siteId: 'string', name: 'string', linked: 'string'});
-    volumes.registerPeer(site, {remote, siteId, name, linked});
+  registerPeer: async (site, args) => {
+    // A row of the peer table: its four members and the way back's TLS files are stored, nothing else the request's object holds.
+    const peer = record<LinkRow>(args, 'peer', {remote: 'string', siteId: 'string', name: 'string', linked: 'string'});
+    const {remote, siteId, name, linked} = peer;
+    const tls = peer.tls === undefined ? undefined : record<TlsPaths>({'peer.tls': peer.tls}, 'peer.tls', {cert: 'string', key: 'string', ca: 'string'});
+    await volumes.registerPeer(site, {remote, siteId, name, linked, ...(tls ? {tls: {cert: tls.cert, key: tls.key, ca: tls.ca}} : {})});
     return done;
   },
   reserveRvol: (site, args): Answer<ReservedVolume> =>

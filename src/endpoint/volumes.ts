@@ -5,6 +5,7 @@ import {CapacityMismatchError, PairInLogGroupError, TakenOverError, VolumeInUseE
 import {fsx} from '../native/fsx.js';
 import {forwardBatch, writeThrough, type VolumeWrite} from '../io/write-through.js';
 import {noteBaseChange, sameClaim, volumeUse} from '../site/remote-endpoint.js';
+import {checkPeerRow} from '../site/way-back.js';
 import type {VolumeImage} from '../volume/image.js';
 import type {Site} from '../site/site.js';
 import type {LinkRow, PairDirection, PairState, RvolClaim, Tables, VolumeRow} from '../site/tables.js';
@@ -15,8 +16,9 @@ export function hello(site: Site): RemoteIdentity {
   return {id, name, role};
 }
 
-/** Remembers the site that linked here, so this site can reach it back. */
-export function registerPeer(site: Site, peer: LinkRow): void {
+/** Remembers the site that linked here, so this site can reach it back; a way back this site could not dial is refused before anything is written. */
+export async function registerPeer(site: Site, peer: LinkRow): Promise<void> {
+  await checkPeerRow(peer);
   site.update(tables => {
     tables.peers = tables.peers.filter(p => p.siteId !== peer.siteId);
     tables.peers.push(peer);

@@ -25,8 +25,12 @@ export interface Probed {
 }
 
 export interface Transports {
-  /** A link to the site a link row names, for the site `client`; refused when another site answers there. */
-  open(row: LinkRow, client: string): Promise<SiteLink>;
+  /**
+   * A link to the site a link row names, for the site `client`; refused when another
+   * site answers there. `peer`: the row is a way back (a peers[] row), so a problem
+   * with its TLS files names the --peer-tls-* flags that gave them.
+   */
+  open(row: LinkRow, client: string, options?: {peer?: boolean}): Promise<SiteLink>;
   /**
    * A link to whatever site answers at `address` now: the first contact, before its
    * id is known; with the address as the link row keeps it (a directory made absolute).
@@ -54,8 +58,8 @@ interface Entry {
 }
 
 /** Opens `row`'s link; callers asking meanwhile share the attempt. A failed attempt is forgotten, so the next call tries again. */
-function opening(row: LinkRow, client: string, forget: (entry: Entry) => void): Entry {
-  const entry: Entry = {siteId: row.siteId, link: Promise.resolve().then(() => plugged().open(row, client))};
+function opening(row: LinkRow, client: string, forget: (entry: Entry) => void, peer = false): Entry {
+  const entry: Entry = {siteId: row.siteId, link: Promise.resolve().then(() => plugged().open(row, client, {peer}))};
   void entry.link.then(link => {
     entry.opened = link;
   }, () => forget(entry));
@@ -91,7 +95,7 @@ export function peerLinkOf(site: Site, tables: Tables, siteId: string): Promise<
   if (!row) return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} does not know how to reach site ${siteId}`, 'link the primary to this site again with `marklog site link`'));
   if (row.remote === '') {
     return Promise.reject(new RemoteUnreachableError(`site ${tables.site.name} has no way back to its primary ${row.name}: the primary linked over the wire without --peer-address`,
-      'link again with `marklog site link … --peer-address ssh://…` if this site must reach the primary'));
+      'link again with `marklog site link … --peer-address ssh://…` (or tls://… with --peer-tls-cert, --peer-tls-key and --peer-tls-ca) if this site must reach the primary'));
   }
   let known = peers.get(site);
   if (!known) peers.set(site, (known = new Map()));
@@ -100,7 +104,7 @@ export function peerLinkOf(site: Site, tables: Tables, siteId: string): Promise<
     const map = known;
     entry = opening(row, tables.site.id, failed => {
       if (map.get(siteId) === failed) map.delete(siteId);
-    });
+    }, true);
     known.set(siteId, entry);
   }
   return entry.link;

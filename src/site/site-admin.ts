@@ -9,6 +9,8 @@ import {probeRemote} from './link-opener.js';
 import {INFLIGHT_FILE} from '../io/inflight.js';
 import {SITE_ROLES, emptyTables, type LinkRow, type SiteRole, type Tables} from './tables.js';
 import {Site} from './site.js';
+import {peerTlsOf} from './way-back.js';
+import type {TlsPaths} from '../transport/tls-files.js';
 
 export interface SiteInitOptions {
   dir: string;
@@ -58,14 +60,13 @@ export interface LinkOptions {
    * wire has none unless given.
    */
   peerAddress?: string;
+  /** For a tls:// way back: the remote's certificate, its key and the CA of the primary's agent, as paths on the remote's machine. */
+  peerTls?: Partial<TlsPaths>;
 }
 
 export async function linkSites(primaryDir: string, remote: string, options: LinkOptions = {}): Promise<LinkRow> {
-  // A peer row keeps an address only: a remote dialling tls:// back would have no certificate, key or CA to do it with.
-  if (options.peerAddress !== undefined && /^tls:\/\//i.test(options.peerAddress)) {
-    throw new InvalidArgumentError(`--peer-address ${options.peerAddress}: the way back cannot be TLS, the remote would have no certificate to reach this site with`,
-      'give ssh://[user@]host[:port]/path for the way back (the remote then runs `marklog agent` here over SSH)');
-  }
+  // Before either site is touched: the remote is only asked to record a way back it could dial.
+  const peerTls = peerTlsOf(options.peerAddress ?? '', options.peerTls);
   const primary = Site.open(primaryDir);
   const tls = options.tls && {cert: path.resolve(options.tls.cert), key: path.resolve(options.tls.key), ca: path.resolve(options.tls.ca)};
   const {link, address, overWire} = await probeRemote(remote, {client: primary.tables().site.id, tls});
@@ -79,7 +80,7 @@ export async function linkSites(primaryDir: string, remote: string, options: Lin
         throw new WrongRoleError(`site ${tables.site.name} has pairs on ${tables.link.name}; delete them before linking elsewhere`);
       }
       const linked = new Date().toISOString();
-      await link.registerPeer({remote: back, siteId: tables.site.id, name: tables.site.name, linked});
+      await link.registerPeer({remote: back, siteId: tables.site.id, name: tables.site.name, linked, ...(peerTls ? {tls: peerTls} : {})});
       tables.link = {remote: address, siteId: far.id, name: far.name, linked, ...(tls ? {tls} : {})};
       return tables.link;
     });
@@ -94,10 +95,12 @@ export interface SiteView {
   link: LinkRow | null;
   volumes: Tables['volumes'];
   pairs: Tables['pairs'];
+  /** The sites that link to this one, each with its way back (at a remote). */
+  peers: Tables['peers'];
 }
 
 export function showSite(dir: string): SiteView {
   const site = Site.open(dir);
   const tables = site.tables();
-  return {dir: site.dir, site: tables.site, link: tables.link, volumes: tables.volumes, pairs: tables.pairs};
+  return {dir: site.dir, site: tables.site, link: tables.link, volumes: tables.volumes, pairs: tables.pairs, peers: tables.peers};
 }

@@ -14,6 +14,15 @@ export interface TlsPaths {
   ca: string;
 }
 
+/** The flags an operator gave the three files with, so an error names the one to fix. */
+export interface TlsFlagNames {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export const TLS_FLAGS: TlsFlagNames = {cert: '--tls-cert', key: '--tls-key', ca: '--tls-ca'};
+
 export interface TlsCredentials {
   cert: Buffer;
   key: Buffer;
@@ -51,26 +60,26 @@ function inDate(flag: string, path: string, cert: X509Certificate, now: Date): v
 }
 
 /** Reads the three files and checks they make mutual-TLS credentials; each problem is its own one-line error. */
-export async function loadTlsCredentials(paths: TlsPaths, now = new Date()): Promise<TlsCredentials> {
-  const [cert, key, ca] = await Promise.all([readPem('--tls-cert', paths.cert), readPem('--tls-key', paths.key), readPem('--tls-ca', paths.ca)]);
-  const own = certificate('--tls-cert', paths.cert, cert);
+export async function loadTlsCredentials(paths: TlsPaths, now = new Date(), flags: TlsFlagNames = TLS_FLAGS): Promise<TlsCredentials> {
+  const [cert, key, ca] = await Promise.all([readPem(flags.cert, paths.cert), readPem(flags.key, paths.key), readPem(flags.ca, paths.ca)]);
+  const own = certificate(flags.cert, paths.cert, cert);
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(key);
   } catch {
-    throw new TlsCredentialsError(`--tls-key ${JSON.stringify(paths.key)} holds no PEM private key (or one locked by a passphrase, which marklog does not ask for)`);
+    throw new TlsCredentialsError(`${flags.key} ${JSON.stringify(paths.key)} holds no PEM private key (or one locked by a passphrase, which marklog does not ask for)`);
   }
   if (!own.checkPrivateKey(privateKey)) {
-    throw new TlsCredentialsError(`--tls-key ${JSON.stringify(paths.key)} is not the key of the certificate in --tls-cert ${JSON.stringify(paths.cert)}`);
+    throw new TlsCredentialsError(`${flags.key} ${JSON.stringify(paths.key)} is not the key of the certificate in ${flags.cert} ${JSON.stringify(paths.cert)}`);
   }
-  inDate('--tls-cert', paths.cert, own, now);
-  const authorities = bundle('--tls-ca', paths.ca, ca);
-  if (!authorities.some(a => a.ca)) throw new TlsCredentialsError(`--tls-ca ${JSON.stringify(paths.ca)} holds no CA certificate (basic constraints CA:TRUE)`);
-  for (const authority of authorities) inDate('--tls-ca', paths.ca, authority, now);
+  inDate(flags.cert, paths.cert, own, now);
+  const authorities = bundle(flags.ca, paths.ca, ca);
+  if (!authorities.some(a => a.ca)) throw new TlsCredentialsError(`${flags.ca} ${JSON.stringify(paths.ca)} holds no CA certificate (basic constraints CA:TRUE)`);
+  for (const authority of authorities) inDate(flags.ca, paths.ca, authority, now);
   try {
     tls.createSecureContext({cert, key, ca});
   } catch (error) {
-    throw new TlsCredentialsError(`--tls-cert, --tls-key and --tls-ca do not make a TLS context: ${(error as Error).message}`);
+    throw new TlsCredentialsError(`${flags.cert}, ${flags.key} and ${flags.ca} do not make a TLS context: ${(error as Error).message}`);
   }
   return {cert, key, ca};
 }

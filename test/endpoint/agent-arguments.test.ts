@@ -138,6 +138,21 @@ test('an image committed onto the R-VOL a log group\'s log starts from changes t
 test('a peer is stored as the four members of a link row, whatever else the request carries', async t => {
   const {dir, client} = await reservedRemote(t);
   const peer = {remote: '/srv/sites/tokyo', siteId: PRIMARY, name: 'tokyo', linked: '2025-04-01T09:00:00.000Z'};
-  await client.call('registerPeer', {peer: {...peer, tls: {key: 'x'}, role: 'primary'}});
+  await client.call('registerPeer', {peer: {...peer, role: 'primary'}});
   t.deepEqual(tablesOf(dir).peers, [peer]);
+});
+
+test('a peer\'s TLS files are refused unless whole, absolute and for a tls:// way back, and nothing is stored', async t => {
+  const {dir, client} = await reservedRemote(t);
+  const peer = {remote: 'tls://tokyo.example:7010', siteId: PRIMARY, name: 'tokyo', linked: '2025-04-01T09:00:00.000Z'};
+  const before = tablesOf(dir).peers;
+  const refusal = async (sent: object, message: RegExp) => {
+    const error = await t.throwsAsync(client.call('registerPeer', {peer: sent}), {instanceOf: InvalidArgumentError});
+    t.regex(error!.message, message);
+  };
+  await refusal({...peer, tls: {key: 'x'}}, /peer\.tls\.cert/);
+  await refusal({...peer, tls: {cert: 'cert.pem', key: '/k.pem', ca: '/ca.pem'}}, /--peer-tls-cert "cert\.pem" is not an absolute path/);
+  await refusal({...peer, remote: '/srv/sites/tokyo', tls: {cert: '/c.pem', key: '/k.pem', ca: '/ca.pem'}}, /are for a tls:\/\/ --peer-address/);
+  await refusal(peer, /needs --peer-tls-cert/);
+  t.deepEqual(tablesOf(dir).peers, before);
 });

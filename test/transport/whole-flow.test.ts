@@ -11,7 +11,8 @@
 // remote's directory stays empty from here, so the primary never touched its files.
 // The way back (a restore onto the M-VOLs, a write at the remote after failback) is
 // --peer-address ssh://, an agent on the primary's directory started with fake-ssh
-// (inside the machine in (d): the primary's directory is on the shared file system).
+// (inside the machine in (d): the primary's directory is on the shared file system);
+// the way back over TLS is test/takeover/way-back-tls.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -95,7 +96,7 @@ test('the whole flow with the remote on another machine (its own namespaces, ove
   t.regex(machine.run(['ls', R]).stdout, /tables\.json/, 'while inside the machine the site is all there');
 });
 
-test('the way back must be said, and over SSH: without --peer-address a restore onto the M-VOLs is REMOTE_UNREACHABLE; --peer-address tls:// is refused at site link, since the remote would hold no certificate for it', async t => {
+test('the way back must be said: without --peer-address a restore onto the M-VOLs is REMOTE_UNREACHABLE; --peer-address tls:// without the remote\'s --peer-tls-* files is refused at site link, since the remote would hold no certificate for it', async t => {
   const {here, P, R} = sitesHere(t);
   const env = fakeSshEnv();
   const json = (args: string[]) => here.marklogJson(args, {env});
