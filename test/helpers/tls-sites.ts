@@ -22,8 +22,8 @@ export async function linkedOverTls(t: ExecutionContext, primary: string, remote
   return agent;
 }
 
-/** A primary and a remote with one volume each of `size`, linked over TLS; `before` runs before the link (to fill the M-VOL). */
-export async function sitesOverTls(t: ExecutionContext, size: string, before?: (primary: string, dir: string) => void): Promise<{dir: string; primary: string; remote: string; agent: ListeningAgent}> {
+/** A primary and a remote with one volume each of `size`, not linked. */
+export function unlinkedSites(t: ExecutionContext, size: string): {dir: string; primary: string; remote: string} {
   const dir = tempDir(t);
   const primary = path.join(dir, 'tokyo');
   const remote = path.join(dir, 'osaka');
@@ -31,6 +31,12 @@ export async function sitesOverTls(t: ExecutionContext, size: string, before?: (
   ok(['site', 'init', remote, '--role', 'remote']);
   ok(['volume', 'create', '--site', primary, '--size', size]);
   ok(['volume', 'create', '--site', remote, '--size', size]);
+  return {dir, primary, remote};
+}
+
+/** A primary and a remote with one volume each of `size`, linked over TLS; `before` runs before the link (to fill the M-VOL). */
+export async function sitesOverTls(t: ExecutionContext, size: string, before?: (primary: string, dir: string) => void): Promise<{dir: string; primary: string; remote: string; agent: ListeningAgent}> {
+  const {dir, primary, remote} = unlinkedSites(t, size);
   before?.(primary, dir);
   return {dir, primary, remote, agent: await linkedOverTls(t, primary, remote)};
 }

@@ -7,18 +7,17 @@
 // record exactly once. Over ssh (the agent dies with its connection) the requests
 // in flight still fail as before.
 import fs from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import {cli, cliJson} from '../helpers/cli.js';
 import {listeningAgent} from '../helpers/agent-tls.js';
 import {cutRelay} from '../helpers/cut-proxy.js';
 import {PipelinedClient} from '../helpers/nbd-pipelined-client.js';
 import {serve, stopServe} from '../helpers/serve.js';
-import {imagePath, tempDir} from '../helpers/sites.js';
+import {imagePath} from '../helpers/sites.js';
 import {makeCertificates} from '../helpers/tls-certs.js';
 import {Rng} from '../helpers/fuzz.js';
 import {sleep} from '../helpers/processes.js';
-import {ok} from '../helpers/tls-sites.js';
+import {ok, unlinkedSites} from '../helpers/tls-sites.js';
 import {loggingSites, markList} from '../helpers/logging.js';
 
 const MiB = 1024 * 1024;
@@ -26,14 +25,8 @@ const SIZE = 16 * MiB;
 const BLOCK = 4096;
 
 test('a TLS connection cut mid-stream resumes its session: every acknowledged write is on the R-VOL and the pair stays PAIR', async t => {
-  const dir = tempDir(t);
-  const primary = path.join(dir, 'tokyo');
-  const remote = path.join(dir, 'osaka');
+  const {primary, remote} = unlinkedSites(t, '16M');
   const certs = makeCertificates(t);
-  ok(['site', 'init', primary, '--role', 'primary']);
-  ok(['site', 'init', remote, '--role', 'remote']);
-  ok(['volume', 'create', '--site', primary, '--size', '16M']);
-  ok(['volume', 'create', '--site', remote, '--size', '16M']);
   const agent = await listeningAgent(t, remote, certs);
   const proxy = await cutRelay(t, {host: '127.0.0.1', port: agent.port});
   ok(['site', 'link', '--site', primary, '--remote', `tls://127.0.0.1:${proxy.port}`, '--tls-cert', certs.client.cert, '--tls-key', certs.client.key, '--tls-ca', certs.client.ca]);
