@@ -1,7 +1,7 @@
 // Log volume layout and log records: docs/FORMAT.md §4. Every offset, size, magic
 // and type value of the journal lives here; the writer and reader only call these.
 import {crc32c} from './crc32c.js';
-import {readU64, viewOf, writeU64} from './u64.js';
+import {safeU64, viewOf, writeU64} from './u64.js';
 
 // §4.1 Log volume header: two 4096-byte slots at the front of every log volume,
 // written alternately; the valid one with the higher sequence is current.
@@ -173,7 +173,7 @@ export function decodeLogHeader(source: Buffer, slot = 0): {fields: LogHeaderFie
   if (crc32c(source.subarray(0, crcAt)) !== source.readUInt32LE(crcAt)) return {reason: 'header checksum mismatch'};
   if (version !== 1 && version !== 2) return {reason: `unknown log format version ${version}`};
   if (source.readUInt32LE(LogHeader.headerSize) !== LOG_HEADER_SIZE) return {reason: 'bad header size'};
-  const epoch = version === 1 ? 0 : readU64(source, LogHeaderV2.epoch);
+  const epoch = version === 1 ? 0 : safeU64(source, LogHeaderV2.epoch);
   const blockSize = version === 1 ? 0 : source.readUInt32LE(LogHeaderV2.blockSize);
   if (epoch === undefined) return {reason: 'epoch out of range'};
   if (version === 2 && (blockSize < 512 || blockSize > 1 << 20 || (blockSize & (blockSize - 1)) !== 0)) return {reason: 'bad block size'};
@@ -185,7 +185,7 @@ export function decodeLogHeader(source: Buffer, slot = 0): {fields: LogHeaderFie
     siteId: source.toString('latin1', LogHeader.siteId, LogHeader.siteId + 16).replace(/\0+$/, ''),
   } as LogHeaderFields;
   for (const name of U64_FIELDS) {
-    const value = readU64(source, LogHeader[name]);
+    const value = safeU64(source, LogHeader[name]);
     if (value === undefined) return {reason: `${name} out of range`};
     fields[name] = value;
   }
@@ -339,10 +339,10 @@ export function decodeRecordHeader(header: Buffer): {frame: RecordFrame} | {reas
   const dataLength = header.readUInt32LE(RecordHeader.dataLength);
   const minimum = type === RecordType.write ? WRITE_DATA_HEADER : MARK_DATA_FIXED;
   if (dataLength < minimum || dataLength > MAX_DATA_LENGTH) return {reason: 'bad record length'};
-  const logId = header.readBigUInt64LE(RecordHeader.logId);
-  const timer = header.readBigUInt64LE(RecordHeader.timer);
-  if (logId > BigInt(Number.MAX_SAFE_INTEGER) || timer > BigInt(Number.MAX_SAFE_INTEGER)) return {reason: 'bad record header'};
-  return {frame: {markFlag, type, logId: Number(logId), timer: Number(timer), dataLength, crc: header.readUInt32LE(RecordHeader.crc)}};
+  const logId = safeU64(header, RecordHeader.logId);
+  const timer = safeU64(header, RecordHeader.timer);
+  if (logId === undefined || timer === undefined) return {reason: 'bad record header'};
+  return {frame: {markFlag, type, logId, timer, dataLength, crc: header.readUInt32LE(RecordHeader.crc)}};
 }
 
 /** Decodes a data area whose CRC has been checked. */
@@ -371,9 +371,3 @@ export function decodeMarkData(logId: number, timer: number, data: Buffer): Mark
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', {fatal: true});
-
-/** A u64 field as a number, or undefined past 2^53 − 1 (FORMAT.md §4.1). */
-export function safeU64(source: Buffer, at: number): number | undefined {
-  const value = source.readBigUInt64LE(at);
-  return value > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(value);
-}

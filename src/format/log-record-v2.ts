@@ -5,8 +5,8 @@
 // carries its volume's epoch, so no record of the volume's earlier life passes for
 // a current one.
 import {crc32c} from './crc32c.js';
-import {viewOf, writeU64} from './u64.js';
-import {decodeMarkData, encodeMarkData, MARK_DATA_FIXED, RECORD_ALIGN, RECORD_MAGIC, RecordType, safeU64, type LogRecord} from './log-format.js';
+import {safeU64, viewOf, writeU64} from './u64.js';
+import {decodeMarkData, encodeMarkData, MARK_DATA_FIXED, RECORD_ALIGN, RECORD_MAGIC, RecordType, type LogRecord} from './log-format.js';
 
 export const RecordHeaderV2 = {
   markFlag: 0, // u8: 1 for a mark record, 0 otherwise

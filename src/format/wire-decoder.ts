@@ -9,7 +9,7 @@ import {
   WIRE_MAGIC, WIRE_PREFIX_SIZE, WIRE_TRAILER_SIZE, WireHeader, type WireFrame, type WireHeaderFields, type WireSide,
 } from './wire-frame.js';
 import {RemoteUnreachableError, WireCorruptError, WireProtocolError, WireTooLargeError, WireVersionError} from '../errors.js';
-import {readU64} from './u64.js';
+import {safeU64} from './u64.js';
 
 export interface WireDecoderOptions {
   /** The side whose frames these are; frames of the other side's types are then a WireProtocolError. */
@@ -101,8 +101,8 @@ export class WireDecoder {
     const h = this.header;
     if (headerCrcOf(h) !== h.readUInt32LE(WireHeader.headerCrc)) throw this.corrupt('header checksum mismatch');
     if (h.readUInt16LE(WireHeader.flags) !== 0 || h.readUInt16LE(WireHeader.reserved) !== 0) throw this.corrupt('flags or reserved bits set');
-    const id = readU64(h, WireHeader.id);
-    const ack = readU64(h, WireHeader.ack);
+    const id = safeU64(h, WireHeader.id);
+    const ack = safeU64(h, WireHeader.ack);
     if (id === undefined || ack === undefined) throw this.corrupt('id or ack above 2^53 - 1');
     const fields: WireHeaderFields = {
       type: h[WireHeader.type], method: h.readUInt16LE(WireHeader.method), id, ack,

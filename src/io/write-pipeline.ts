@@ -225,9 +225,10 @@ export class WritePipeline {
         }
         // Checked against the tables as the batch found them: the run is checked again under the lock (sendRun).
         const tables = (readView ??= this.site.view());
-        const volume = await this.checkedTarget(tables, request.ldev, request.offset, request.kind === 'write' ? request.data.length : request.length);
+        const row = this.site.volume(tables, request.ldev);
+        const volume = await this.checkedTarget(tables, row, request.offset, request.kind === 'write' ? request.data.length : request.length);
         // A base change noted on the way (checkedTarget) changed the tables.
-        if (volume !== this.site.volume(tables, request.ldev)) readView = undefined;
+        if (volume !== row) readView = undefined;
         if (runVolume && runVolume.ldev !== volume.ldev) await finishRun();
         const pieces = piecesOf(request);
         admitted.pieces = pieces.length;
@@ -243,9 +244,8 @@ export class WritePipeline {
     await finishRun();
   }
 
-  /** The volume a host write goes to, checked as hostWrite checks it. */
-  private async checkedTarget(tables: Tables, ldev: number, offset: number, length: number): Promise<VolumeRow> {
-    const volume = this.site.volume(tables, ldev);
+  /** The volume a host write goes to, checked as hostWrite checks it (its row again when noting a base change changed the tables). */
+  private async checkedTarget(tables: Tables, volume: VolumeRow, offset: number, length: number): Promise<VolumeRow> {
     checkHostAccess(tables, volume, true);
     this.site.image(volume).checkRange(offset, length);
     // A volume still in a log group but given to hosts (released by an older marklog) is a base changing.
@@ -253,7 +253,7 @@ export class WritePipeline {
       await this.settleInFlight();
       await this.takeLock();
       noteBaseChange(this.site, volume);
-      return this.site.volume(this.site.view(), ldev);
+      return this.site.volume(this.site.view(), volume.ldev);
     }
     return volume;
   }

@@ -67,6 +67,12 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** A WELCOME: its body, and the id of the last request the agent applied (its frame's ack). */
+interface Welcomed {
+  welcome: Welcome;
+  ack: number;
+}
+
 const EMPTY = Buffer.alloc(0);
 /** Answers received between two acks the client sends: past it a PING carries the ack, so the agent lets them go. */
 const ACK_EVERY = 256;
@@ -78,7 +84,7 @@ export class WireSession {
   private nextId = 1;
   private sessionId = NEW_SESSION;
   private ackSent = 0;
-  private welcomed: {resolve(welcome: Welcome): void; reject(error: unknown): void} | undefined;
+  private welcomed: {resolve(welcomed: Welcomed): void; reject(error: unknown): void} | undefined;
   /** Between a lost connection and the WELCOME of the next one. */
   private resuming = false;
   /** The connection was lost while nothing was in flight: the next call resumes first. */
@@ -98,7 +104,7 @@ export class WireSession {
     const session = new WireSession(connection, options);
     connection.ref(true);
     try {
-      const welcome = await session.hello(connection);
+      const {welcome} = await session.hello(connection);
       session.sessionId = welcome.session;
       return {session, welcome};
     } catch (error) {
@@ -177,8 +183,8 @@ export class WireSession {
     connection.output.on('error', error => current() && this.lost(error.message));
   }
 
-  private hello(connection: WireConnection): Promise<Welcome> {
-    return new Promise<Welcome>((resolve, reject) => {
+  private hello(connection: WireConnection): Promise<Welcomed> {
+    return new Promise<Welcomed>((resolve, reject) => {
       this.welcomed = {resolve, reject};
       this.helloSent = Date.now();
       this.watch();
@@ -210,7 +216,7 @@ export class WireSession {
         if (!this.welcomed) throw new WireProtocolError('a second WELCOME from the agent');
         const welcomed = this.welcomed;
         this.welcomed = undefined;
-        welcomed.resolve({...frame.welcome, ack: frame.ack} as Welcome);
+        welcomed.resolve({welcome: frame.welcome, ack: frame.ack});
         return;
       }
       case 'response':
@@ -282,25 +288,23 @@ export class WireSession {
         connection.input.once('close', gone);
         connection.input.once('end', gone);
       });
-      const welcome = await Promise.race([this.hello(connection), failed]);
-      return welcome as Welcome & {ack: number};
+      return Promise.race([this.hello(connection), failed]);
     };
     withRetries(attempt, {
       address: this.options.address,
       retries: this.options.retries,
       retryable: error => error instanceof RemoteUnreachableError && !this.failure,
       hint: () => 'check that the remote machine is up and its agent listens; marklog connects again at the next command or write',
-    }).then(welcome => this.resumed(welcome), (error: unknown) => {
+    }).then(welcomed => this.resumed(welcomed), (error: unknown) => {
       this.resuming = false;
       this.fail(this.failure ?? (error instanceof MarklogError ? error : this.lostError(why)));
     });
   }
 
   /** The WELCOME on the new connection: the same session (carry on above its ack) or a new one (the old one's requests in flight cannot be vouched for). */
-  private resumed(welcome: Welcome & {ack: number}): void {
+  private resumed({welcome, ack: applied}: Welcomed): void {
     this.resuming = false;
     if (this.failure) return;
-    const applied = welcome.ack;
     if (welcome.session === this.sessionId) {
       if (applied < this.ack || applied >= this.nextId) {
         this.fail(new WireProtocolError(`the agent resumed session ${this.sessionId} at request ${applied}, but this client has answers up to ${this.ack} and sent up to ${this.nextId - 1}`));
