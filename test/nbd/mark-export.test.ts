@@ -36,7 +36,8 @@ test('Fig. 23 without a restore: nbdcopy and qemu-img read a mark export at the 
   run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', `${served.url}/${first.rvol}`, path.join(sites.root, `restored-${first.rvol}.img`)]);
   const tampered = path.join(sites.root, 'tampered.img');
   fs.copyFileSync(path.join(sites.root, `restored-${first.rvol}.img`), tampered);
-  fs.writeFileSync(tampered, Buffer.from('x'), {flag: 'r+'});
+  // Its first byte flipped: the host's bytes are random, so any fixed byte could be the one already there.
+  fs.writeFileSync(tampered, Buffer.from([fs.readFileSync(tampered)[0]! ^ 0xff]), {flag: 'r+'});
   t.throws(() => run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', `${served.url}/${first.rvol}`, tampered]), undefined, 'qemu-img compare tells a different image');
   t.throws(() => run('qemu-io', ['-f', 'raw', '-c', 'write -P 0x11 0 4k', `${served.url}/${first.rvol}`]), {message: /Permission denied|read.only|EPERM/i});
   // An apply moves the base on: the export's plan no longer fits it, so reads fail rather than mix two states.
