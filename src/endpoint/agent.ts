@@ -142,7 +142,11 @@ export class Agent implements SessionOwner {
     try {
       this.decoder.end();
     } catch (error) {
-      this.fail(error);
+      // A kept session's connection ending inside a frame was cut (a path that dropped it
+      // sends FIN as often as a reset): the frame never arrived whole, so nothing of it was
+      // applied, and the client sends it again when it resumes.
+      if (this.connection && this.options.sessions) this.lost();
+      else this.fail(error);
       return;
     }
     this.finish();

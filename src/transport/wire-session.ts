@@ -168,7 +168,9 @@ export class WireSession {
     this.failure ??= new RemoteUnreachableError(`the link to ${this.options.address} was closed`);
     this.welcomed?.reject(this.failure);
     this.welcomed = undefined;
-    this.connection.output.end();
+    // A connection made to resume has said nothing the agent must hear to the end: it is cut.
+    if (this.resuming) this.connection.destroy();
+    else this.connection.output.end();
     this.stopWatch();
     this.connection.ref(false);
     this.rejectAll(this.failure);
@@ -278,6 +280,11 @@ export class WireSession {
     const attempt = async () => {
       if (this.failure) throw this.failure;
       const connection = await reconnect();
+      if (this.failure) {
+        // Ended (or failed) while connecting: this connection is no part of the session.
+        connection.destroy();
+        throw this.failure;
+      }
       this.connection = connection;
       this.decoder = new WireDecoder({from: 'agent'});
       this.listen(connection);
