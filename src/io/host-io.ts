@@ -49,7 +49,8 @@ export async function hostWrite(site: Site, ldev: number, offset: number, data: 
     site.image(target).checkRange(offset, data.length);
     // A volume still in a log group but given to hosts (released by an older marklog) is a base changing.
     if (target.logGroup !== null && !target.rvolOf) noteBaseChange(site, target);
-    await repairInflight(site);
+    const repairWarnings: string[] = [];
+    await repairInflight(site, warning => repairWarnings.push(warning));
     // Read after the repair, which may have moved a pair to PSUE.
     const tables = site.view();
     const volume = site.volume(tables, ldev);
@@ -61,7 +62,7 @@ export async function hostWrite(site: Site, ldev: number, offset: number, data: 
       throw new TakenOverError(`pair ${outcome.takenOver.join(', ')} was taken over at the remote site (SSWS); this write is kept on the M-VOL and tracked for failback`,
         'stop writing at this site; hosts now write at the remote, and `marklog pair resync --reverse` fails back');
     }
-    const warnings = [...outcome.warnings, ...outcome.suspendedByError.map(({pair, reason}) =>
+    const warnings = [...repairWarnings, ...outcome.warnings, ...outcome.suspendedByError.map(({pair, reason}) =>
       `pair ${pair} is now PSUE (${reason}); the write is kept on the M-VOL and tracked for resync`)];
     return {ldev, offset, length: data.length, logged: outcome.logged.map(({group, logId}) => ({group, logId})), warnings};
   });

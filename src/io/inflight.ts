@@ -230,8 +230,10 @@ export function writesInFlight(siteDir: string): Inflight[] {
  * caller does next reaches the remote after them; read the tables after this.
  * Callers hold the lock. Returns the regions it repaired. A log with nothing in
  * it is left as it is (a command refused after this changes nothing on disk).
+ * `onWarning` hears what a repaired write left (a pair fallen to PSUE), as a host
+ * write's caller would.
  */
-export async function repairInflight(site: Site): Promise<Inflight[]> {
+export async function repairInflight(site: Site, onWarning?: (warning: string) => void): Promise<Inflight[]> {
   let scan = scanSlots(site);
   while (scan.liveElsewhere) {
     await site.lock.standAside(() => !writesInFlightElsewhere(site));
@@ -246,7 +248,9 @@ export async function repairInflight(site: Site): Promise<Inflight[]> {
       for (let at = write.offset; at < write.offset + write.length; at += REPAIR_PIECE) {
         const length = Math.min(REPAIR_PIECE, write.offset + write.length - at);
         const tables = site.view();
-        await writeThrough(site, tables, site.volume(tables, volume.ldev), at, site.image(volume).read(at, length));
+        const outcome = await writeThrough(site, tables, site.volume(tables, volume.ldev), at, site.image(volume).read(at, length));
+        for (const warning of outcome.warnings) onWarning?.(warning);
+        for (const {pair, reason} of outcome.suspendedByError) onWarning?.(`pair ${pair} is now PSUE (${reason}) while sending on a write left in flight; it is kept on the M-VOL and tracked for resync`);
       }
     }
     repaired.push(write);

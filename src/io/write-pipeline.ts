@@ -154,7 +154,7 @@ export class WritePipeline {
     await this.site.lock.acquireWithoutBlocking();
     this.locked = true;
     try {
-      await repairInflight(this.site);
+      await repairInflight(this.site, warning => this.warn(warning));
     } catch (error) {
       this.unlock();
       throw error;
@@ -274,7 +274,7 @@ export class WritePipeline {
       }
       await this.takeLock();
       // Slots of runs that failed wait for a repair: with nothing in flight, it is done now.
-      if (freeSlotCount(this.site) < run.length) await repairInflight(this.site);
+      if (freeSlotCount(this.site) < run.length) await repairInflight(this.site, warning => this.warn(warning));
     } catch (error) {
       this.runFailed(requests, slots, error);
       return;

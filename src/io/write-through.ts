@@ -234,11 +234,19 @@ function behindCopy(bitmap: PairBitmap, writes: readonly VolumeWrite[]): {writes
 
 /**
  * `positions`: where each of `writes` stands in the batch, when they are only part of it.
- * A link that does not open fails the whole batch, as it always did (nothing was sent).
+ * A link that does not open suspends the pair like one that fails mid-stream: the writes
+ * are on the M-VOL, so they are tracked and the host goes on (a remote that is down
+ * must not stop the primary's hosts).
  */
 async function replicate(site: Site, tables: Tables, pair: PairRow, writes: readonly VolumeWrite[], outcome: WriteOutcome, changes: PairChanges,
   sent: () => void, positions?: number[]): Promise<string | undefined> {
-  const link = await linkOf(site, tables);
+  let link: Awaited<ReturnType<typeof linkOf>>;
+  try {
+    link = await linkOf(site, tables);
+  } catch (error) {
+    noteUnsent(changes, pair.bitmap, writes);
+    return suspend(pair, error, positions?.[0] ?? 0, outcome, changes);
+  }
   const sending = writes.map(({offset, data}) => link.writeRvol(pair.rvol.ldev, offset, data));
   sent();
   const failed = await firstFailure(sending);

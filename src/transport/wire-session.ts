@@ -89,6 +89,8 @@ export class WireSession {
   private resuming = false;
   /** The connection was lost while nothing was in flight: the next call resumes first. */
   private lostIdle: string | undefined;
+  /** The connection that welcomed a resume was lost before the resume took the WELCOME in: it starts again. */
+  private lostWhileResuming: string | undefined;
   private failure: MarklogError | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private ended = false;
@@ -258,7 +260,12 @@ export class WireSession {
 
   /** The connection is gone: the session resumes on a new one where the transport allows, else it is over. */
   private lost(why: string): void {
-    if (this.failure || this.resuming) return;
+    if (this.failure) return;
+    if (this.resuming) {
+      // Before its WELCOME, the attempt sees the loss itself and another is made.
+      if (!this.welcomed) this.lostWhileResuming = why;
+      return;
+    }
     if (!this.options.reconnect || this.sessionId === NEW_SESSION) {
       this.fail(this.lostError(why));
       return;
@@ -286,6 +293,7 @@ export class WireSession {
         throw this.failure;
       }
       this.connection = connection;
+      this.lostWhileResuming = undefined;
       this.decoder = new WireDecoder({from: 'agent'});
       this.listen(connection);
       connection.ref(true);
@@ -336,7 +344,10 @@ export class WireSession {
         this.resend(id, pending);
       }
     }
-    this.idle();
+    const gone = this.lostWhileResuming;
+    this.lostWhileResuming = undefined;
+    if (gone !== undefined) this.lost(gone);
+    else this.idle();
   }
 
   private resend(id: number, pending: Pending): void {

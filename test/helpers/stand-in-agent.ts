@@ -22,10 +22,12 @@ export interface StandInOptions {
   answers?: boolean;
   /** The last request the session applied, for a resuming HELLO: its WELCOME's ack, and the kept answers above the HELLO's ack follow it. Default: the HELLO's ack. */
   applied?: number;
+  /** The connection is lost right after the WELCOME, in the same turn. */
+  lostAfterWelcome?: boolean;
 }
 
 /** A connection to the stand-in. */
-export function standInConnection({answers = true, applied}: StandInOptions = {}): Stand {
+export function standInConnection({answers = true, applied, lostAfterWelcome = false}: StandInOptions = {}): Stand {
   const input = new PassThrough();
   const output = new PassThrough();
   const decoder = new WireDecoder({from: 'client'});
@@ -51,6 +53,10 @@ export function standInConnection({answers = true, applied}: StandInOptions = {}
     if (frame.type === 'hello') {
       const upTo = applied ?? frame.ack;
       input.write(encodeFrame({type: 'welcome', ack: upTo, welcome: {protocol: 1, session: SESSION, site: {id: 'a1b2c3d4e5f60718', name: 'osaka', role: 'remote'}}}));
+      if (lostAfterWelcome) {
+        input.destroy();
+        return;
+      }
       // A moment later, as the network may bring them: the client has taken the WELCOME in by then.
       // It matches answers by id alone, so one method stands for the kept answers' own.
       const from = frame.ack + 1;

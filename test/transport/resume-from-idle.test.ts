@@ -1,9 +1,11 @@
-// Two paths of resuming on the client's side (docs/WIRE.md §5), against a stand-in
+// Three paths of resuming on the client's side (docs/WIRE.md §5), against a stand-in
 // agent (test/helpers/stand-in-agent.ts) so each step is the test's to see: a link
 // whose connection dropped while nothing was in flight stays quiet until its next call
-// and then resumes the same session at its ack; and a resume whose agent had applied
+// and then resumes the same session at its ack; a resume whose agent had applied
 // hundreds of requests gets their kept answers, sends only the rest again, in order,
-// and acknowledges what it got so the agent may let it go.
+// and acknowledges what it got so the agent may let it go; and a connection lost in
+// the moment between a resume's WELCOME and the resume taking it in is resumed again
+// (before, the requests were sent on the dead connection and waited for the timeout).
 import test from 'ava';
 import {WireSession} from '../../src/transport/wire-session.js';
 import {SESSION, standInConnection, type Stand} from '../helpers/stand-in-agent.js';
@@ -46,5 +48,17 @@ test('a resume the agent answers with 300 kept answers settles them, sends only 
   t.deepEqual(requests, Array.from({length: 100}, (_, i) => 301 + i), 'the 100 requests the agent had not applied, once each, in order');
   const pings = second.heard.filter(frame => frame.type === 'ping');
   t.true(pings.some(ping => ping.ack >= 256), 'the kept answers are acknowledged without waiting for another request');
+  session.end();
+});
+
+test('a connection lost just after the WELCOME of a resume, before the resume took it in, is resumed again: the request in flight is answered on the next connection', async t => {
+  const stands = [standInConnection({lostAfterWelcome: true}), standInConnection()];
+  const first = standInConnection({answers: false});
+  const {session} = await WireSession.open(first.connection, {...OPTIONS, reconnect: async () => stands.shift()!.connection});
+  const asked = session.call('describeVolume', {ldev: 0});
+  first.connection.input.destroy();
+  const outcome = await Promise.race([asked.then(() => 'answered'), sleep(5_000).then(() => 'no answer')]);
+  t.is(outcome, 'answered');
+  t.is(stands.length, 0, 'a third connection was made');
   session.end();
 });
