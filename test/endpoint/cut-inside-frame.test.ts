@@ -4,15 +4,11 @@
 // the agent took the cut for a protocol error and forgot the session, so the resume
 // got a new one and the link's writes in flight failed (the pair fell to PSUE).
 import fs from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import {encodeFrame} from '../../src/format/wire-frame.js';
 import {WireMethod} from '../../src/format/wire-methods.js';
-import {initSite} from '../../src/site/site-admin.js';
-import {Site} from '../../src/site/site.js';
-import {createVolume} from '../../src/volume/volume-admin.js';
-import {connectTls, listeningAgent} from '../helpers/agent-tls.js';
-import {imagePath, randomBytes, tempDir} from '../helpers/sites.js';
+import {connectTls, listeningAgent, remoteSiteDir} from '../helpers/agent-tls.js';
+import {imagePath, randomBytes} from '../helpers/sites.js';
 import {makeCertificates} from '../helpers/tls-certs.js';
 import {WireClient} from '../helpers/wire-client.js';
 
@@ -20,11 +16,7 @@ const MiB = 1024 * 1024;
 const CLIENT = 'e6c8da65d963855a';
 
 test('a connection ended half way through a request leaves its session held: the resume gets the same session at the last request applied, and the request sent again is applied once', async t => {
-  const dir = path.join(tempDir(t), 'osaka');
-  initSite({dir, role: 'remote'});
-  const site = Site.open(dir);
-  createVolume(site, 4 * MiB);
-  site.close();
+  const dir = remoteSiteDir(t, 4 * MiB);
   const certs = makeCertificates(t);
   const agent = await listeningAgent(t, dir, certs);
   const credentials = {cert: certs.client.cert, key: certs.client.key, ca: [certs.client.ca]};

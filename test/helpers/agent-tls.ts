@@ -4,8 +4,13 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import path from 'node:path';
 import type {ExecutionContext} from 'ava';
+import {initSite} from '../../src/site/site-admin.js';
+import {Site} from '../../src/site/site.js';
+import {createVolume} from '../../src/volume/volume-admin.js';
 import {BIN} from './cli.js';
+import {tempDir} from './sites.js';
 import {exited, killIfRunning, type Exit} from './processes.js';
 import type {Certificates} from './tls-certs.js';
 import {waitFor} from './wait.js';
@@ -88,4 +93,14 @@ export function connectPlain(port: number, host = '127.0.0.1'): Promise<net.Sock
 export async function stopAgent(agent: ListeningAgent): Promise<Exit> {
   agent.child.kill('SIGTERM');
   return agent.done;
+}
+
+/** A remote site, osaka, in a fresh temp directory, with one volume of `capacity` bytes, for an agent to serve. */
+export function remoteSiteDir(t: ExecutionContext, capacity: number): string {
+  const dir = path.join(tempDir(t), 'osaka');
+  initSite({dir, role: 'remote'});
+  const site = Site.open(dir);
+  createVolume(site, capacity);
+  site.close();
+  return dir;
 }

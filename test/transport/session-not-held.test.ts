@@ -3,28 +3,20 @@
 // exactly the requests sent without an answer fail as REMOTE_UNREACHABLE, naming their
 // method and id; the link goes on with the new session.
 import fs from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import {RemoteUnreachableError} from '../../src/errors.js';
-import {initSite} from '../../src/site/site-admin.js';
-import {Site} from '../../src/site/site.js';
-import {createVolume} from '../../src/volume/volume-admin.js';
 import {tlsConnection} from '../../src/transport/tls-connection.js';
 import {WireLink} from '../../src/transport/wire-link.js';
-import {listeningAgent} from '../helpers/agent-tls.js';
+import {listeningAgent, remoteSiteDir} from '../helpers/agent-tls.js';
 import {freePort} from '../helpers/ports.js';
-import {randomBytes, tempDir} from '../helpers/sites.js';
+import {randomBytes} from '../helpers/sites.js';
 import {makeCertificates} from '../helpers/tls-certs.js';
 
 const MiB = 1024 * 1024;
 const PRIMARY = 'e6c8da65d963855a';
 
 test('a TLS agent restarted mid-stream holds no session: the resume gets a new one, exactly the unanswered requests fail naming method and id, and the link goes on', async t => {
-  const dir = path.join(tempDir(t), 'osaka');
-  initSite({dir, role: 'remote'});
-  const site = Site.open(dir);
-  createVolume(site, 4 * MiB);
-  site.close();
+  const dir = remoteSiteDir(t, 4 * MiB);
   const certs = makeCertificates(t);
   const port = await freePort();
   const agent = await listeningAgent(t, dir, certs, `127.0.0.1:${port}`);
