@@ -19,6 +19,9 @@ import {withRetries} from './retries.js';
 import {rebuildError} from '../format/wire-errors.js';
 import {WireMethod, type WireMethodName} from '../format/wire-methods.js';
 import {writeInTurn} from '../util/turn-writes.js';
+import {WaitingRequests, type Pending, type Reply} from './wire-requests.js';
+
+export type {Reply} from './wire-requests.js';
 
 /** The protocol versions this client speaks (WIRE.md §6). */
 export const CLIENT_PROTOCOL = {min: 1, max: 1} as const;
@@ -49,24 +52,6 @@ export interface SessionOptions {
   retries?: number;
 }
 
-export interface Reply {
-  json: unknown;
-  data: Buffer;
-}
-
-interface Pending {
-  method: WireMethodName;
-  json: unknown;
-  /** Kept until answered, to be sent again on a resumed connection. */
-  binary: Uint8Array | undefined;
-  /** When it was asked for: the link's timeout counts from here, across reconnects. */
-  asked: number;
-  /** Sent on some connection of this session (a request asked for while reconnecting is not yet). */
-  sent: boolean;
-  resolve(reply: Reply): void;
-  reject(error: unknown): void;
-}
-
 /** A WELCOME: its body, and the id of the last request the agent applied (its frame's ack). */
 interface Welcomed {
   welcome: Welcome;
@@ -80,8 +65,7 @@ const ACK_EVERY = 256;
 export class WireSession {
   private decoder = new WireDecoder({from: 'agent'});
   private connection: WireConnection;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly pending = new WaitingRequests();
   private sessionId = NEW_SESSION;
   private ackSent = 0;
   private welcomed: {resolve(welcomed: Welcomed): void; reject(error: unknown): void} | undefined;
@@ -124,15 +108,14 @@ export class WireSession {
 
   /** The highest id up to which every answer has arrived. */
   private get ack(): number {
-    for (const id of this.pending.keys()) return id - 1;
-    return this.nextId - 1;
+    return this.pending.ack;
   }
 
   /** Sends one request now (or once the session is resumed) and resolves with its answer; an ERROR is thrown as its own typed error. */
   call(method: WireMethodName, json: unknown, binary: readonly Uint8Array[] = []): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     const data = binary.length === 0 ? undefined : binary.length === 1 ? binary[0] : Buffer.concat(binary);
-    const id = this.nextId;
+    const id = this.pending.nextId;
     let pieces: Buffer[] | undefined;
     if (!this.resuming && this.lostIdle === undefined) {
       try {
@@ -142,10 +125,9 @@ export class WireSession {
         return Promise.reject(error);
       }
     }
-    this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       if (this.pending.size === 0) this.connection.ref(true);
-      this.pending.set(id, {method, json, binary: data, asked: Date.now(), sent: pieces !== undefined, resolve, reject});
+      this.pending.add({method, json, binary: data, asked: Date.now(), sent: pieces !== undefined, resolve, reject});
       this.watch();
       if (pieces) this.write(pieces);
       else if (this.lostIdle !== undefined) this.resume(this.lostIdle);
@@ -160,7 +142,7 @@ export class WireSession {
       try {
         if (this.options.reconnect && this.sessionId !== NEW_SESSION) {
           // Not waited for: the agent forgets the session once it has answered it.
-          this.send({type: 'request', id: this.nextId++, ack: this.ack, method: WireMethod.close, json: {}});
+          this.send({type: 'request', id: this.pending.takeId(), ack: this.ack, method: WireMethod.close, json: {}});
         }
         this.send({type: 'bye', ack: this.ack});
       } catch {
@@ -175,7 +157,7 @@ export class WireSession {
     else this.connection.output.end();
     this.stopWatch();
     this.connection.ref(false);
-    this.rejectAll(this.failure);
+    this.pending.rejectAll(this.failure);
   }
 
   private listen(connection: WireConnection): void {
@@ -230,9 +212,8 @@ export class WireSession {
           this.fail(rebuildError(frame.error));
           return;
         }
-        const pending = this.pending.get(frame.id);
+        const pending = this.pending.answered(frame.id);
         if (!pending) throw new WireProtocolError(`an answer to request ${frame.id}, which is not waiting for one`);
-        this.pending.delete(frame.id);
         if (frame.type === 'error') pending.reject(rebuildError(frame.error));
         else pending.resolve({json: frame.json, data: frame.binary ? Buffer.from(frame.binary.buffer, frame.binary.byteOffset, frame.binary.byteLength) : EMPTY});
         if (this.ack - this.ackSent >= ACK_EVERY) this.send({type: 'ping', id: 0, ack: this.ack});
@@ -321,28 +302,17 @@ export class WireSession {
     this.resuming = false;
     if (this.failure) return;
     if (welcome.session === this.sessionId) {
-      if (applied < this.ack || applied >= this.nextId) {
-        this.fail(new WireProtocolError(`the agent resumed session ${this.sessionId} at request ${applied}, but this client has answers up to ${this.ack} and sent up to ${this.nextId - 1}`));
+      if (applied < this.ack || applied >= this.pending.nextId) {
+        this.fail(new WireProtocolError(`the agent resumed session ${this.sessionId} at request ${applied}, but this client has answers up to ${this.ack} and sent up to ${this.pending.nextId - 1}`));
         return;
       }
       // Requests up to `applied` took effect: their answers come again. The rest go again, in order, with their ids.
-      for (const [id, pending] of this.pending) if (id > applied) this.resend(id, pending);
+      for (const [id, pending] of this.pending.above(applied)) this.resend(id, pending);
     } else {
-      const lost = this.lostError('the agent no longer holds the session');
-      const unsent: Pending[] = [];
-      for (const [id, pending] of this.pending) {
-        if (pending.sent) pending.reject(new RemoteUnreachableError(`${lost.message}; request ${id} (${pending.method}) has no answer, so whether it took effect is unknown`, lost.hint));
-        else unsent.push(pending);
-      }
-      this.pending.clear();
+      const unsent = this.pending.renumberForNewSession(this.lostError('the agent no longer holds the session'));
       this.sessionId = welcome.session;
-      this.nextId = 1;
       this.ackSent = 0;
-      for (const pending of unsent) {
-        const id = this.nextId++;
-        this.pending.set(id, pending);
-        this.resend(id, pending);
-      }
+      for (const [id, pending] of unsent) this.resend(id, pending);
     }
     const gone = this.lostWhileResuming;
     this.lostWhileResuming = undefined;
@@ -361,19 +331,10 @@ export class WireSession {
     this.failure = error;
     this.welcomed?.reject(error);
     this.welcomed = undefined;
-    this.rejectAll(error);
+    this.pending.rejectAll(error);
     this.stopWatch();
     this.connection.destroy();
     this.connection.ref(false);
-  }
-
-  private rejectAll(cause: MarklogError): void {
-    for (const [id, pending] of this.pending) {
-      pending.reject(cause instanceof RemoteUnreachableError
-        ? new RemoteUnreachableError(`${cause.message}; request ${id} (${pending.method}) has no answer, so whether it took effect is unknown`, cause.hint)
-        : cause);
-    }
-    this.pending.clear();
   }
 
   /** While anything waits for an answer (the WELCOME included), the oldest is checked against the timeout; reconnecting does not stop it. */
@@ -381,8 +342,7 @@ export class WireSession {
     if (this.watchdog) return;
     const every = Math.max(10, Math.min(1_000, Math.floor(this.options.timeoutMs / 4)));
     this.watchdog = setInterval(() => {
-      let oldest = this.welcomed ? this.helloSent : Infinity;
-      for (const pending of this.pending.values()) oldest = Math.min(oldest, pending.asked);
+      const oldest = Math.min(this.welcomed ? this.helloSent : Infinity, this.pending.oldestAsked());
       // Given up on: not resumed, since the caller is told now and tracks what it asked for.
       if (Date.now() - oldest > this.options.timeoutMs) this.fail(this.lostError(`no answer for ${this.options.timeoutMs} ms`));
     }, every);
