@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {fsx} from '../native/fsx.js';
 import {ACTIVITY_SLOTS, decodeInflight, encodeInflight, INFLIGHT_SIZE, type Inflight} from '../format/inflight-format.js';
-import {writeThrough} from './write-through.js';
+import {forwardBatch} from './write-through.js';
 import type {Site} from '../site/site.js';
 
 export const INFLIGHT_FILE = 'inflight';
@@ -248,7 +248,9 @@ export async function repairInflight(site: Site, onWarning?: (warning: string) =
       for (let at = write.offset; at < write.offset + write.length; at += REPAIR_PIECE) {
         const length = Math.min(REPAIR_PIECE, write.offset + write.length - at);
         const tables = site.view();
-        const outcome = await writeThrough(site, tables, site.volume(tables, volume.ldev), at, site.image(volume).read(at, length));
+        // Sent on, not written again: the bytes are the volume's own, and an M-VOL that refused the
+        // write (a file size limit, a full disk) would refuse them again and block every later write.
+        const outcome = await forwardBatch(site, tables, site.volume(tables, volume.ldev), [{offset: at, data: site.image(volume).read(at, length)}]);
         for (const warning of outcome.warnings) onWarning?.(warning);
         for (const {pair, reason} of outcome.suspendedByError) onWarning?.(`pair ${pair} is now PSUE (${reason}) while sending on a write left in flight; it is kept on the M-VOL and tracked for resync`);
       }

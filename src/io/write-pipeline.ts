@@ -327,6 +327,8 @@ export class WritePipeline {
   private runFailed(requests: Admitted[], slots: readonly number[], error: unknown): void {
     abandonWrites(this.site, slots);
     for (const admitted of requests) admitted.reject(error);
+    // The host hears only an errno (EIO): the reason is the operator's to read.
+    this.warn(`${requests.length} host request(s) failed: ${(error as Error)?.message ?? String(error)}`);
   }
 
   private async doOther(admitted: Admitted, tables: Tables): Promise<void> {
